@@ -1,0 +1,510 @@
+/**
+ * The Graph connector: reads an Entra tenant's users and groups (with direct members) into a
+ * SourceSnapshot, fully or as changes on top of a previous one, and diagnoses a connection.
+ * A leaf: it knows Graph and MSAL, and nothing of our database.
+ */
+import type { z } from 'zod';
+import type { SourceSnapshot } from '../sync/source.js';
+import { GraphClient } from './client.js';
+import { adminConsentUrl, CLOUDS, type Cloud, type Endpoints, resolveEndpoints } from './clouds.js';
+import { GroupDelta, UserDelta } from './delta.js';
+import {
+  GraphError,
+  type GraphErrorCode,
+  missingPermissions,
+  permissionDeniedHint,
+  redact,
+} from './errors.js';
+import { type PagerCounters, pages } from './pager.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { groupItemSchema, idItemSchema, userItemSchema } from './schemas.js';
+import { identityErrorCode, TokenSource, tokenInfo } from './token.js';
+import { Transport } from './transport.js';
+
+/** How to reach one customer's tenant through the customer's app registration. */
+export interface GraphConnection {
+  /** The tenant: a verified domain (contoso.onmicrosoft.com) or the tenant GUID. */
+  tenant: string;
+  /** The app registration's Application (client) ID. */
+  clientId: string;
+  /** The client secret's Value. */
+  clientSecret: string;
+  cloud: Cloud;
+  /** Overrides the cloud's token host (emulator, tests); an https origin. */
+  authorityHost?: string;
+  /** Overrides the cloud's Graph root (emulator, tests); an https origin. */
+  graphUrl?: string;
+  /** An extra CA certificate (PEM) to trust besides the system's, e.g. the emulator's. */
+  caPem?: string;
+}
+
+/** Where the next delta read starts: the deltaLinks of the last completed read. */
+export interface DeltaCursor {
+  usersDeltaLink: string;
+  groupsDeltaLink: string;
+}
+
+/** Request counts of one read (Graph requests; token requests apart). */
+export interface ReadStats {
+  /** Graph HTTP requests, retries included. */
+  requests: number;
+  retries: number;
+  /** 429 answers. */
+  throttled: number;
+  /** Pages received and validated. */
+  pages: number;
+  /** Token endpoint requests (usually 0 or 1: tokens are reused). */
+  tokenRequests: number;
+}
+
+/** A completed read: the tenant's picture, the cursor for the next delta, how it was made. */
+export interface ReadResult {
+  snapshot: SourceSnapshot;
+  cursor: DeltaCursor;
+  /** 'full-after-expired-delta': a delta link had expired or was reset, so that collection was read fully. */
+  mode: 'full' | 'delta' | 'full-after-expired-delta';
+  stats: ReadStats;
+}
+
+/** Progress of a read, reported after every page. */
+export interface ReadProgress {
+  phase: 'users' | 'groups';
+  /** Objects received so far in this phase (changes, for a delta read). */
+  objectsRead: number;
+}
+
+/** Tunables of a connector. */
+export interface ConnectorOptions {
+  /** Requests in flight at once for this tenant (default 4; Microsoft advises a few per tenant). */
+  concurrency?: number;
+  /** Retries of one request on 429/503/504/dropped connections (default 8). */
+  maxRetries?: number;
+  onProgress?: (progress: ReadProgress) => void;
+  /** Waits between retries; injectable so tests need not wait for real. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Other retry tunables (backoff steps, longest accepted Retry-After). */
+  retry?: Partial<RetryPolicy>;
+}
+
+/** One step of a connection test. */
+export interface DiagnosticStep {
+  step: 'token' | 'tenant' | 'users' | 'groups' | 'members';
+  ok: boolean;
+  /** Not run because an earlier step failed. */
+  skipped?: boolean;
+  code?: GraphErrorCode;
+  /** What was found, or Microsoft's text of the failure. */
+  message?: string;
+  /** What the admin should do (also given on a passing token step that lacks permissions). */
+  hint?: string;
+}
+
+/** The result of diagnose(): every step, the tenant's GUID and granted permissions when known. */
+export interface DiagnosticReport {
+  ok: boolean;
+  steps: DiagnosticStep[];
+  tenantId?: string;
+  roles?: string[];
+  consentUrl: string;
+}
+
+/** Properties each SourceUser / SourceGroup field needs, and nothing else. */
+const USER_SELECT =
+  'id,userPrincipalName,userType,accountEnabled,mail,proxyAddresses,givenName,surname,displayName';
+const GROUP_SELECT = 'id,displayName,mail,mailEnabled,securityEnabled,groupTypes,proxyAddresses,members';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The tenant check @azure/identity applies; domains and GUIDs pass. */
+const TENANT = /^[0-9a-zA-Z-.]+$/;
+/** Multi-tenant aliases the client-credentials grant refuses (AADSTS9001023) or that name no tenant. */
+const NOT_A_TENANT = new Set(['common', 'organizations', 'consumers']);
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Checks a connection's fields before anything is sent; returns the first problem. */
+export function validateConnection(c: GraphConnection): GraphError | undefined {
+  const bad = (code: GraphErrorCode, detail: string) => new GraphError(code, detail);
+  if (!c.tenant || !TENANT.test(c.tenant) || NOT_A_TENANT.has(c.tenant.toLowerCase())) {
+    return bad('malformed_tenant', `tenant '${c.tenant}' is neither a domain name nor a tenant ID`);
+  }
+  if (!GUID.test(c.clientId)) return bad('invalid_config', `client ID '${c.clientId}' is not a GUID`);
+  if (!c.clientSecret) return bad('invalid_config', 'the client secret is empty');
+  if (!Object.hasOwn(CLOUDS, c.cloud)) return bad('invalid_config', `unknown cloud '${c.cloud}'`);
+  for (const [field, value] of [
+    ['authority host', c.authorityHost],
+    ['Graph URL', c.graphUrl],
+  ] as const) {
+    if (value === undefined) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
+    // MSAL refuses non-https authorities, and a bearer token must never travel in clear text.
+    if (url?.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '')) {
+      return bad('invalid_config', `${field} '${value}' is not an https origin (https://host[:port])`);
+    }
+  }
+  return undefined;
+}
+
+/** The parts of a connector that exist once its connection is valid. */
+interface Wired {
+  endpoints: Endpoints;
+  transport: Transport;
+  tokens: TokenSource;
+  client: GraphClient;
+}
+
+/** Reads users and groups (with members) from one Entra tenant through Microsoft Graph. */
+export class GraphConnector {
+  private readonly wired: Wired | undefined;
+  private readonly configError: GraphError | undefined;
+  private readonly pagerCounters: PagerCounters = { pages: 0 };
+  /** The admin-consent link for this tenant and app. */
+  readonly consentUrl: string;
+
+  constructor(
+    private readonly connection: GraphConnection,
+    private readonly options: ConnectorOptions = {},
+  ) {
+    // An invalid connection is reported by every call (and as diagnose()'s token step), not thrown
+    // here, so a settings screen can always run the test and show the sentence.
+    this.configError = validateConnection(connection);
+    const endpoints = resolveEndpoints(CLOUDS[connection.cloud] ? connection.cloud : 'global', connection);
+    this.consentUrl = adminConsentUrl(endpoints, connection.tenant, connection.clientId);
+    if (this.configError) return;
+    const transport = new Transport({
+      caPem: connection.caPem,
+      concurrency: options.concurrency ?? 4,
+      retry: {
+        ...DEFAULT_RETRY_POLICY,
+        ...options.retry,
+        maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries,
+      },
+      sleep: options.sleep ?? realSleep,
+    });
+    const tokens = new TokenSource({ ...endpoints, ...connection }, transport);
+    const client = new GraphClient(transport, tokens, () =>
+      permissionDeniedHint(tokens.info?.roles, this.consentUrl),
+    );
+    this.wired = { endpoints, transport, tokens, client };
+  }
+
+  /** Full read: an initial delta round for users and for groups with members. */
+  readFull(): Promise<ReadResult> {
+    return this.read(undefined);
+  }
+
+  /**
+   * Delta read on top of a previous snapshot. A collection whose delta link expired or was reset
+   * (or belongs to another Graph root) is read fully instead (mode 'full-after-expired-delta'); the
+   * result is still a complete snapshot, so the caller's set difference finds the removals.
+   */
+  readChanges(previous: { snapshot: SourceSnapshot; cursor: DeltaCursor }): Promise<ReadResult> {
+    return this.read(previous);
+  }
+
+  private async read(
+    previous: { snapshot: SourceSnapshot; cursor: DeltaCursor } | undefined,
+  ): Promise<ReadResult> {
+    const w = this.ready();
+    const before = { ...w.transport.stats, pages: this.pagerCounters.pages };
+    // Users and groups are independent chains of pages: read them side by side. When one fails,
+    // the other stops at its next page rather than reading on for nothing.
+    const stop = { failed: false };
+    const guard = <T>(p: Promise<T>) =>
+      p.catch((error: unknown) => {
+        stop.failed = true;
+        throw error;
+      });
+    const [users, groups] = await settleAll([
+      guard(
+        this.readCollection(
+          'users',
+          userItemSchema,
+          (prior) => new UserDelta(prior ? previous?.snapshot.users : undefined),
+          previous?.cursor.usersDeltaLink,
+          stop,
+        ),
+      ),
+      guard(
+        this.readCollection(
+          'groups',
+          groupItemSchema,
+          (prior) => new GroupDelta(prior ? previous?.snapshot.groups : undefined),
+          previous?.cursor.groupsDeltaLink,
+          stop,
+        ),
+      ),
+    ] as const);
+    const after = w.transport.stats;
+    return {
+      snapshot: { users: users.state.result(), groups: groups.state.result() },
+      cursor: { usersDeltaLink: users.deltaLink, groupsDeltaLink: groups.deltaLink },
+      mode: !previous ? 'full' : users.fellBack || groups.fellBack ? 'full-after-expired-delta' : 'delta',
+      stats: {
+        requests: after.requests - before.requests,
+        retries: after.retries - before.retries,
+        throttled: after.throttled - before.throttled,
+        pages: this.pagerCounters.pages - before.pages,
+        tokenRequests: after.tokenRequests - before.tokenRequests,
+      },
+    };
+  }
+
+  /** Reads one collection from its delta link, or from scratch when there is none or it expired. */
+  private async readCollection<S extends z.ZodType, D extends { apply(items: z.output<S>[]): void }>(
+    phase: 'users' | 'groups',
+    schema: S,
+    makeState: (fromPrevious: boolean) => D,
+    deltaLink: string | undefined,
+    stop: { failed: boolean },
+  ): Promise<{ state: D; deltaLink: string; fellBack: boolean }> {
+    const w = this.ready();
+    if (deltaLink !== undefined) {
+      if (sameOrigin(deltaLink, w.endpoints.graphUrl)) {
+        const state = makeState(true);
+        try {
+          return {
+            state,
+            deltaLink: await this.round(phase, deltaLink, schema, state, stop),
+            fellBack: false,
+          };
+        } catch (error) {
+          if (!(error instanceof GraphError && error.code === 'delta_expired')) throw error;
+        }
+      }
+      // Expired, reset, or a link of another Graph root (the cloud setting changed): start over.
+    }
+    const select = phase === 'users' ? USER_SELECT : GROUP_SELECT;
+    const initial = `${w.endpoints.graphUrl}/v1.0/${phase}/delta?$select=${select}`;
+    const state = makeState(false);
+    return {
+      state,
+      deltaLink: await this.round(phase, initial, schema, state, stop),
+      fellBack: deltaLink !== undefined,
+    };
+  }
+
+  /** One delta round: every page from `url` applied to `state`; returns the round's deltaLink. */
+  private async round<S extends z.ZodType>(
+    phase: 'users' | 'groups',
+    url: string,
+    schema: S,
+    state: { apply(items: z.output<S>[]): void },
+    stop: { failed: boolean },
+  ): Promise<string> {
+    const w = this.ready();
+    let objectsRead = 0;
+    let deltaLink: string | undefined;
+    const what = `${phase} delta`;
+    for await (const page of pages(
+      w.client,
+      url,
+      schema,
+      { what, graphUrl: w.endpoints.graphUrl },
+      this.pagerCounters,
+    )) {
+      state.apply(page.items);
+      objectsRead += page.items.length;
+      deltaLink = page.deltaLink;
+      this.options.onProgress?.({ phase, objectsRead });
+      if (stop.failed)
+        throw new GraphError('graph_error', `${what}: stopped because the other collection failed`);
+    }
+    if (!deltaLink)
+      throw new GraphError('malformed_payload', `${what}: the last page has no @odata.deltaLink`);
+    return deltaLink;
+  }
+
+  /** Diagnostics: token, tenant, then one probe read each of users, groups and members. */
+  async diagnose(): Promise<DiagnosticReport> {
+    const steps: DiagnosticStep[] = [];
+    const fail = (step: DiagnosticStep['step'], error: unknown): DiagnosticStep => {
+      if (!(error instanceof GraphError)) throw error;
+      return { step, ok: false, code: error.code, message: error.detail, hint: error.hint };
+    };
+    const skip = (...names: DiagnosticStep['step'][]) => {
+      for (const step of names)
+        steps.push({ step, ok: false, skipped: true, message: 'not run: an earlier step failed' });
+    };
+    const report = (extra: Partial<DiagnosticReport> = {}): DiagnosticReport => ({
+      ok: steps.every((s) => s.ok),
+      steps,
+      consentUrl: this.consentUrl,
+      ...extra,
+    });
+    if (this.configError || !this.wired) {
+      steps.push(fail('token', this.configError));
+      skip('tenant', 'users', 'groups', 'members');
+      return report();
+    }
+    const w = this.wired;
+
+    let tokenOk = false;
+    try {
+      const info = tokenInfo(await w.tokens.get());
+      tokenOk = true;
+      const roles = info.roles;
+      const missing = roles ? missingPermissions(roles) : [];
+      steps.push({
+        step: 'token',
+        ok: true,
+        message:
+          roles === undefined
+            ? 'Token issued (its permissions could not be read).'
+            : `Token issued; application permissions granted: ${roles.length ? roles.join(', ') : 'none'}.`,
+        ...(missing.length ? { hint: permissionDeniedHint(roles, this.consentUrl) } : {}),
+      });
+    } catch (error) {
+      steps.push(fail('token', error));
+    }
+    const roles = w.tokens.info?.roles;
+
+    let tenantId: string | undefined;
+    try {
+      tenantId = await this.resolveTenant(w);
+      const tokenTenant = w.tokens.info?.tenantId;
+      if (tokenTenant && tokenTenant.toLowerCase() !== tenantId.toLowerCase()) {
+        throw new GraphError(
+          'unknown_tenant',
+          `tenant resolves to ${tenantId} but the token was issued by ${tokenTenant}`,
+        );
+      }
+      steps.push({
+        step: 'tenant',
+        ok: true,
+        message: `Tenant ${this.connection.tenant} has ID ${tenantId}.`,
+      });
+    } catch (error) {
+      steps.push(fail('tenant', error));
+    }
+
+    if (!tokenOk) {
+      skip('users', 'groups', 'members');
+      return report({ ...(tenantId ? { tenantId } : {}) });
+    }
+    const probe = async (path: string, what: string): Promise<string[]> => {
+      for await (const page of pages(w.client, `${w.endpoints.graphUrl}/v1.0/${path}`, idItemSchema, {
+        what,
+        graphUrl: w.endpoints.graphUrl,
+      })) {
+        return page.items.map((item) => item.id);
+      }
+      return [];
+    };
+    try {
+      const ids = await probe('users?$select=id&$top=1', 'users probe');
+      steps.push({
+        step: 'users',
+        ok: true,
+        message: ids.length ? 'Users can be read.' : 'Users can be read (none found).',
+      });
+    } catch (error) {
+      steps.push(fail('users', error));
+    }
+    let groupId: string | undefined;
+    try {
+      [groupId] = await probe('groups?$select=id&$top=1', 'groups probe');
+      steps.push({
+        step: 'groups',
+        ok: true,
+        message: groupId ? 'Groups can be read.' : 'Groups can be read (none found).',
+      });
+    } catch (error) {
+      steps.push(fail('groups', error));
+    }
+    if (groupId === undefined) {
+      const failedGroups = steps.some((s) => s.step === 'groups' && !s.ok);
+      if (failedGroups) skip('members');
+      else steps.push({ step: 'members', ok: true, message: 'No group to read members of.' });
+    } else {
+      try {
+        await probe(`groups/${encodeURIComponent(groupId)}/members?$select=id&$top=1`, 'members probe');
+        steps.push({ step: 'members', ok: true, message: 'Group members can be read.' });
+      } catch (error) {
+        steps.push(fail('members', error));
+      }
+    }
+    return report({ ...(tenantId ? { tenantId } : {}), ...(roles ? { roles } : {}) });
+  }
+
+  /** The tenant's GUID from its OpenID configuration (issuer `{host}/{guid}/v2.0`). */
+  private async resolveTenant(w: Wired): Promise<string> {
+    const url = `${w.endpoints.authorityHost}/${encodeURIComponent(this.connection.tenant)}/v2.0/.well-known/openid-configuration`;
+    const res = await w.transport.send({
+      method: 'GET',
+      url,
+      headers: { accept: 'application/json' },
+      purpose: 'token',
+    });
+    let body: Record<string, unknown> | undefined;
+    try {
+      const parsed: unknown = JSON.parse(res.text);
+      body = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+    if (res.status !== 200) {
+      const err = typeof body?.error === 'string' ? body.error : `HTTP ${res.status}`;
+      const codes = Array.isArray(body?.error_codes) ? body.error_codes : [];
+      const description =
+        typeof body?.error_description === 'string' ? body.error_description.split(/\r?\n/)[0] : '';
+      const detail = redact(`[${err}] ${description}`.trim(), this.connection.clientSecret);
+      return Promise.reject(
+        new GraphError(
+          identityErrorCode(codes[0] === undefined ? undefined : String(codes[0]), err, res.status),
+          detail,
+          {
+            status: res.status,
+          },
+        ),
+      );
+    }
+    const issuer = typeof body?.issuer === 'string' ? body.issuer : '';
+    const guid = /\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/|$)/i.exec(
+      issuer,
+    )?.[1];
+    if (!guid)
+      throw new GraphError(
+        'malformed_payload',
+        `OpenID configuration of the tenant has no tenant ID in its issuer '${issuer}'`,
+      );
+    return guid;
+  }
+
+  /** Releases keep-alive connections. */
+  async close(): Promise<void> {
+    await this.wired?.transport.close();
+  }
+
+  private ready(): Wired {
+    if (this.configError || !this.wired)
+      throw this.configError ?? new GraphError('invalid_config', 'connection not set up');
+    return this.wired;
+  }
+}
+
+/** True when a link is on the Graph root's origin. */
+function sameOrigin(link: string, graphUrl: string): boolean {
+  try {
+    return new URL(link).origin === new URL(graphUrl).origin;
+  } catch (error) {
+    if (error instanceof TypeError) return false;
+    throw error;
+  }
+}
+
+/** Waits for every promise, then rejects with the first failure in order (none left running). */
+async function settleAll<T extends readonly Promise<unknown>[]>(
+  promises: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
+}

@@ -1,0 +1,28 @@
+/** The Graph connector's public API (src/graph is a leaf: Entra and Graph in, SourceSnapshot out). */
+export {
+  adminConsentUrl,
+  CLOUD_NAMES,
+  CLOUDS,
+  type Cloud,
+  type Endpoints,
+  resolveEndpoints,
+} from './clouds.js';
+export {
+  type ConnectorOptions,
+  type DeltaCursor,
+  type DiagnosticReport,
+  type DiagnosticStep,
+  type GraphConnection,
+  GraphConnector,
+  type ReadProgress,
+  type ReadResult,
+  type ReadStats,
+  validateConnection,
+} from './connector.js';
+export {
+  GRAPH_ERROR_CODES,
+  GRAPH_ERRORS,
+  GraphError,
+  type GraphErrorCode,
+  missingPermissions,
+} from './errors.js';

@@ -1,0 +1,67 @@
+/**
+ * zod schemas of the Graph payloads we read. Objects are loose (Graph adds properties over time),
+ * but every property we use is checked; a payload that fails is a malformed_payload error.
+ * Optional means "absent in this response" — in delta rounds that keeps the previous value.
+ */
+import { z } from 'zod';
+
+const removed = z.looseObject({ reason: z.string() });
+const text = z.string().nullable().optional();
+const flag = z.boolean().nullable().optional();
+const strings = z.array(z.string()).nullable().optional();
+
+/** A user as /users/delta returns it (only the properties we $select). */
+export const userItemSchema = z.looseObject({
+  id: z.string().min(1),
+  '@removed': removed.optional(),
+  userPrincipalName: text,
+  userType: text,
+  accountEnabled: flag,
+  mail: text,
+  proxyAddresses: strings,
+  givenName: text,
+  surname: text,
+  displayName: text,
+});
+export type UserItem = z.infer<typeof userItemSchema>;
+
+/** An entry of a group's `members@delta`: type and id, or a removal. */
+export const memberRefSchema = z.looseObject({
+  '@odata.type': z.string().min(1),
+  id: z.string().min(1),
+  '@removed': removed.optional(),
+});
+
+/** A group as /groups/delta returns it, with a slice of its membership changes. */
+export const groupItemSchema = z.looseObject({
+  id: z.string().min(1),
+  '@removed': removed.optional(),
+  displayName: text,
+  mail: text,
+  mailEnabled: flag,
+  securityEnabled: flag,
+  groupTypes: strings,
+  proxyAddresses: strings,
+  'members@delta': z.array(memberRefSchema).optional(),
+});
+export type GroupItem = z.infer<typeof groupItemSchema>;
+
+/** Any directory object reduced to its id (probe reads). */
+export const idItemSchema = z.looseObject({ id: z.string().min(1) });
+
+/** A collection page: items plus at most one of nextLink / deltaLink. */
+export const pageSchema = z.looseObject({
+  value: z.array(z.unknown()),
+  '@odata.nextLink': z.string().min(1).optional(),
+  '@odata.deltaLink': z.string().min(1).optional(),
+});
+
+/** Graph's error envelope; `innerError` is spelled either way and may nest (graph-facts §6.2). */
+export const graphErrorSchema = z.looseObject({
+  error: z.looseObject({
+    code: z.string(),
+    message: z.string().optional(),
+    innerError: z.unknown().optional(),
+    innererror: z.unknown().optional(),
+  }),
+});
