@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { invalid } from '../directory/errors.js';
+import { GROUP_KINDS, ROLES } from '../directory/model.js';
+import type { App } from '../services/app.js';
+import { appCommand, collect, table } from './run.js';
+
+const ALL = { limit: 1_000_000, offset: 0 };
+
+/** `entrasync org …`: organizations and their domains. */
+export function registerOrgCommands(program: Command): void {
+  const org = program.command('org').description('organizations and their domains');
+  appCommand<{ name: string; domain: string[] }>(
+    org,
+    'create',
+    'create an organization with one or more domains',
+    (c) =>
+      c
+        .requiredOption('--name <name>', 'the organization name')
+        .requiredOption('--domain <domain>', 'a domain it owns (repeatable)', collect),
+    async ({ app, out, opts }) => {
+      const created = await app.orgs.create({ name: opts.name, domains: opts.domain }, 'cli');
+      out.result(
+        created,
+        () => `Created organization ${created.name} (${created.id}) for ${created.domains.join(', ')}.`,
+      );
+    },
+  );
+  appCommand(
+    org,
+    'list',
+    'list organizations',
+    (c) => c,
+    async ({ app, out }) => {
+      const orgs = await app.orgs.list();
+      out.result(orgs, () => table(orgs, ['id', 'name', 'domains']));
+    },
+  );
+  const domains = org.command('domains').description("add or remove an organization's domains");
+  for (const action of ['add', 'remove'] as const) {
+    appCommand<{ org: string; domain: string }>(
+      domains,
+      action,
+      `${action} a domain`,
+      (c) =>
+        c
+          .requiredOption('--org <org>', 'organization id or domain')
+          .requiredOption('--domain <domain>', 'the domain'),
+      async ({ app, out, opts }) => {
+        const target = await app.orgs.resolve(opts.org);
+        const updated =
+          action === 'add'
+            ? await app.orgs.addDomain(target.id, opts.domain, 'cli')
+            : await app.orgs.removeDomain(target.id, opts.domain, 'cli');
+        out.result(updated, () => `${updated.name} now has: ${updated.domains.join(', ')}.`);
+      },
+    );
+  }
+}
+
+/** `entrasync users …`. */
+export function registerUserCommands(program: Command): void {
+  const users = program.command('users').description("an organization's users");
+  appCommand<{
+    org: string;
+    email: string;
+    alias?: string[];
+    role: string;
+    first?: string;
+    last?: string;
+    displayName?: string;
+  }>(
+    users,
+    'add',
+    'add a user by hand',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .requiredOption('--email <address>', 'primary address')
+        .option('--alias <address>', 'an alias (repeatable)', collect)
+        .addOption(new Option('--role <role>', 'role').choices([...ROLES]).default('end_user'))
+        .option('--first <name>', 'first name')
+        .option('--last <name>', 'last name')
+        .option('--display-name <name>', 'display name (default: first and last)'),
+    async ({ app, out, opts }) => {
+      const dir = await directoryOf(app, opts.org);
+      const user = await dir.addUser(
+        {
+          email: opts.email,
+          aliases: opts.alias ?? [],
+          role: opts.role,
+          firstName: opts.first ?? null,
+          lastName: opts.last ?? null,
+          displayName: opts.displayName ?? null,
+        },
+        'cli',
+      );
+      out.result(user, () => `Added ${user.email} (${user.role}).`);
+    },
+  );
+  appCommand<{ org: string; search?: string }>(
+    users,
+    'list',
+    'list users with aliases, role, status and source',
+    (c) => c.requiredOption('--org <org>', 'organization id or domain').option('--search <text>', 'filter'),
+    async ({ app, out, opts }) => {
+      const dir = await directoryOf(app, opts.org);
+      const { items } = await dir.listUsers({ ...ALL, search: opts.search });
+      out.result(items, () =>
+        table(items, ['email', 'aliases', 'displayName', 'role', 'status', 'source', 'exempt']),
+      );
+    },
+  );
+  appCommand<{ org: string; email: string }>(
+    users,
+    'remove',
+    'remove a user',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .requiredOption('--email <address>', 'address'),
+    async ({ app, out, opts }) => {
+      const dir = await directoryOf(app, opts.org);
+      const user = await dir.findUser(opts.email);
+      await dir.removeUser(user.id, 'cli');
+      out.result({ removed: user.email, id: user.id }, () => `Removed ${user.email}.`);
+    },
+  );
+  appCommand<{ org: string; email: string; exempt: boolean }>(
+    users,
+    'exempt',
+    'mark a user exempt from sync (or not, with --no-exempt)',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .requiredOption('--email <address>', 'address')
+        .option('--no-exempt', 'let sync change the user again'),
+    async ({ app, out, opts }) => {
+      const dir = await directoryOf(app, opts.org);
+      const user = await dir.findUser(opts.email);
+      const updated = await dir.updateUser(user.id, { exempt: opts.exempt }, 'cli');
+      out.result(
+        updated,
+        () => `${updated.email} is ${updated.exempt ? 'now' : 'no longer'} exempt from sync.`,
+      );
+    },
+  );
+  appCommand<{ org: string; email: string; passwordStdin?: boolean; passwordFile?: string }>(
+    users,
+    'set-password',
+    'set the console password of a user (org admins and end users)',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .requiredOption('--email <address>', 'address')
+        .option('--password-stdin', 'read the password from standard input')
+        .option('--password-file <file>', 'read the password from a file'),
+    async ({ app, out, opts }) => {
+      const password = readSecret(opts.passwordStdin, opts.passwordFile, 'password');
+      const dir = await directoryOf(app, opts.org);
+      const user = await dir.findUser(opts.email);
+      const { checkPassword, hashPassword } = await import('../services/auth.js');
+      await dir.setPasswordHash(user.id, await hashPassword(checkPassword(password)), 'cli');
+      out.result({ email: user.email, passwordSet: true }, () => `Password set for ${user.email}.`);
+    },
+  );
+}
+
+/** `entrasync groups …`. */
+export function registerGroupCommands(program: Command): void {
+  const groups = program.command('groups').description("an organization's groups");
+  appCommand<{
+    org: string;
+    name: string;
+    kind: string;
+    email?: string;
+    alias?: string[];
+    member?: string[];
+  }>(
+    groups,
+    'add',
+    'add a group by hand',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .requiredOption('--name <name>', 'group name')
+        .addOption(new Option('--kind <kind>', 'group kind').choices([...GROUP_KINDS]).makeOptionMandatory())
+        .option('--email <address>', 'the group address (makes it a functional account)')
+        .option('--alias <address>', 'an alias of the group address (repeatable)', collect)
+        .option(
+          '--member <address-or-name>',
+          'a member user (address) or group (address or name); repeatable',
+          collect,
+        ),
+    async ({ app, out, opts }) => {
+      const dir = await directoryOf(app, opts.org);
+      const group = await dir.addGroup(
+        {
+          name: opts.name,
+          kind: opts.kind,
+          email: opts.email ?? null,
+          aliases: opts.alias ?? [],
+          members: opts.member ?? [],
+        },
+        'cli',
+      );
+      out.result(
+        group,
+        () => `Added group ${group.name} (${group.kind}) with ${group.members.length} member(s).`,
+      );
+    },
+  );
+  appCommand<{ org: string; search?: string }>(
+    groups,
+    'list',
+    'list groups with kind, address and members',
+    (c) => c.requiredOption('--org <org>', 'organization id or domain').option('--search <text>', 'filter'),
+    async ({ app, out, opts }) => {
+      const dir = await directoryOf(app, opts.org);
+      const { items } = await dir.listGroups({ ...ALL, search: opts.search });
+      out.result(items, () => table(items, ['name', 'kind', 'email', 'members', 'source', 'exempt']));
+    },
+  );
+  appCommand<{ org: string; name: string }>(
+    groups,
+    'remove',
+    'remove a group',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .requiredOption('--name <name-or-id>', 'the group'),
+    async ({ app, out, opts }) => {
+      const dir = await directoryOf(app, opts.org);
+      const { items } = await dir.listGroups({ ...ALL, search: undefined });
+      const matches = items.filter(
+        (g) => g.id === opts.name || g.name === opts.name || g.email === opts.name,
+      );
+      if (matches.length !== 1) {
+        throw invalid(
+          'name',
+          matches.length ? `Several groups match "${opts.name}": use the id.` : `No group "${opts.name}".`,
+        );
+      }
+      await dir.removeGroup(matches[0]!.id, 'cli');
+      out.result(
+        { removed: matches[0]!.name, id: matches[0]!.id },
+        () => `Removed group ${matches[0]!.name}.`,
+      );
+    },
+  );
+}
+
+async function directoryOf(app: App, ref: string) {
+  const org = await app.orgs.resolve(ref);
+  return app.directory(org.id);
+}
+
+/** Reads a secret from stdin or a file (never from a flag: flags end up in shell history and `ps`). */
+export function readSecret(fromStdin: boolean | undefined, file: string | undefined, what: string): string {
+  if (Boolean(fromStdin) === Boolean(file)) {
+    throw invalid(what, `Give the ${what} with exactly one of --${what}-stdin or --${what}-file.`);
+  }
+  let raw: string;
+  try {
+    raw = fromStdin ? readFileSync(0, 'utf8') : readFileSync(file!, 'utf8');
+  } catch (error) {
+    throw invalid(what, `Cannot read the ${what}: ${(error as Error).message}`);
+  }
+  const value = raw.replace(/\r?\n$/, '');
+  if (!value) throw invalid(what, `The ${what} is empty.`);
+  return value;
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { loadConfig, parsePort } from '../config.js';
+import { buildServer } from '../http/server.js';
+import { openApp } from '../services/app.js';
+
+/** `entrasync serve`: the console and the JSON API. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('start the console and the JSON API')
+    .option('--port <port>', 'port to listen on (default: PORT or 3000)')
+    .option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)')
+    .action(async (opts: { port?: string; host?: string }) => {
+      const config = loadConfig();
+      const port = opts.port === undefined ? config.port : parsePort(opts.port, 'port');
+      const host = opts.host ?? config.host;
+      const app = await openApp(config);
+      const server = await buildServer(app, { logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+      const address = await server.listen({ port, host });
+      const first = await app.auth.bootstrapOperator();
+      const lines = [`entrasync is listening on ${address} (database: ${app.store.dialect.name})`];
+      if (first) {
+        lines.push(
+          '',
+          'First start: an operator account was created. Sign in with',
+          `  address:  ${first.email}`,
+          `  password: ${first.password}`,
+          'This password is shown only now. Change it with `entrasync operator set-password`.',
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+      const stop = async () => {
+        await server.close();
+        await app.close();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,93 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '../directory/errors.js';
+import { canAdminOrg, canManageService, type Principal } from '../directory/permissions.js';
+import type { App } from '../services/app.js';
+import type { Session } from '../services/auth.js';
+
+export const SESSION_COOKIE = 'entrasync_session';
+export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling; null when not signed in. */
+    principal: Principal | null;
+    session: Session | null;
+  }
+}
+
+/**
+ * Resolves the caller from the session cookie or an `Authorization: Bearer` API token, and
+ * enforces CSRF on state-changing requests made with a cookie (tokens are not sent by browsers
+ * on their own, so they need no CSRF check).
+ */
+export const authPlugin = fp(async (server: FastifyInstance, opts: { app: App }) => {
+  server.decorateRequest('principal', null);
+  server.decorateRequest('session', null);
+  server.addHook('onRequest', async (request) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (bearer) {
+      request.principal = await opts.app.auth.apiToken(bearer);
+      if (!request.principal)
+        throw new AppError('unauthenticated', 'The API token is not valid (revoked or mistyped).');
+      return;
+    }
+    const cookie = request.cookies[SESSION_COOKIE];
+    if (!cookie) return;
+    const session = await opts.app.auth.session(cookie);
+    if (!session) return;
+    request.session = session;
+    request.principal = session.principal;
+    if (!SAFE_METHODS.has(request.method) && request.headers[CSRF_HEADER] !== session.csrfToken) {
+      throw new AppError(
+        'forbidden',
+        `The ${CSRF_HEADER} header is missing or wrong: send the csrfToken of GET /api/v1/auth/session.`,
+      );
+    }
+  });
+});
+
+/** The caller, or a 401 asking to sign in. */
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthenticated', 'Sign in first (or send an API token).');
+  return request.principal;
+}
+
+/** Refuses unless the caller administers `orgId`. */
+export function requireOrgAdmin(request: FastifyRequest, orgId: string): Principal {
+  const principal = requirePrincipal(request);
+  if (!canAdminOrg(principal, orgId)) {
+    throw new AppError('forbidden', 'You are not an administrator of this organization.');
+  }
+  return principal;
+}
+
+/** Refuses unless the caller is an operator of the service. */
+export function requireOperator(request: FastifyRequest): Principal {
+  const principal = requirePrincipal(request);
+  if (!canManageService(principal))
+    throw new AppError('forbidden', 'Only operators of the service may do this.');
+  return principal;
+}
+
+/** A short, non-secret name of the caller for the audit log. */
+export function actorOf(p: Principal): string {
+  return p.type === 'token' ? `token:${p.name}` : p.email;
+}
+
+/** Sets the session cookie: HttpOnly, SameSite=Lax, Secure when the request came over TLS. */
+export function setSessionCookie(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  token: string,
+  expiresAt: string,
+) {
+  reply.setCookie(SESSION_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: request.protocol === 'https',
+    expires: new Date(expiresAt),
+  });
+}

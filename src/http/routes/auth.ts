@@ -1,0 +1,89 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError } from '../../directory/errors.js';
+import { receivesQuarantineDigests } from '../../directory/permissions.js';
+import type { App } from '../../services/app.js';
+import { userView } from '../../services/directory.js';
+import { requirePrincipal, SESSION_COOKIE, setSessionCookie } from '../auth.js';
+import { Ok, SessionBody, UserView } from '../schemas.js';
+
+const errors = { '4xx': { $ref: 'Error#' } };
+
+/** Sign-in, sign-out, the current session and the end user's self-service view. */
+export const authRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
+  api.post(
+    '/auth/login',
+    {
+      // Slows password guessing per client address; argon2id slows it per attempt.
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['auth'],
+        body: Type.Object(
+          {
+            email: Type.String({ minLength: 1, maxLength: 254 }),
+            password: Type.String({ minLength: 1, maxLength: 512 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: SessionBody, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { token, session } = await app.auth.login(request.body.email, request.body.password);
+      setSessionCookie(reply, request, token, session.expiresAt);
+      return session;
+    },
+  );
+
+  api.post(
+    '/auth/logout',
+    { schema: { tags: ['auth'], response: { 200: Ok, ...errors } } },
+    async (request, reply) => {
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (cookie) await app.auth.logout(cookie);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return { ok: true };
+    },
+  );
+
+  api.get(
+    '/auth/session',
+    { schema: { tags: ['auth'], response: { 200: SessionBody, ...errors } } },
+    async (request) => {
+      if (!request.session)
+        throw new AppError('unauthenticated', 'Not signed in, or the session has expired: sign in again.');
+      return request.session;
+    },
+  );
+
+  api.get(
+    '/me',
+    {
+      schema: {
+        tags: ['self-service'],
+        response: {
+          200: Type.Object({
+            user: UserView,
+            organization: Type.Object({ id: Type.String(), name: Type.String() }),
+            receivesQuarantineDigests: Type.Boolean(),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const principal = requirePrincipal(request);
+      if (principal.type !== 'user') {
+        throw new AppError('forbidden', 'The self-service view is for users of an organization.');
+      }
+      const dir = await app.directory(principal.orgId);
+      const user = await dir.findUser(principal.id);
+      const org = await app.orgs.get(principal.orgId);
+      return {
+        user: userView(user),
+        organization: { id: org.id, name: org.name },
+        receivesQuarantineDigests: receivesQuarantineDigests(user.role),
+      };
+    },
+  );
+};

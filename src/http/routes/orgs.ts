@@ -1,0 +1,219 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { canManageService } from '../../directory/permissions.js';
+import type { App } from '../../services/app.js';
+import { listAudit } from '../../store/audit.js';
+import { actorOf, requireOperator, requireOrgAdmin, requirePrincipal } from '../auth.js';
+import { Ok, Organization, OrgParams } from '../schemas.js';
+
+const errors = { '4xx': { $ref: 'Error#' } };
+const DomainBody = Type.Object(
+  { domain: Type.String({ minLength: 1, maxLength: 253 }) },
+  { additionalProperties: false },
+);
+const ApiToken = Type.Object({
+  id: Type.String(),
+  orgId: Type.Union([Type.String(), Type.Null()]),
+  name: Type.String(),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** Organizations, domains, API tokens and the audit log. */
+export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
+  api.get(
+    '/orgs',
+    { schema: { tags: ['organizations'], response: { 200: Type.Array(Organization), ...errors } } },
+    async (request) => {
+      const principal = requirePrincipal(request);
+      const all = await app.orgs.list();
+      if (canManageService(principal)) return all;
+      const own = principal.type === 'operator' ? null : principal.orgId;
+      requireOrgAdmin(request, own ?? '');
+      return all.filter((o) => o.id === own);
+    },
+  );
+
+  api.post(
+    '/orgs',
+    {
+      schema: {
+        tags: ['organizations'],
+        body: Type.Object(
+          {
+            name: Type.String({ maxLength: 200 }),
+            domains: Type.Array(Type.String({ maxLength: 253 }), { minItems: 1, maxItems: 100 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Organization, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireOperator(request);
+      const org = await app.orgs.create(request.body, actorOf(principal));
+      return reply.status(201).send(org);
+    },
+  );
+
+  api.get(
+    '/orgs/:org',
+    { schema: { tags: ['organizations'], params: OrgParams, response: { 200: Organization, ...errors } } },
+    async (request) => {
+      const org = await resolveForAdmin(app, request, request.params.org);
+      return org;
+    },
+  );
+
+  api.patch(
+    '/orgs/:org',
+    {
+      schema: {
+        tags: ['organizations'],
+        params: OrgParams,
+        body: Type.Object({ name: Type.String({ maxLength: 200 }) }, { additionalProperties: false }),
+        response: { 200: Organization, ...errors },
+      },
+    },
+    async (request) => {
+      const org = await resolveForAdmin(app, request, request.params.org);
+      return app.orgs.rename(org.id, request.body.name, actorOf(requirePrincipal(request)));
+    },
+  );
+
+  api.delete(
+    '/orgs/:org',
+    { schema: { tags: ['organizations'], params: OrgParams, response: { 200: Ok, ...errors } } },
+    async (request) => {
+      const principal = requireOperator(request);
+      const org = await app.orgs.resolve(request.params.org);
+      await app.orgs.delete(org.id, actorOf(principal));
+      return { ok: true };
+    },
+  );
+
+  api.post(
+    '/orgs/:org/domains',
+    {
+      schema: {
+        tags: ['organizations'],
+        params: OrgParams,
+        body: DomainBody,
+        response: { 200: Organization, ...errors },
+      },
+    },
+    async (request) => {
+      const org = await resolveForAdmin(app, request, request.params.org);
+      return app.orgs.addDomain(org.id, request.body.domain, actorOf(requirePrincipal(request)));
+    },
+  );
+
+  api.delete(
+    '/orgs/:org/domains/:domain',
+    {
+      schema: {
+        tags: ['organizations'],
+        params: Type.Object({ org: Type.String(), domain: Type.String({ maxLength: 253 }) }),
+        response: { 200: Organization, ...errors },
+      },
+    },
+    async (request) => {
+      const org = await resolveForAdmin(app, request, request.params.org);
+      return app.orgs.removeDomain(org.id, request.params.domain, actorOf(requirePrincipal(request)));
+    },
+  );
+
+  api.get(
+    '/orgs/:org/api-tokens',
+    {
+      schema: { tags: ['api tokens'], params: OrgParams, response: { 200: Type.Array(ApiToken), ...errors } },
+    },
+    async (request) => {
+      const org = await resolveForAdmin(app, request, request.params.org);
+      return app.auth.listApiTokens(org.id);
+    },
+  );
+
+  api.post(
+    '/orgs/:org/api-tokens',
+    {
+      schema: {
+        tags: ['api tokens'],
+        params: OrgParams,
+        body: Type.Object({ name: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ id: Type.String(), token: Type.String() }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const org = await resolveForAdmin(app, request, request.params.org);
+      const created = await app.auth.createApiToken({
+        name: request.body.name,
+        orgId: org.id,
+        createdBy: actorOf(requirePrincipal(request)),
+      });
+      return reply.status(201).send(created);
+    },
+  );
+
+  api.delete(
+    '/orgs/:org/api-tokens/:id',
+    {
+      schema: {
+        tags: ['api tokens'],
+        params: Type.Object({ org: Type.String(), id: Type.String() }),
+        response: { 200: Ok, ...errors },
+      },
+    },
+    async (request) => {
+      const org = await resolveForAdmin(app, request, request.params.org);
+      await app.auth.revokeApiToken(request.params.id, org.id);
+      return { ok: true };
+    },
+  );
+
+  api.get(
+    '/orgs/:org/audit',
+    {
+      schema: {
+        tags: ['organizations'],
+        params: OrgParams,
+        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
+        response: {
+          200: Type.Array(
+            Type.Object({
+              id: Type.Integer(),
+              at: Type.String(),
+              actor: Type.String(),
+              action: Type.String(),
+              targetType: Type.String(),
+              targetId: Type.Union([Type.String(), Type.Null()]),
+              detail: Type.Unknown(),
+            }),
+          ),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const org = await resolveForAdmin(app, request, request.params.org);
+      return listAudit(app.store.db, org.id, request.query.limit);
+    },
+  );
+};
+
+/**
+ * Resolves `{org}` (id or domain) and checks the caller administers it. An unknown organization
+ * and a foreign one answer alike for non-operators, so names of other customers do not leak.
+ */
+export async function resolveForAdmin(app: App, request: import('fastify').FastifyRequest, ref: string) {
+  const principal = requirePrincipal(request);
+  try {
+    const org = await app.orgs.resolve(ref);
+    requireOrgAdmin(request, org.id);
+    return org;
+  } catch (error) {
+    if (!canManageService(principal)) requireOrgAdmin(request, '');
+    throw error;
+  }
+}

@@ -1,0 +1,127 @@
+import { type TSchema, Type } from 'typebox';
+
+/** Request and response schemas of the JSON API: responses are serialized through these, so a field
+ * not listed here (a password hash, a client secret) cannot leak by accident. */
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      field: Type.Optional(Type.String()),
+    }),
+  },
+  { $id: 'Error' },
+);
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const Organization = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  domains: Type.Array(Type.String()),
+  createdAt: Type.String(),
+});
+
+export const UserView = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  aliases: Type.Array(Type.String()),
+  firstName: Nullable(Type.String()),
+  lastName: Nullable(Type.String()),
+  displayName: Nullable(Type.String()),
+  role: Type.Union([Type.Literal('org_admin'), Type.Literal('end_user'), Type.Literal('silent_user')]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('inactive')]),
+  source: Type.Union([Type.Literal('manual'), Type.Literal('entra')]),
+  externalId: Nullable(Type.String()),
+  exempt: Type.Boolean(),
+});
+
+export const GroupView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: Type.Union([Type.Literal('distribution'), Type.Literal('security')]),
+  email: Nullable(Type.String()),
+  aliases: Type.Array(Type.String()),
+  members: Type.Array(Type.String()),
+  source: Type.Union([Type.Literal('manual'), Type.Literal('entra')]),
+  externalId: Nullable(Type.String()),
+  exempt: Type.Boolean(),
+});
+
+export const GroupDetail = Type.Intersect([
+  GroupView,
+  Type.Object({ effectiveMembers: Type.Array(Type.String()) }),
+]);
+
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+  });
+
+export const ListQuery = Type.Object({
+  search: Type.Optional(Type.String({ maxLength: 200 })),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+});
+
+export const OrgParams = Type.Object({ org: Type.String({ minLength: 1, maxLength: 253 }) });
+export const OrgItemParams = Type.Object({
+  org: Type.String({ minLength: 1, maxLength: 253 }),
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+const Name = Type.String({ maxLength: 256 });
+const Address = Type.String({ minLength: 3, maxLength: 254 });
+
+export const NewUserBody = Type.Object(
+  {
+    email: Address,
+    aliases: Type.Optional(Type.Array(Address, { maxItems: 100 })),
+    firstName: Type.Optional(Nullable(Name)),
+    lastName: Type.Optional(Nullable(Name)),
+    displayName: Type.Optional(Nullable(Name)),
+    role: Type.Optional(
+      Type.Union([Type.Literal('org_admin'), Type.Literal('end_user'), Type.Literal('silent_user')]),
+    ),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')])),
+    exempt: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const UserPatchBody = Type.Partial(NewUserBody, { additionalProperties: false });
+
+export const NewGroupBody = Type.Object(
+  {
+    name: Name,
+    kind: Type.Union([Type.Literal('distribution'), Type.Literal('security')]),
+    email: Type.Optional(Nullable(Address)),
+    aliases: Type.Optional(Type.Array(Address, { maxItems: 100 })),
+    members: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 10000 })),
+    exempt: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const GroupPatchBody = Type.Partial(NewGroupBody, { additionalProperties: false });
+
+export const Principal = Type.Object({
+  type: Type.Union([Type.Literal('operator'), Type.Literal('user'), Type.Literal('token')]),
+  id: Type.String(),
+  email: Type.Optional(Type.String()),
+  orgId: Type.Optional(Nullable(Type.String())),
+  role: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+});
+
+export const SessionBody = Type.Object({
+  principal: Principal,
+  csrfToken: Type.String(),
+  expiresAt: Type.String(),
+});
+
+export const Ok = Type.Object({ ok: Type.Boolean() });

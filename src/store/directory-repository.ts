@@ -1,0 +1,477 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Group, GroupKind, MemberRef, Role, Source, User, UserStatus } from '../directory/model.js';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Paging and search for lists. */
+export interface ListQuery {
+  search?: string;
+  limit: number;
+  offset: number;
+}
+
+/** One owner of an address, anywhere in the service. */
+export interface AddressOwner {
+  address: string;
+  orgId: string;
+  ownerType: 'user' | 'group';
+  ownerId: string;
+  isPrimary: boolean;
+}
+
+/**
+ * Reads and writes one organization's users, groups, addresses and memberships. Built for one
+ * organization: no method can touch another's rows (the one service-wide read is addressOwners,
+ * which uniqueness checks need).
+ */
+export class DirectoryRepository {
+  constructor(
+    private readonly db: Db,
+    readonly orgId: string,
+  ) {}
+
+  /** The same repository inside a transaction. */
+  with(trx: Transaction<Database>): DirectoryRepository {
+    return new DirectoryRepository(trx, this.orgId);
+  }
+
+  async listUsers(query: ListQuery): Promise<{ items: User[]; total: number }> {
+    let base = this.db.selectFrom('users').where('users.org_id', '=', this.orgId);
+    const pattern = likePattern(query.search);
+    if (pattern) {
+      base = base.where((eb) =>
+        eb.or([
+          like('users.email', pattern),
+          like('users.display_name', pattern),
+          eb.exists(
+            eb
+              .selectFrom('addresses')
+              .select('addresses.address')
+              .where('addresses.org_id', '=', this.orgId)
+              .whereRef('addresses.owner_id', '=', 'users.id')
+              .where(like('addresses.address', pattern)),
+          ),
+        ]),
+      );
+    }
+    const [{ total }] = (await base.select((eb) => eb.fn.countAll<number>().as('total')).execute()) as [
+      { total: number | string },
+    ];
+    const rows = await base
+      .selectAll('users')
+      .orderBy('users.email')
+      .limit(query.limit)
+      .offset(query.offset)
+      .execute();
+    return { items: await this.#withAliases(rows), total: Number(total) };
+  }
+
+  /** Every user and group of the organization, with aliases and members: the sync planner's input. */
+  async loadAll(): Promise<{ users: User[]; groups: Group[] }> {
+    const [userRows, groupRows, aliasRows, memberRows] = await Promise.all([
+      this.db.selectFrom('users').selectAll().where('org_id', '=', this.orgId).execute(),
+      this.db.selectFrom('groups').selectAll().where('org_id', '=', this.orgId).execute(),
+      this.db
+        .selectFrom('addresses')
+        .select(['owner_id', 'address'])
+        .where('org_id', '=', this.orgId)
+        .where('is_primary', '=', false)
+        .execute(),
+      this.db
+        .selectFrom('group_members')
+        .select(['group_id', 'member_type', 'member_id'])
+        .where('org_id', '=', this.orgId)
+        .execute(),
+    ]);
+    const aliases = groupBy(
+      aliasRows,
+      (r) => r.owner_id,
+      (r) => r.address,
+    );
+    const members = groupBy(
+      memberRows,
+      (r) => r.group_id,
+      (r): MemberRef => ({ type: r.member_type, id: r.member_id }),
+    );
+    return {
+      users: userRows.map((r) => toUser(r, aliases.get(r.id) ?? [])),
+      groups: groupRows.map((r) => toGroup(r, aliases.get(r.id) ?? [], members.get(r.id) ?? [])),
+    };
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? (await this.#withAliases([row]))[0] : undefined;
+  }
+
+  /** The user whose primary address or alias is `address`. */
+  async findUserByAddress(address: string): Promise<User | undefined> {
+    const hit = await this.db
+      .selectFrom('addresses')
+      .select('owner_id')
+      .where('org_id', '=', this.orgId)
+      .where('address', '=', address)
+      .where('owner_type', '=', 'user')
+      .executeTakeFirst();
+    return hit ? this.getUser(hit.owner_id) : undefined;
+  }
+
+  async insertUser(user: User, passwordHash: string | null = null): Promise<void> {
+    await this.db
+      .insertInto('users')
+      .values({ ...fromUser(user), password_hash: passwordHash })
+      .execute();
+    await this.#insertAddresses('user', user.id, user.email, user.aliases);
+  }
+
+  /** Replaces a user's fields and addresses with `user`'s. */
+  async updateUser(user: User): Promise<void> {
+    const { org_id: _org, id: _id, created_at: _created, ...fields } = fromUser(user);
+    await this.db
+      .updateTable('users')
+      .set(fields)
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', user.id)
+      .execute();
+    await this.#replaceAddresses('user', user.id, user.email, user.aliases);
+  }
+
+  async setPassword(userId: string, passwordHash: string | null): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash })
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', userId)
+      .execute();
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    await this.#deleteMemberships('user', id);
+    await this.#deleteAddresses(id);
+    await this.db.deleteFrom('users').where('org_id', '=', this.orgId).where('id', '=', id).execute();
+  }
+
+  async listGroups(query: ListQuery): Promise<{ items: Group[]; total: number }> {
+    let base = this.db.selectFrom('groups').where('groups.org_id', '=', this.orgId);
+    const pattern = likePattern(query.search);
+    if (pattern) {
+      base = base.where((eb) => eb.or([like('groups.name', pattern), like('groups.email', pattern)]));
+    }
+    const [{ total }] = (await base.select((eb) => eb.fn.countAll<number>().as('total')).execute()) as [
+      { total: number | string },
+    ];
+    const rows = await base
+      .selectAll('groups')
+      .orderBy('groups.name')
+      .orderBy('groups.id')
+      .limit(query.limit)
+      .offset(query.offset)
+      .execute();
+    return { items: await this.#groupsWithDetails(rows), total: Number(total) };
+  }
+
+  async getGroup(id: string): Promise<Group | undefined> {
+    const row = await this.db
+      .selectFrom('groups')
+      .selectAll()
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? (await this.#groupsWithDetails([row]))[0] : undefined;
+  }
+
+  async insertGroup(group: Group): Promise<void> {
+    await this.db.insertInto('groups').values(fromGroup(group)).execute();
+    if (group.email) await this.#insertAddresses('group', group.id, group.email, group.aliases);
+    await this.#insertMembers(group.id, group.members);
+  }
+
+  /** Replaces a group's fields, addresses and members with `group`'s. */
+  async updateGroup(group: Group): Promise<void> {
+    const { org_id: _org, id: _id, created_at: _created, ...fields } = fromGroup(group);
+    await this.db
+      .updateTable('groups')
+      .set(fields)
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', group.id)
+      .execute();
+    await this.#replaceAddresses('group', group.id, group.email, group.aliases);
+    await this.db
+      .deleteFrom('group_members')
+      .where('org_id', '=', this.orgId)
+      .where('group_id', '=', group.id)
+      .execute();
+    await this.#insertMembers(group.id, group.members);
+  }
+
+  async deleteGroup(id: string): Promise<void> {
+    await this.db
+      .deleteFrom('group_members')
+      .where('org_id', '=', this.orgId)
+      .where('group_id', '=', id)
+      .execute();
+    await this.#deleteMemberships('group', id);
+    await this.#deleteAddresses(id);
+    await this.db.deleteFrom('groups').where('org_id', '=', this.orgId).where('id', '=', id).execute();
+  }
+
+  /** Users and groups (of this organization) by id: to show members by address or name. */
+  async describeMembers(
+    refs: MemberRef[],
+  ): Promise<Map<string, { email: string | null; name: string | null; type: 'user' | 'group' }>> {
+    const userIds = refs.filter((r) => r.type === 'user').map((r) => r.id);
+    const groupIds = refs.filter((r) => r.type === 'group').map((r) => r.id);
+    const out = new Map<string, { email: string | null; name: string | null; type: 'user' | 'group' }>();
+    for (const ids of chunks(userIds, 500)) {
+      const rows = await this.db
+        .selectFrom('users')
+        .select(['id', 'email', 'display_name'])
+        .where('org_id', '=', this.orgId)
+        .where('id', 'in', ids)
+        .execute();
+      for (const r of rows) out.set(r.id, { email: r.email, name: r.display_name, type: 'user' });
+    }
+    for (const ids of chunks(groupIds, 500)) {
+      const rows = await this.db
+        .selectFrom('groups')
+        .select(['id', 'email', 'name'])
+        .where('org_id', '=', this.orgId)
+        .where('id', 'in', ids)
+        .execute();
+      for (const r of rows) out.set(r.id, { email: r.email, name: r.name, type: 'group' });
+    }
+    return out;
+  }
+
+  /** Who owns these addresses, in any organization (addresses are unique service-wide). */
+  async addressOwners(addresses: readonly string[]): Promise<AddressOwner[]> {
+    const owners: AddressOwner[] = [];
+    for (const part of chunks([...addresses], 500)) {
+      const rows = await this.db.selectFrom('addresses').selectAll().where('address', 'in', part).execute();
+      for (const r of rows) {
+        owners.push({
+          address: r.address,
+          orgId: r.org_id,
+          ownerType: r.owner_type,
+          ownerId: r.owner_id,
+          isPrimary: r.is_primary,
+        });
+      }
+    }
+    return owners;
+  }
+
+  /** Number of addresses of this organization in `domain`. */
+  async countAddressesInDomain(domain: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('addresses')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', this.orgId)
+      .where(like('address', `%@${escapeLike(domain)}`))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async #withAliases(rows: Database['users'][]): Promise<User[]> {
+    const aliases = await this.#aliasesOf(rows.map((r) => r.id));
+    return rows.map((r) => toUser(r, aliases.get(r.id) ?? []));
+  }
+
+  async #groupsWithDetails(rows: Database['groups'][]): Promise<Group[]> {
+    const ids = rows.map((r) => r.id);
+    const aliases = await this.#aliasesOf(ids);
+    const members = new Map<string, MemberRef[]>();
+    for (const part of chunks(ids, 500)) {
+      const memberRows = await this.db
+        .selectFrom('group_members')
+        .select(['group_id', 'member_type', 'member_id'])
+        .where('org_id', '=', this.orgId)
+        .where('group_id', 'in', part)
+        .execute();
+      for (const r of memberRows) {
+        const list = members.get(r.group_id) ?? [];
+        list.push({ type: r.member_type, id: r.member_id });
+        members.set(r.group_id, list);
+      }
+    }
+    return rows.map((r) => toGroup(r, aliases.get(r.id) ?? [], members.get(r.id) ?? []));
+  }
+
+  async #aliasesOf(ownerIds: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const part of chunks(ownerIds, 500)) {
+      const rows = await this.db
+        .selectFrom('addresses')
+        .select(['owner_id', 'address'])
+        .where('org_id', '=', this.orgId)
+        .where('owner_id', 'in', part)
+        .where('is_primary', '=', false)
+        .execute();
+      for (const [k, v] of groupBy(
+        rows,
+        (r) => r.owner_id,
+        (r) => r.address,
+      ))
+        out.set(k, v);
+    }
+    return out;
+  }
+
+  async #insertAddresses(
+    ownerType: 'user' | 'group',
+    ownerId: string,
+    primary: string | null,
+    aliases: string[],
+  ): Promise<void> {
+    const rows = [
+      ...(primary ? [{ address: primary, is_primary: true }] : []),
+      ...aliases.map((address) => ({ address, is_primary: false })),
+    ].map((r) => ({ ...r, org_id: this.orgId, owner_type: ownerType, owner_id: ownerId }));
+    if (rows.length) await this.db.insertInto('addresses').values(rows).execute();
+  }
+
+  async #replaceAddresses(
+    ownerType: 'user' | 'group',
+    ownerId: string,
+    primary: string | null,
+    aliases: string[],
+  ): Promise<void> {
+    await this.#deleteAddresses(ownerId);
+    await this.#insertAddresses(ownerType, ownerId, primary, aliases);
+  }
+
+  async #deleteAddresses(ownerId: string): Promise<void> {
+    await this.db
+      .deleteFrom('addresses')
+      .where('org_id', '=', this.orgId)
+      .where('owner_id', '=', ownerId)
+      .execute();
+  }
+
+  async #deleteMemberships(memberType: 'user' | 'group', memberId: string): Promise<void> {
+    await this.db
+      .deleteFrom('group_members')
+      .where('org_id', '=', this.orgId)
+      .where('member_type', '=', memberType)
+      .where('member_id', '=', memberId)
+      .execute();
+  }
+
+  async #insertMembers(groupId: string, members: MemberRef[]): Promise<void> {
+    const rows = members.map((m) => ({
+      org_id: this.orgId,
+      group_id: groupId,
+      member_type: m.type,
+      member_id: m.id,
+    }));
+    for (const part of chunks(rows, 500)) await this.db.insertInto('group_members').values(part).execute();
+  }
+}
+
+function toUser(r: Database['users'], aliases: string[]): User {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    email: r.email,
+    aliases: [...aliases].sort(),
+    firstName: r.first_name,
+    lastName: r.last_name,
+    displayName: r.display_name,
+    role: r.role as Role,
+    status: r.status as UserStatus,
+    source: r.source as Source,
+    externalId: r.external_id,
+    exempt: r.exempt,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function fromUser(u: User): Omit<Database['users'], 'password_hash'> {
+  return {
+    org_id: u.orgId,
+    id: u.id,
+    email: u.email,
+    first_name: u.firstName,
+    last_name: u.lastName,
+    display_name: u.displayName,
+    role: u.role,
+    status: u.status,
+    source: u.source,
+    external_id: u.externalId,
+    exempt: u.exempt,
+    created_at: u.createdAt,
+    updated_at: u.updatedAt,
+  };
+}
+
+function toGroup(r: Database['groups'], aliases: string[], members: MemberRef[]): Group {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    name: r.name,
+    kind: r.kind as GroupKind,
+    email: r.email,
+    aliases: [...aliases].sort(),
+    source: r.source as Source,
+    externalId: r.external_id,
+    exempt: r.exempt,
+    members,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function fromGroup(g: Group): Database['groups'] {
+  return {
+    org_id: g.orgId,
+    id: g.id,
+    name: g.name,
+    kind: g.kind,
+    email: g.email,
+    source: g.source,
+    external_id: g.externalId,
+    exempt: g.exempt,
+    created_at: g.createdAt,
+    updated_at: g.updatedAt,
+  };
+}
+
+function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): Map<string, V[]> {
+  const out = new Map<string, V[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(value(item));
+    else out.set(k, [value(item)]);
+  }
+  return out;
+}
+
+/** Splits a list so `IN (…)` lists stay under SQLite's bound-parameter limit. */
+export function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Case-insensitive LIKE with backslash escapes, written the same on both dialects. */
+function like(column: string, pattern: string) {
+  return sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A case-insensitive substring pattern, or undefined for no search. */
+function likePattern(search: string | undefined): string | undefined {
+  const s = search?.trim().toLowerCase();
+  return s ? `%${escapeLike(s)}%` : undefined;
+}

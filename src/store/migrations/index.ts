@@ -1,0 +1,32 @@
+import { type Migration, type MigrationResultSet, Migrator } from 'kysely';
+import type { Store } from '../database.js';
+import type { DialectInfo } from '../dialect.js';
+import { directoryMigration } from './0001_directory.js';
+
+/** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
+function migrations(d: DialectInfo): Record<string, Migration> {
+  return {
+    '0001_directory': directoryMigration(d),
+  };
+}
+
+/**
+ * Brings the schema up to date. Safe when several processes start at once: Kysely's migrator
+ * takes a lock (an advisory lock on PostgreSQL, the write lock on SQLite — see database.ts)
+ * and runs every pending migration in one transaction.
+ */
+export async function migrateToLatest(store: Store): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db: store.db,
+    provider: { getMigrations: async () => migrations(store.dialect) },
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    const cause = result.error instanceof Error ? result.error.message : String(result.error);
+    throw new Error(`Migration ${failed?.migrationName ?? '(setup)'} failed: ${cause}`, {
+      cause: result.error,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,127 @@
+/**
+ * Table types for Kysely. Timestamps are ISO-8601 strings and booleans JS booleans on both
+ * dialects (see dialect.ts for how SQLite is made to agree). Every organization-owned table
+ * starts with org_id.
+ */
+
+import type { Generated } from 'kysely';
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface DomainsTable {
+  org_id: string;
+  domain: string;
+  created_at: string;
+}
+
+export interface UsersTable {
+  org_id: string;
+  id: string;
+  /** Primary address; also present in `addresses` with is_primary, which guards uniqueness. */
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  display_name: string | null;
+  role: string;
+  status: string;
+  source: string;
+  external_id: string | null;
+  exempt: boolean;
+  /** argon2id hash; null until the user sets a password (silent users never do). */
+  password_hash: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GroupsTable {
+  org_id: string;
+  id: string;
+  name: string;
+  kind: string;
+  email: string | null;
+  source: string;
+  external_id: string | null;
+  exempt: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * Every address in the service — user or group, primary or alias — one row each, so a single
+ * unique index makes addresses unique service-wide.
+ */
+export interface AddressesTable {
+  org_id: string;
+  address: string;
+  owner_type: 'user' | 'group';
+  owner_id: string;
+  is_primary: boolean;
+}
+
+export interface GroupMembersTable {
+  org_id: string;
+  group_id: string;
+  member_type: 'user' | 'group';
+  member_id: string;
+}
+
+export interface AuditLogTable {
+  /** Null for service-wide events (an operator creating an organization is logged under it). */
+  org_id: string | null;
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  detail: string | null;
+}
+
+export interface OperatorsTable {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  /** sha-256 of the one-time setup token printed on first start; cleared once used. */
+  setup_token_hash: string | null;
+  setup_token_expires_at: string | null;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  /** sha-256 of the cookie value: a database leak does not hand out sessions. */
+  id_hash: string;
+  principal_type: 'operator' | 'user';
+  principal_id: string;
+  org_id: string | null;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  /** Null: an operator token (all organizations). */
+  org_id: string | null;
+  name: string;
+  token_hash: string;
+  created_by: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  domains: DomainsTable;
+  users: UsersTable;
+  groups: GroupsTable;
+  addresses: AddressesTable;
+  group_members: GroupMembersTable;
+  audit_log: AuditLogTable;
+  operators: OperatorsTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+}
