@@ -1,0 +1,135 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { type EmulatorOptions, startEmulator } from '../emulator/index.js';
+
+function intArg(name: string, min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function rateArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError('fault rate must be a number from 0 to 1');
+  return n;
+}
+
+interface EmulatorCommandOptions {
+  port: number;
+  host: string;
+  users?: number;
+  groups?: number;
+  seed?: number;
+  domainPrefix?: string;
+  tenantFile?: string;
+  latencyMs?: number;
+  faultRate?: number;
+  stateDir?: string;
+  throttle: boolean;
+  json?: boolean;
+}
+
+/** `entrasync emulator`: runs the Microsoft Entra ID + Graph emulator until SIGTERM/SIGINT. */
+export function registerEmulatorCommand(program: Command): void {
+  program
+    .command('emulator')
+    .description('run the Microsoft Entra ID + Microsoft Graph emulator (HTTPS, own CA)')
+    .option('--port <n>', 'port to listen on (0 = a free port)', intArg('port', 0, 65535), 0)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--users <n>', 'generated users (default 200)', intArg('users', 0, 10_000_000))
+    .option('--groups <n>', 'generated groups (default 20)', intArg('groups', 0, 1_000_000))
+    .option(
+      '--seed <n>',
+      'generator seed; also picks the tenant domains (default 1)',
+      intArg('seed', 0, 2 ** 31 - 1),
+    )
+    .option('--domain-prefix <name>', 'company name for the generated domains (e.g. contoso)')
+    .option('--tenant-file <file>', 'load the tenant from a JSON file instead of generating one')
+    .option(
+      '--latency-ms <ms>',
+      'latency added to every identity and Graph request',
+      intArg('latency', 0, 600_000),
+    )
+    .option('--fault-rate <r>', 'share of Graph requests answered 429, 503 or dropped (0..1)', rateArg)
+    .option('--state-dir <dir>', 'where ca.pem is written and reused (default: a temp dir)')
+    .option('--no-throttle', 'disable resource-unit throttling')
+    .option('--json', 'print one line of JSON once ready')
+    .action(async (opts: EmulatorCommandOptions, cmd: Command) => {
+      if (
+        opts.tenantFile &&
+        (opts.users !== undefined || opts.groups !== undefined || opts.seed !== undefined)
+      ) {
+        cmd.error('--tenant-file cannot be combined with --users/--groups/--seed', { exitCode: 2 });
+      }
+      if (opts.domainPrefix !== undefined && !/^[a-z0-9][a-z0-9-]{0,40}$/i.test(opts.domainPrefix)) {
+        cmd.error('--domain-prefix must be letters, digits and dashes', { exitCode: 2 });
+      }
+      const options: EmulatorOptions = {
+        port: opts.port,
+        host: opts.host,
+        users: opts.users,
+        groups: opts.groups,
+        seed: opts.seed,
+        domainPrefix: opts.domainPrefix,
+        tenantFile: opts.tenantFile,
+        latencyMs: opts.latencyMs,
+        faultRate: opts.faultRate,
+        stateDir: opts.stateDir,
+        throttle: opts.throttle,
+      };
+      const emulator = await startEmulator(options);
+      const { info } = emulator;
+      if (opts.json) {
+        const line = {
+          authorityHost: info.authorityHost,
+          graphBaseUrl: info.graphBaseUrl,
+          caFile: info.caFile,
+          tenantId: info.tenantId,
+          tenantDomains: info.tenantDomains,
+          apps: info.apps.map((a) => ({
+            clientId: a.clientId,
+            clientSecret: a.clientSecret,
+            roles: a.roles,
+            secretExpired: a.secretExpired,
+            displayName: a.displayName,
+          })),
+          adminUrl: info.adminUrl,
+        };
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+      } else {
+        const users = emulator.tenant.listUsers().length;
+        const groups = emulator.tenant.listGroups().length;
+        const lines = [
+          `Entra ID + Graph emulator ready (${users} users, ${groups} groups)`,
+          `  authority host: ${info.authorityHost}   (token: ${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token)`,
+          `  Graph base URL: ${info.graphBaseUrl}   (e.g. ${info.graphBaseUrl}/v1.0/users)`,
+          `  CA file:        ${info.caFile}`,
+          `  tenant:         ${info.tenantId}  domains: ${info.tenantDomains.join(', ')}`,
+          `  admin API:      ${info.adminUrl}`,
+          '  apps:',
+          ...info.apps.map(
+            (a) =>
+              `    ${a.displayName.padEnd(22)} client id ${a.clientId}  secret ${a.clientSecret}  roles [${a.roles.join(', ')}]${a.secretExpired ? '  (secret expired)' : ''}`,
+          ),
+          'Press Ctrl+C to stop.',
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          emulator.close().then(resolve, (err: unknown) => {
+            process.stderr.write(`entrasync: emulator did not close cleanly: ${(err as Error).message}\n`);
+            resolve();
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
