@@ -311,8 +311,7 @@ export class GraphConnector {
       objectsRead += page.items.length;
       deltaLink = page.deltaLink;
       this.options.onProgress?.({ phase, objectsRead });
-      if (stop.failed)
-        throw new GraphError('graph_error', `${what}: stopped because the other collection failed`);
+      if (stop.failed) throw new Stopped();
     }
     if (!deltaLink)
       throw new GraphError('malformed_payload', `${what}: the last page has no @odata.deltaLink`);
@@ -497,13 +496,18 @@ function sameOrigin(link: string, graphUrl: string): boolean {
   }
 }
 
-/** Waits for every promise, then rejects with the first failure in order (none left running). */
+/** Ends a collection's read because the other one failed; never escapes read(). */
+class Stopped extends Error {}
+
+/** Waits for every promise, then rejects with the first real failure (none left running). */
 async function settleAll<T extends readonly Promise<unknown>[]>(
   promises: T,
 ): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(promises);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const failures = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason);
+  if (failures.length) throw failures.find((e) => !(e instanceof Stopped)) ?? failures[0];
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
     -readonly [K in keyof T]: Awaited<T[K]>;
   };

@@ -22,7 +22,7 @@ const RENEW_BEFORE_MS = 5 * 60_000;
 /** Carries our GraphError through MSAL, which rethrows AuthErrors unchanged but flattens others. */
 class TransportAuthError extends AuthError {
   constructor(readonly graphError: GraphError) {
-    super('entrasync_transport', undefined, graphError.detail);
+    super('entrasync_transport', '', graphError.detail);
     // AuthError resets the prototype to its own (for ES5 targets); restore ours so instanceof works.
     Object.setPrototypeOf(this, TransportAuthError.prototype);
   }

@@ -1,0 +1,494 @@
+/**
+ * The connector against a scripted HTTPS server: exact control of Microsoft's answers (dropped
+ * connections, malformed pages, AADSTS errors) that the emulator offers only at random.
+ */
+import type { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type GraphConnection, GraphConnector, GraphError } from '../../src/graph/index.js';
+import { fakeToken, type HttpsStub, json, type StubRequest, startHttpsStub } from './support/https-stub.js';
+
+const TENANT_ID = '0b0b0b0b-1111-2222-3333-444444444444';
+const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
+const SECRET = 'stub~Secret.Value-0123456789';
+const U1 = '00000000-0000-0000-0000-0000000000u1';
+const U2 = '00000000-0000-0000-0000-0000000000u2';
+const U3 = '00000000-0000-0000-0000-0000000000u3';
+const G1 = '00000000-0000-0000-0000-0000000000g1';
+
+type Route = (req: StubRequest, res: ServerResponse) => void;
+
+let stub: HttpsStub;
+let routes: Record<string, Route[]>;
+let roles: string[];
+
+/** Queues answers for a path (without query); the last one repeats. */
+function on(pathPrefix: string, ...answers: Route[]) {
+  routes[pathPrefix] = answers;
+}
+
+const user = (id: string, extra: object = {}) => ({
+  id,
+  userPrincipalName: `${id}@contoso.com`,
+  userType: 'Member',
+  accountEnabled: true,
+  mail: `${id}@contoso.com`,
+  proxyAddresses: [`SMTP:${id}@contoso.com`],
+  givenName: null,
+  surname: null,
+  displayName: id,
+  ...extra,
+});
+const group = {
+  id: G1,
+  displayName: 'Sales',
+  mail: null,
+  mailEnabled: false,
+  securityEnabled: true,
+  groupTypes: [],
+  proxyAddresses: [],
+};
+
+function connection(extra: Partial<GraphConnection> = {}): GraphConnection {
+  return {
+    tenant: 'contoso.onmicrosoft.com',
+    clientId: CLIENT_ID,
+    clientSecret: SECRET,
+    cloud: 'global',
+    authorityHost: stub.origin,
+    graphUrl: stub.origin,
+    caPem: stub.caPem,
+    ...extra,
+  };
+}
+
+const waits: number[] = [];
+const connector = (extra: Partial<GraphConnection> = {}) =>
+  new GraphConnector(connection(extra), {
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  });
+
+beforeAll(async () => {
+  stub = await startHttpsStub((req, res) => {
+    const path = req.url.split('?')[0] ?? '';
+    const key = Object.keys(routes)
+      .sort((a, b) => b.length - a.length)
+      .find((p) => path.startsWith(p));
+    const queue = key ? routes[key] : undefined;
+    if (!queue || queue.length === 0) return json(res, 404, { error: { code: 'NotFound', message: path } });
+    const answer = queue.length > 1 ? queue.shift()! : queue[0]!;
+    answer(req, res);
+  });
+});
+afterAll(() => stub.close());
+
+beforeEach(() => {
+  waits.length = 0;
+  stub.requests.length = 0;
+  roles = ['User.Read.All', 'GroupMember.Read.All'];
+  routes = {};
+  on('/contoso.onmicrosoft.com/oauth2/v2.0/token', (_req, res) =>
+    json(res, 200, {
+      token_type: 'Bearer',
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: fakeToken({ tid: TENANT_ID, roles, aud: 'https://graph.microsoft.com' }),
+    }),
+  );
+  on('/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration', (_req, res) =>
+    json(res, 200, {
+      issuer: `${stub.origin}/${TENANT_ID}/v2.0`,
+      token_endpoint: `${stub.origin}/${TENANT_ID}/oauth2/v2.0/token`,
+    }),
+  );
+  on(
+    '/v1.0/users/delta',
+    (_req, res) =>
+      json(res, 200, {
+        '@odata.nextLink': `${stub.origin}/v1.0/users/delta?$skiptoken=p2`,
+        value: [user(U1)],
+      }),
+    (_req, res) =>
+      json(res, 200, {
+        '@odata.deltaLink': `${stub.origin}/v1.0/users/delta?$deltatoken=d1`,
+        value: [user(U2)],
+      }),
+  );
+  on(
+    '/v1.0/groups/delta',
+    (_req, res) =>
+      json(res, 200, {
+        '@odata.nextLink': `${stub.origin}/v1.0/groups/delta?$skiptoken=p2`,
+        value: [{ ...group, 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: U1 }] }],
+      }),
+    (_req, res) =>
+      json(res, 200, {
+        '@odata.deltaLink': `${stub.origin}/v1.0/groups/delta?$deltatoken=d1`,
+        value: [{ ...group, 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: U2 }] }],
+      }),
+  );
+});
+
+describe('GraphConnector over HTTPS (scripted server)', () => {
+  it('reads users and groups with members split across pages, with one token and a client-request-id per request', async () => {
+    const c = connector();
+    const result = await c.readFull();
+    await c.close();
+    expect(result.mode).toBe('full');
+    expect(result.snapshot.users.map((u) => u.externalId)).toEqual([U1, U2]);
+    expect(result.snapshot.groups).toEqual([
+      {
+        externalId: G1,
+        displayName: 'Sales',
+        mail: null,
+        mailEnabled: false,
+        securityEnabled: true,
+        groupTypes: [],
+        proxyAddresses: [],
+        memberUserIds: [U1, U2],
+        memberGroupIds: [],
+      },
+    ]);
+    expect(result.cursor).toEqual({
+      usersDeltaLink: `${stub.origin}/v1.0/users/delta?$deltatoken=d1`,
+      groupsDeltaLink: `${stub.origin}/v1.0/groups/delta?$deltatoken=d1`,
+    });
+    expect(result.stats).toEqual({ requests: 4, retries: 0, throttled: 0, pages: 4, tokenRequests: 1 });
+
+    const graph = stub.requests.filter((r) => r.url.startsWith('/v1.0/'));
+    expect(graph.map((r) => decodeURIComponent(r.url))).toContain(
+      '/v1.0/users/delta?$select=id,userPrincipalName,userType,accountEnabled,mail,proxyAddresses,givenName,surname,displayName',
+    );
+    expect(graph.map((r) => decodeURIComponent(r.url))).toContain(
+      '/v1.0/groups/delta?$select=id,displayName,mail,mailEnabled,securityEnabled,groupTypes,proxyAddresses,members',
+    );
+    for (const r of stub.requests) expect(r.headers['client-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    for (const r of graph) expect(r.headers.authorization).toMatch(/^Bearer ey/);
+    const token = stub.requests.find((r) => r.url.includes('/oauth2/v2.0/token'));
+    expect(token?.body).toContain('scope=https%3A%2F%2F127.0.0.1');
+    expect(token?.body).toContain('grant_type=client_credentials');
+  });
+
+  it('retries 429 (Retry-After), 503 and a dropped connection, with an identical result', async () => {
+    const ok = routes['/v1.0/users/delta']!;
+    on(
+      '/v1.0/users/delta',
+      (_req, res) =>
+        json(
+          res,
+          429,
+          { error: { code: 'TooManyRequests', message: 'Please retry again later.' } },
+          { 'retry-after': '2.5' },
+        ),
+      (_req, res) => json(res, 503, { error: { code: 'serviceNotAvailable', message: 'x' } }),
+      (req, res) => {
+        req;
+        res.socket?.destroy();
+      },
+      ...ok,
+    );
+    const c = connector();
+    const result = await c.readFull();
+    await c.close();
+    expect(result.snapshot.users.map((u) => u.externalId)).toEqual([U1, U2]);
+    expect(result.stats).toMatchObject({ requests: 7, retries: 3, throttled: 1, pages: 4 });
+    expect(waits[0]).toBe(2500);
+    expect(waits).toHaveLength(3);
+    // Retries of one logical request keep its client-request-id.
+    const first = stub.requests.filter(
+      (r) => r.url.startsWith('/v1.0/users/delta?%24select') || r.url.startsWith('/v1.0/users/delta?$select'),
+    );
+    expect(new Set(first.map((r) => r.headers['client-request-id'])).size).toBe(1);
+  });
+
+  it('gives up after maxRetries with the code of the last failure', async () => {
+    on('/v1.0/users/delta', (_req, res) =>
+      json(res, 503, { error: { code: 'serviceNotAvailable', message: 'down' } }),
+    );
+    const c = new GraphConnector(connection(), { maxRetries: 2, sleep: async () => undefined });
+    await expect(c.readFull()).rejects.toMatchObject({
+      code: 'service_unavailable',
+      detail: '[serviceNotAvailable] down',
+    });
+    await c.close();
+  });
+
+  it('applies a delta round on top of the previous snapshot and reuses the cached token', async () => {
+    const c = connector();
+    const full = await c.readFull();
+    on('/v1.0/users/delta', (req, res) => {
+      expect(req.url).toContain('deltatoken=d1');
+      json(res, 200, {
+        '@odata.deltaLink': `${stub.origin}/v1.0/users/delta?$deltatoken=d2`,
+        value: [{ id: U1, displayName: 'Renamed' }, { id: U2, '@removed': { reason: 'deleted' } }, user(U3)],
+      });
+    });
+    on('/v1.0/groups/delta', (_req, res) =>
+      json(res, 200, {
+        '@odata.deltaLink': `${stub.origin}/v1.0/groups/delta?$deltatoken=d2`,
+        value: [
+          {
+            id: G1,
+            'members@delta': [
+              { '@odata.type': '#microsoft.graph.user', id: U2, '@removed': { reason: 'deleted' } },
+              { '@odata.type': '#microsoft.graph.user', id: U3 },
+              { '@odata.type': '#microsoft.graph.orgContact', id: 'contact' },
+            ],
+          },
+        ],
+      }),
+    );
+    const delta = await c.readChanges(full);
+    await c.close();
+    expect(delta.mode).toBe('delta');
+    expect(delta.stats.tokenRequests).toBe(0);
+    expect(delta.snapshot.users.map((u) => [u.externalId, u.displayName])).toEqual([
+      [U1, 'Renamed'],
+      [U3, U3],
+    ]);
+    expect(delta.snapshot.users[0]?.mail).toBe(`${U1}@contoso.com`);
+    expect(delta.snapshot.groups[0]?.memberUserIds).toEqual([U1, U3]);
+    expect(delta.cursor.usersDeltaLink).toContain('d2');
+  });
+
+  it.each([
+    [
+      '400 syncStateNotFound',
+      400,
+      { error: { code: 'syncStateNotFound', message: 'The sync state generation is not found.' } },
+    ],
+    ['410 Gone', 410, { error: { code: 'resyncRequired', message: 'reset' } }],
+  ])('falls back to a full read when the delta link is refused (%s)', async (_name, status, body) => {
+    const c = connector();
+    const full = await c.readFull();
+    const fullUsers = routes['/v1.0/users/delta'];
+    on('/v1.0/users/delta', (req, res) => {
+      if (req.url.includes('deltatoken=d1')) return json(res, status, body);
+      json(res, 200, {
+        '@odata.deltaLink': `${stub.origin}/v1.0/users/delta?$deltatoken=d3`,
+        value: [user(U3)],
+      });
+    });
+    on('/v1.0/groups/delta', (_req, res) =>
+      json(res, 200, { '@odata.deltaLink': `${stub.origin}/v1.0/groups/delta?$deltatoken=d2`, value: [] }),
+    );
+    const result = await c.readChanges(full);
+    await c.close();
+    expect(fullUsers).toBeDefined();
+    expect(result.mode).toBe('full-after-expired-delta');
+    // The users were read afresh: U1 and U2 are gone (the caller's set difference removes them).
+    expect(result.snapshot.users.map((u) => u.externalId)).toEqual([U3]);
+    expect(result.snapshot.groups).toEqual(full.snapshot.groups);
+    expect(result.cursor.usersDeltaLink).toContain('d3');
+  });
+
+  it.each([
+    [
+      'a wrongly typed property',
+      (res: ServerResponse) =>
+        json(res, 200, {
+          '@odata.deltaLink': `${stub.origin}/x`,
+          value: [{ id: U1, userPrincipalName: 'a', accountEnabled: 'yes' }],
+        }),
+      /value\[0\]\.accountEnabled/,
+    ],
+    [
+      'a body that is not JSON',
+      (res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"value": [');
+      },
+      /not JSON/,
+    ],
+    [
+      'a round without deltaLink',
+      (res: ServerResponse) => json(res, 200, { value: [] }),
+      /no @odata\.deltaLink/,
+    ],
+    [
+      'a nextLink to another host',
+      (res: ServerResponse) =>
+        json(res, 200, { '@odata.nextLink': 'https://attacker.example/v1.0/users', value: [] }),
+      /attacker\.example/,
+    ],
+  ])('stops on %s with malformed_payload', async (_name, answer, message) => {
+    on('/v1.0/users/delta', (_req, res) => answer(res));
+    const c = connector();
+    const error = await c.readFull().catch((e: unknown) => e);
+    await c.close();
+    expect(error).toBeInstanceOf(GraphError);
+    expect(error).toMatchObject({ code: 'malformed_payload' });
+    expect((error as GraphError).detail).toMatch(message);
+    expect(stub.requests.some((r) => r.url.includes('attacker'))).toBe(false);
+  });
+
+  it('403 → permission_denied naming the missing permission and the consent link', async () => {
+    roles = ['User.Read.All'];
+    on('/v1.0/groups/delta', (_req, res) =>
+      json(res, 403, {
+        error: {
+          code: 'Authorization_RequestDenied',
+          message: 'Insufficient privileges to complete the operation.',
+          innerError: { date: '2025-02-13T10:17:06', 'request-id': 'r', 'client-request-id': 'c' },
+        },
+      }),
+    );
+    const c = connector();
+    const error = (await c.readFull().catch((e: unknown) => e)) as GraphError;
+    await c.close();
+    expect(error.code).toBe('permission_denied');
+    expect(error.detail).toBe(
+      '[Authorization_RequestDenied] Insufficient privileges to complete the operation.',
+    );
+    expect(error.hint).toContain('GroupMember.Read.All');
+    expect(error.hint).not.toContain('permissions User.Read.All');
+    expect(error.hint).toContain(
+      `${stub.origin}/contoso.onmicrosoft.com/v2.0/adminconsent?client_id=${CLIENT_ID}`,
+    );
+  });
+
+  it('a 401 from Graph gets one fresh token', async () => {
+    const ok = routes['/v1.0/users/delta']!;
+    on(
+      '/v1.0/users/delta',
+      (_req, res) =>
+        json(res, 401, {
+          error: {
+            code: 'InvalidAuthenticationToken',
+            message: 'Access token has expired or is not yet valid.',
+          },
+        }),
+      ...ok,
+    );
+    const c = connector();
+    const result = await c.readFull();
+    await c.close();
+    expect(result.stats.tokenRequests).toBe(2);
+  });
+
+  it.each([
+    [
+      'invalid_client',
+      [7000215],
+      401,
+      'invalid_secret',
+      "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '" +
+        CLIENT_ID +
+        "'.",
+    ],
+    [
+      'invalid_client',
+      [7000222],
+      401,
+      'expired_secret',
+      "AADSTS7000222: The provided client secret keys for app '" + CLIENT_ID + "' are expired.",
+    ],
+    [
+      'unauthorized_client',
+      [700016],
+      400,
+      'unknown_client',
+      "AADSTS700016: Application with identifier '" +
+        CLIENT_ID +
+        "' was not found in the directory 'contoso'.",
+    ],
+    [
+      'invalid_tenant',
+      [90002],
+      400,
+      'unknown_tenant',
+      "AADSTS90002: Tenant 'contoso.onmicrosoft.com' not found.",
+    ],
+  ])('token error %s %s → %s, and diagnose says so', async (error, codes, status, code, description) => {
+    on('/contoso.onmicrosoft.com/oauth2/v2.0/token', (_req, res) =>
+      json(res, status, {
+        error,
+        error_description: `${description}\r\nTrace ID: 1\r\nCorrelation ID: 2\r\nTimestamp: 2025-01-01 00:00:00Z`,
+        error_codes: codes,
+        timestamp: '2025-01-01 00:00:00Z',
+        trace_id: '1',
+        correlation_id: '2',
+      }),
+    );
+    const c = connector();
+    const err = (await c.readFull().catch((e: unknown) => e)) as GraphError;
+    expect(err).toBeInstanceOf(GraphError);
+    expect(err.code).toBe(code);
+    expect(err.detail).toBe(`[${error}] ${description}`);
+    expect(err.message).not.toContain(SECRET);
+    const report = await c.diagnose();
+    await c.close();
+    expect(report.ok).toBe(false);
+    expect(report.steps[0]).toMatchObject({ step: 'token', ok: false, code });
+    expect(report.steps.slice(2).every((s) => s.skipped)).toBe(true);
+    expect(JSON.stringify(report)).not.toContain(SECRET);
+  });
+
+  it('diagnose: all steps pass and the tenant GUID is resolved', async () => {
+    on('/v1.0/users', (_req, res) => json(res, 200, { value: [{ id: U1 }] }));
+    on('/v1.0/groups', (req, res) => {
+      if (req.url.startsWith(`/v1.0/groups/${G1}/members`))
+        return json(res, 200, { value: [{ '@odata.type': '#microsoft.graph.user', id: U1 }] });
+      json(res, 200, { value: [{ id: G1 }] });
+    });
+    const c = connector();
+    const report = await c.diagnose();
+    await c.close();
+    expect(report.steps.map((s) => [s.step, s.ok])).toEqual([
+      ['token', true],
+      ['tenant', true],
+      ['users', true],
+      ['groups', true],
+      ['members', true],
+    ]);
+    expect(report).toMatchObject({
+      ok: true,
+      tenantId: TENANT_ID,
+      roles: ['User.Read.All', 'GroupMember.Read.All'],
+    });
+    expect(stub.requests.map((r) => decodeURIComponent(r.url))).toContain(
+      `/v1.0/groups/${G1}/members?$select=id&$top=1`,
+    );
+  });
+
+  it('diagnose: a token without roles → permission_denied on the probes with the consent hint', async () => {
+    roles = [];
+    const deny: Route = (_req, res) =>
+      json(res, 403, {
+        error: {
+          code: 'Authorization_RequestDenied',
+          message: 'Insufficient privileges to complete the operation.',
+        },
+      });
+    on('/v1.0/users', deny);
+    on('/v1.0/groups', deny);
+    const c = connector();
+    const report = await c.diagnose();
+    await c.close();
+    expect(report.ok).toBe(false);
+    expect(report.steps[0]).toMatchObject({ step: 'token', ok: true });
+    expect(report.steps[0]?.hint).toContain('admin consent');
+    const users = report.steps.find((s) => s.step === 'users');
+    expect(users).toMatchObject({ ok: false, code: 'permission_denied' });
+    expect(users?.hint).toContain('User.Read.All and GroupMember.Read.All');
+    expect(users?.hint).toContain('/v2.0/adminconsent?client_id=');
+    expect(report.steps.find((s) => s.step === 'members')).toMatchObject({ skipped: true });
+  });
+
+  it('an untrusted certificate is a tls error, not retried', async () => {
+    const c = connector({ caPem: undefined });
+    const error = (await c.readFull().catch((e: unknown) => e)) as GraphError;
+    await c.close();
+    expect(error.code).toBe('tls');
+    expect(waits).toHaveLength(0);
+  });
+
+  it('an invalid connection is reported by diagnose as the token step', async () => {
+    const c = connector({ tenant: 'not a tenant' });
+    const report = await c.diagnose();
+    expect(report.steps[0]).toMatchObject({ step: 'token', ok: false, code: 'malformed_tenant' });
+    await expect(c.readFull()).rejects.toMatchObject({ code: 'malformed_tenant' });
+    await c.close();
+  });
+});
