@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../directory/errors.js';
+import type { Organization } from '../directory/model.js';
 import { canAdminOrg, canManageService, type Principal } from '../directory/permissions.js';
 import type { App } from '../services/app.js';
 import type { Session } from '../services/auth.js';
@@ -11,6 +12,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The organization named by the route's `{org}` parameter, already authorized. */
+    org: Organization | null;
     /** Who is calling; null when not signed in. */
     principal: Principal | null;
     session: Session | null;
@@ -25,6 +28,7 @@ declare module 'fastify' {
 export const authPlugin = fp(async (server: FastifyInstance, opts: { app: App }) => {
   server.decorateRequest('principal', null);
   server.decorateRequest('session', null);
+  server.decorateRequest('org', null);
   server.addHook('onRequest', async (request) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     if (bearer) {
@@ -46,7 +50,37 @@ export const authPlugin = fp(async (server: FastifyInstance, opts: { app: App })
       );
     }
   });
+  // Every route with an {org} parameter is authorized here, before its input is even validated,
+  // so no route can forget the check and a foreign caller learns nothing from validation errors.
+  server.addHook('preValidation', async (request) => {
+    const ref = (request.params as { org?: unknown } | undefined)?.org;
+    if (typeof ref === 'string') request.org = await resolveForAdmin(opts.app, request, ref);
+  });
 });
+
+/**
+ * Resolves `{org}` (id or domain) and checks the caller administers it. An unknown organization
+ * and a foreign one answer alike for non-operators, so names of other customers do not leak.
+ */
+async function resolveForAdmin(app: App, request: FastifyRequest, ref: string): Promise<Organization> {
+  const principal = requirePrincipal(request);
+  try {
+    const org = await app.orgs.resolve(ref);
+    requireOrgAdmin(request, org.id);
+    return org;
+  } catch (error) {
+    if (!canManageService(principal)) throw forbiddenOrg();
+    throw error;
+  }
+}
+
+/** The route's authorized organization (set by the preValidation hook). */
+export function orgOf(request: FastifyRequest): Organization {
+  if (!request.org) throw new AppError('internal', 'Route has no {org} parameter.');
+  return request.org;
+}
+
+const forbiddenOrg = () => new AppError('forbidden', 'You are not an administrator of this organization.');
 
 /** The caller, or a 401 asking to sign in. */
 export function requirePrincipal(request: FastifyRequest): Principal {
@@ -57,9 +91,7 @@ export function requirePrincipal(request: FastifyRequest): Principal {
 /** Refuses unless the caller administers `orgId`. */
 export function requireOrgAdmin(request: FastifyRequest, orgId: string): Principal {
   const principal = requirePrincipal(request);
-  if (!canAdminOrg(principal, orgId)) {
-    throw new AppError('forbidden', 'You are not an administrator of this organization.');
-  }
+  if (!canAdminOrg(principal, orgId)) throw forbiddenOrg();
   return principal;
 }
 

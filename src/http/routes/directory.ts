@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { App } from '../../services/app.js';
 import { checkPassword, hashPassword } from '../../services/auth.js';
-import { actorOf, requirePrincipal } from '../auth.js';
+import { actorOf, orgOf, requirePrincipal } from '../auth.js';
 import {
   GroupDetail,
   GroupPatchBody,
@@ -17,14 +17,13 @@ import {
   UserPatchBody,
   UserView,
 } from '../schemas.js';
-import { resolveForAdmin } from './orgs.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
 
 /** An organization's users and groups: list (paged, searchable), create, read, update, delete. */
 export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
-  const directoryFor = async (request: import('fastify').FastifyRequest, ref: string) => {
-    const org = await resolveForAdmin(app, request, ref);
+  const directoryFor = async (request: import('fastify').FastifyRequest) => {
+    const org = orgOf(request);
     return { dir: await app.directory(org.id), actor: actorOf(requirePrincipal(request)) };
   };
 
@@ -39,7 +38,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
       },
     },
     async (request) => {
-      const { dir } = await directoryFor(request, request.params.org);
+      const { dir } = await directoryFor(request);
       const page = await dir.listUsers(request.query);
       return { ...page, limit: request.query.limit, offset: request.query.offset };
     },
@@ -56,7 +55,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
       },
     },
     async (request, reply) => {
-      const { dir, actor } = await directoryFor(request, request.params.org);
+      const { dir, actor } = await directoryFor(request);
       return reply.status(201).send(await dir.addUser(request.body, actor));
     },
   );
@@ -65,7 +64,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
     '/orgs/:org/users/:id',
     { schema: { tags: ['users'], params: OrgItemParams, response: { 200: UserView, ...errors } } },
     async (request) => {
-      const { dir } = await directoryFor(request, request.params.org);
+      const { dir } = await directoryFor(request);
       return dir.getUser(request.params.id);
     },
   );
@@ -81,7 +80,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
       },
     },
     async (request) => {
-      const { dir, actor } = await directoryFor(request, request.params.org);
+      const { dir, actor } = await directoryFor(request);
       return dir.updateUser(request.params.id, request.body, actor);
     },
   );
@@ -90,7 +89,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
     '/orgs/:org/users/:id',
     { schema: { tags: ['users'], params: OrgItemParams, response: { 200: Ok, ...errors } } },
     async (request) => {
-      const { dir, actor } = await directoryFor(request, request.params.org);
+      const { dir, actor } = await directoryFor(request);
       await dir.removeUser(request.params.id, actor);
       return { ok: true };
     },
@@ -107,7 +106,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
       },
     },
     async (request) => {
-      const { dir, actor } = await directoryFor(request, request.params.org);
+      const { dir, actor } = await directoryFor(request);
       await dir.setPasswordHash(
         request.params.id,
         await hashPassword(checkPassword(request.body.password)),
@@ -128,7 +127,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
       },
     },
     async (request) => {
-      const { dir } = await directoryFor(request, request.params.org);
+      const { dir } = await directoryFor(request);
       const page = await dir.listGroups(request.query);
       return { ...page, limit: request.query.limit, offset: request.query.offset };
     },
@@ -145,7 +144,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
       },
     },
     async (request, reply) => {
-      const { dir, actor } = await directoryFor(request, request.params.org);
+      const { dir, actor } = await directoryFor(request);
       return reply.status(201).send(await dir.addGroup(request.body, actor));
     },
   );
@@ -154,7 +153,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
     '/orgs/:org/groups/:id',
     { schema: { tags: ['groups'], params: OrgItemParams, response: { 200: GroupDetail, ...errors } } },
     async (request) => {
-      const { dir } = await directoryFor(request, request.params.org);
+      const { dir } = await directoryFor(request);
       return dir.getGroup(request.params.id);
     },
   );
@@ -170,7 +169,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
       },
     },
     async (request) => {
-      const { dir, actor } = await directoryFor(request, request.params.org);
+      const { dir, actor } = await directoryFor(request);
       return dir.updateGroup(request.params.id, request.body, actor);
     },
   );
@@ -179,7 +178,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
     '/orgs/:org/groups/:id',
     { schema: { tags: ['groups'], params: OrgItemParams, response: { 200: Ok, ...errors } } },
     async (request) => {
-      const { dir, actor } = await directoryFor(request, request.params.org);
+      const { dir, actor } = await directoryFor(request);
       await dir.removeGroup(request.params.id, actor);
       return { ok: true };
     },

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { canManageService } from '../../directory/permissions.js';
 import type { App } from '../../services/app.js';
 import { listAudit } from '../../store/audit.js';
-import { actorOf, requireOperator, requireOrgAdmin, requirePrincipal } from '../auth.js';
+import { actorOf, orgOf, requireOperator, requireOrgAdmin, requirePrincipal } from '../auth.js';
 import { Ok, Organization, OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -61,7 +61,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
     '/orgs/:org',
     { schema: { tags: ['organizations'], params: OrgParams, response: { 200: Organization, ...errors } } },
     async (request) => {
-      const org = await resolveForAdmin(app, request, request.params.org);
+      const org = orgOf(request);
       return org;
     },
   );
@@ -77,7 +77,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       },
     },
     async (request) => {
-      const org = await resolveForAdmin(app, request, request.params.org);
+      const org = orgOf(request);
       return app.orgs.rename(org.id, request.body.name, actorOf(requirePrincipal(request)));
     },
   );
@@ -104,7 +104,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       },
     },
     async (request) => {
-      const org = await resolveForAdmin(app, request, request.params.org);
+      const org = orgOf(request);
       return app.orgs.addDomain(org.id, request.body.domain, actorOf(requirePrincipal(request)));
     },
   );
@@ -119,7 +119,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       },
     },
     async (request) => {
-      const org = await resolveForAdmin(app, request, request.params.org);
+      const org = orgOf(request);
       return app.orgs.removeDomain(org.id, request.params.domain, actorOf(requirePrincipal(request)));
     },
   );
@@ -130,7 +130,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       schema: { tags: ['api tokens'], params: OrgParams, response: { 200: Type.Array(ApiToken), ...errors } },
     },
     async (request) => {
-      const org = await resolveForAdmin(app, request, request.params.org);
+      const org = orgOf(request);
       return app.auth.listApiTokens(org.id);
     },
   );
@@ -146,7 +146,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       },
     },
     async (request, reply) => {
-      const org = await resolveForAdmin(app, request, request.params.org);
+      const org = orgOf(request);
       const created = await app.auth.createApiToken({
         name: request.body.name,
         orgId: org.id,
@@ -166,7 +166,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       },
     },
     async (request) => {
-      const org = await resolveForAdmin(app, request, request.params.org);
+      const org = orgOf(request);
       await app.auth.revokeApiToken(request.params.id, org.id);
       return { ok: true };
     },
@@ -196,24 +196,8 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       },
     },
     async (request) => {
-      const org = await resolveForAdmin(app, request, request.params.org);
+      const org = orgOf(request);
       return listAudit(app.store.db, org.id, request.query.limit);
     },
   );
 };
-
-/**
- * Resolves `{org}` (id or domain) and checks the caller administers it. An unknown organization
- * and a foreign one answer alike for non-operators, so names of other customers do not leak.
- */
-export async function resolveForAdmin(app: App, request: import('fastify').FastifyRequest, ref: string) {
-  const principal = requirePrincipal(request);
-  try {
-    const org = await app.orgs.resolve(ref);
-    requireOrgAdmin(request, org.id);
-    return org;
-  } catch (error) {
-    if (!canManageService(principal)) requireOrgAdmin(request, '');
-    throw error;
-  }
-}
