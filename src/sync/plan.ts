@@ -119,16 +119,21 @@ function byExternalId<T extends User | Group>(objects: readonly T[]): Map<string
   return map;
 }
 
-function sortedSource<T extends { externalId: string }>(items: readonly T[], what: string): T[] {
-  const sorted = [...items].sort((a, b) => cmp(a.externalId, b.externalId));
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.externalId === sorted[i - 1]!.externalId) {
-      // The connector merges pages and deltas by id; a duplicate means the snapshot is broken,
-      // and guessing which copy is current could undo a real change.
-      throw new AppError('internal', `The Entra snapshot lists ${what} ${sorted[i]!.externalId} twice.`);
+/**
+ * Checks that no object appears twice. The connector merges pages and deltas by id; a duplicate
+ * means the snapshot is broken, and guessing which copy is current could undo a real change.
+ * (No sorting here: every output list is sorted at the end, which is what makes plans
+ * independent of input order.)
+ */
+function checkUnique<T extends { externalId: string }>(items: readonly T[], what: string): readonly T[] {
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(item.externalId)) {
+      throw new AppError('internal', `The Entra snapshot lists ${what} ${item.externalId} twice.`);
     }
+    seen.add(item.externalId);
   }
-  return sorted;
+  return items;
 }
 
 /** Plans the changes that bring the directory in step with the Entra snapshot under the policy. */
@@ -173,13 +178,17 @@ export function plan(
   const groupsById = new Map(current.groups.map((g) => [g.id, g]));
   const usersByExt = byExternalId(current.users);
   const groupsByExt = byExternalId(current.groups);
-  // Who holds each address now. Sorted so that, should the directory hold a duplicate, the
-  // answer does not depend on row order.
+  // Who holds each address now. Should the directory hold a duplicate, the smallest id wins, so
+  // the answer does not depend on row order.
   const holders = new Map<string, User | Group>();
-  for (const o of [...current.users, ...current.groups].sort((a, b) => cmp(a.id, b.id))) {
-    for (const a of [o.email, ...o.aliases]) {
-      if (a && !holders.has(a)) holders.set(a, o);
-    }
+  const hold = (a: string | null, o: User | Group) => {
+    if (a === null) return;
+    const seen = holders.get(a);
+    if (!seen || o.id < seen.id) holders.set(a, o);
+  };
+  for (const o of [...current.users, ...current.groups]) {
+    hold(o.email, o);
+    for (const a of o.aliases) hold(a, o);
   }
   const describe = (o: User | Group): string => {
     const isUser = usersById.get(o.id) === o;
@@ -266,7 +275,7 @@ export function plan(
   };
 
   if (policy.what.users) {
-    for (const u of sortedSource(source.users, 'the user')) {
+    for (const u of checkUnique(source.users, 'the user')) {
       const label = u.userPrincipalName || u.externalId;
       if (isGuest(u) && !policy.includeGuests) {
         userOut.set(u.externalId, {
@@ -314,7 +323,7 @@ export function plan(
     }
   }
 
-  for (const g of sortedSource(source.groups, 'the group')) {
+  for (const g of checkUnique(source.groups, 'the group')) {
     const kind = classifyGroup(g);
     const label = clean(g.displayName) ?? g.externalId;
     if (kind === null) {
@@ -351,14 +360,22 @@ export function plan(
 
   // --- Addresses claimed twice in the source: nobody gets them ----------------------------------
   const cands: Candidate<unknown>[] = [...userCands, ...groupCands].filter((c) => !c.blocked);
-  const claims = new Map<string, Candidate<unknown>[]>();
-  for (const c of cands) {
-    for (const a of [c.email, ...c.aliases]) {
-      if (a === null) continue;
-      const list = claims.get(a);
-      if (list) list.push(c);
-      else claims.set(a, [c]);
+  // One claimant per address is the rule; a list is made only for the rare second claimant.
+  const claims = new Map<string, Candidate<unknown>>();
+  const contested = new Map<string, Candidate<unknown>[]>();
+  const claim = (a: string, c: Candidate<unknown>) => {
+    const first = claims.get(a);
+    if (first === undefined) {
+      claims.set(a, c);
+      return;
     }
+    const list = contested.get(a);
+    if (list) list.push(c);
+    else contested.set(a, [first, c]);
+  };
+  for (const c of cands) {
+    if (c.email !== null) claim(c.email, c);
+    for (const a of c.aliases) claim(a, c);
   }
   const lostAliases = new Map<Candidate<unknown>, Set<string>>();
   const loseAlias = (c: Candidate<unknown>, alias: string, reason: string) => {
@@ -390,12 +407,12 @@ export function plan(
       ),
     );
   };
-  for (const [address, list] of claims) {
-    if (list.length < 2) continue;
+  for (const [address, list] of contested) {
     for (const c of list) {
       const others = list
         .filter((o) => o !== c)
         .map((o) => `${o.label} (${o.externalId})`)
+        .sort()
         .join(', ');
       const reason = `is also claimed in Entra by ${others}`;
       if (c.email === address) block(c, reason);
@@ -448,8 +465,7 @@ export function plan(
 
   if (policy.what.users) {
     const seen = new Set<string>(userCands.map((c) => c.externalId));
-    for (const u of [...usersByExt.values()].sort((a, b) => cmp(a.externalId!, b.externalId!))) {
-      const ext = u.externalId!;
+    for (const [ext, u] of usersByExt) {
       if (seen.has(ext) || u.source !== 'entra') continue;
       const out = userOut.get(ext);
       const reason: RemovalReason = out?.reason ?? 'deleted';
@@ -595,8 +611,7 @@ export function plan(
   const groupLabel = (g: { email: string | null; name: string }) => g.email ?? g.name;
 
   const seenGroups = new Set<string>(groupCands.map((c) => c.externalId));
-  for (const g of [...groupsByExt.values()].sort((a, b) => cmp(a.externalId!, b.externalId!))) {
-    const ext = g.externalId!;
+  for (const [ext, g] of groupsByExt) {
     // A kind that is not synced is left alone entirely, removals included.
     if (seenGroups.has(ext) || g.source !== 'entra' || !policy.what[g.kind]) continue;
     const out = groupOut.get(ext);
