@@ -131,7 +131,7 @@ export type Change =
 export const SKIP_REASONS = [
   /** A guest user; guests are synced only with includeGuests. */
   'guest',
-  /** A user or group that should have an address but has none. */
+  /** A user without any address (no SMTP proxy address, no mail). Groups may have no address. */
   'no_mailbox',
   /** The primary address is not a valid email address: object not synced. */
   'primary_invalid',

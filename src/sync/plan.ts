@@ -204,7 +204,10 @@ export function plan(
   const userCands: UserCandidate[] = [];
   const groupCands: GroupCandidate[] = [];
 
-  /** Validates the addresses of an in-scope object; null when its primary makes it unsyncable. */
+  /**
+   * Validates the addresses of an in-scope object against the organization's domains. `blocked`
+   * when the primary makes it unsyncable; its aliases are then not judged (nothing is synced).
+   */
   const addresses = (
     type: ObjectType,
     externalId: string,
@@ -242,6 +245,7 @@ export function plan(
         );
       }
     }
+    if (blocked) return { email, aliases: [], blocked };
     const aliases = new Set<string>();
     for (const rawAlias of raw.aliases) {
       const alias = normalizeAddress(rawAlias);
