@@ -382,7 +382,7 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
       [7000222],
       401,
       'expired_secret',
-      "AADSTS7000222: The provided client secret keys for app '" + CLIENT_ID + "' are expired.",
+      `AADSTS7000222: The provided client secret keys for app '${CLIENT_ID}' are expired.`,
     ],
     [
       'unauthorized_client',
