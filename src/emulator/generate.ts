@@ -175,13 +175,13 @@ export class Rng {
     return this.next() < p;
   }
   guid(): string {
-    const h = (n: number) => n.toString(16).padStart(8, '0');
-    const a = h(this.u32());
-    const b = h(this.u32());
-    const c = h(this.u32());
-    const d = h(this.u32());
-    const variant = ((parseInt(c[0]!, 16) & 0x3) | 0x8).toString(16);
-    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
+    const a = hex8(this.u32());
+    const b = hex8(this.u32());
+    const c = this.u32();
+    const d = hex8(this.u32());
+    // RFC 4122 version 4 / variant 10xx, so the ids look like Entra's.
+    const cv = hex8(((c & 0x3fffffff) | 0x80000000) >>> 0);
+    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${cv.slice(0, 4)}-${cv.slice(4)}${d}`;
   }
 }
 
@@ -196,7 +196,22 @@ export function tenantDomains(seed: number, domainPrefix?: string): string[] {
   return [`${a}${suffix}.com`, `${b}${suffix}.com`, `${a}${suffix}.onmicrosoft.com`];
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+function hex8(n: number): string {
+  return HEX[n >>> 24]! + HEX[(n >>> 16) & 0xff]! + HEX[(n >>> 8) & 0xff]! + HEX[n & 0xff]!;
+}
+
+const asciiCache = new Map<string, string>();
 function ascii(s: string): string {
+  let hit = asciiCache.get(s);
+  if (hit === undefined) {
+    hit = asciiSlow(s);
+    asciiCache.set(s, hit);
+  }
+  return hit;
+}
+
+function asciiSlow(s: string): string {
   return s
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
