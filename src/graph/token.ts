@@ -16,7 +16,7 @@ import { graphScope } from './clouds.js';
 import { GraphError, type GraphErrorCode, redact } from './errors.js';
 import type { Transport } from './transport.js';
 
-/** Renew this long before `expires_in` runs out (Microsoft: tokens live 60–90 minutes). */
+/** Renew this long before `expires_in` runs out (Microsoft: tokens live 60–90 minutes, trust expires_in). */
 const RENEW_BEFORE_MS = 5 * 60_000;
 
 /** Carries our GraphError through MSAL, which rethrows AuthErrors unchanged but flattens others. */
@@ -261,8 +261,11 @@ export class TokenSource {
     }
     if (!result?.accessToken)
       throw new GraphError('malformed_payload', 'token endpoint returned no access_token');
-    const expiresAt = result.expiresOn?.getTime() ?? this.now() + 60 * 60_000;
-    this.current = { token: result.accessToken, renewAt: expiresAt - RENEW_BEFORE_MS };
+    const now = this.now();
+    const expiresAt = result.expiresOn?.getTime() ?? now + 60 * 60_000;
+    // Short-lived tokens (test servers) renew at half-life, so they are not fetched per request.
+    const margin = Math.min(RENEW_BEFORE_MS, (expiresAt - now) / 2);
+    this.current = { token: result.accessToken, renewAt: expiresAt - margin };
     this.info = tokenInfo(result.accessToken);
     return result.accessToken;
   }

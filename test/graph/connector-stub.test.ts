@@ -476,6 +476,57 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
     expect(report.steps.find((s) => s.step === 'members')).toMatchObject({ skipped: true });
   });
 
+  it('keeps at most `concurrency` requests of a tenant in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const slow =
+      (body: () => unknown): Route =>
+      (_req, res) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        setTimeout(() => {
+          inFlight--;
+          json(res, 200, body());
+        }, 30);
+      };
+    on(
+      '/v1.0/users/delta',
+      slow(() => ({
+        '@odata.deltaLink': `${stub.origin}/v1.0/users/delta?$deltatoken=d1`,
+        value: [user(U1)],
+      })),
+    );
+    on(
+      '/v1.0/groups/delta',
+      slow(() => ({ '@odata.deltaLink': `${stub.origin}/v1.0/groups/delta?$deltatoken=d1`, value: [] })),
+    );
+    const serial = new GraphConnector(connection(), { concurrency: 1 });
+    await serial.readFull();
+    await serial.close();
+    expect(peak).toBe(1);
+    peak = 0;
+    const parallel = new GraphConnector(connection(), { concurrency: 4 });
+    await parallel.readFull();
+    await parallel.close();
+    expect(peak).toBe(2); // users and groups side by side
+  });
+
+  it('a cursor of another Graph root is not followed (the token would go there): full read instead', async () => {
+    const c = connector();
+    const full = await c.readFull();
+    stub.requests.length = 0;
+    const result = await c.readChanges({
+      snapshot: full.snapshot,
+      cursor: {
+        usersDeltaLink: 'https://graph.microsoft.com/v1.0/users/delta?$deltatoken=x',
+        groupsDeltaLink: full.cursor.groupsDeltaLink,
+      },
+    });
+    await c.close();
+    expect(result.mode).toBe('full-after-expired-delta');
+    expect(stub.requests.some((r) => r.url.includes('deltatoken=x'))).toBe(false);
+  });
+
   it('an untrusted certificate is a tls error, not retried', async () => {
     const c = connector({ caPem: undefined });
     const error = (await c.readFull().catch((e: unknown) => e)) as GraphError;
