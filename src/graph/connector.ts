@@ -185,7 +185,16 @@ export class GraphConnector {
       },
       sleep: options.sleep ?? realSleep,
     });
-    const tokens = new TokenSource({ ...endpoints, ...connection }, transport);
+    const tokens = new TokenSource(
+      {
+        authorityHost: endpoints.authorityHost,
+        graphUrl: endpoints.graphUrl,
+        tenant: connection.tenant,
+        clientId: connection.clientId,
+        clientSecret: connection.clientSecret,
+      },
+      transport,
+    );
     const client = new GraphClient(transport, tokens, () =>
       permissionDeniedHint(tokens.info?.roles, this.consentUrl),
     );
@@ -452,15 +461,8 @@ export class GraphConnector {
       const description =
         typeof body?.error_description === 'string' ? body.error_description.split(/\r?\n/)[0] : '';
       const detail = redact(`[${err}] ${description}`.trim(), this.connection.clientSecret);
-      return Promise.reject(
-        new GraphError(
-          identityErrorCode(codes[0] === undefined ? undefined : String(codes[0]), err, res.status),
-          detail,
-          {
-            status: res.status,
-          },
-        ),
-      );
+      const code = identityErrorCode(codes[0] === undefined ? undefined : String(codes[0]), err, res.status);
+      throw new GraphError(code, detail, { status: res.status });
     }
     const issuer = typeof body?.issuer === 'string' ? body.issuer : '';
     const guid = /\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/|$)/i.exec(

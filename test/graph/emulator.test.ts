@@ -119,6 +119,15 @@ describe('GraphConnector against the emulator', () => {
     const someMember = g1!.members[0];
     if (someMember) emu.tenant.removeMember(g1!.id, someMember);
     emu.tenant.deleteGroup(g2!.id, { permanent: true });
+    // A nested group added, an alias added, a user deleted for good, and a soft-deleted one restored.
+    emu.tenant.addMember(g1!.id, g0!.id);
+    const [u3, u4, u5] = users.slice(3);
+    emu.tenant.updateUser(u3!.id, {
+      proxyAddresses: [...strs(u3!.proxyAddresses), `smtp:alias.${u3!.id}@${domain}`],
+    });
+    emu.tenant.deleteUser(u4!.id, { permanent: true });
+    emu.tenant.deleteUser(u5!.id);
+    emu.tenant.restoreUser(u5!.id);
 
     const c = new GraphConnector(connection(), noWait);
     const delta = await c.readChanges(first);
