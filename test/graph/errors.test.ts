@@ -23,7 +23,7 @@ function documentedCodes(): string[] {
   const rest = text.slice(start + 1);
   const end = rest.indexOf('\n## ', 1);
   const section = end === -1 ? rest : rest.slice(0, end);
-  return [...section.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]!);
+  return [...section.matchAll(/^\|\s*`([a-z_]+)`\s*\|/gm)].map((m) => m[1]!);
 }
 
 describe('error catalog', () => {
