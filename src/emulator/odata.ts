@@ -302,7 +302,8 @@ class Parser {
   private primary(): Node {
     const t = this.expect('id');
     const next = this.peek();
-    if (next?.t === 'p' && next.v === '(') {
+    const lower = t.v.toLowerCase();
+    if (next?.t === 'p' && next.v === '(' && !lower.endsWith('/any') && !lower.endsWith('/all')) {
       // startsWith(path,'x') / endsWith(path,'x')
       this.take();
       const path = this.expect('id').v;

@@ -372,7 +372,7 @@ export class EmulatorHandler {
         out = this.batchItem(r, appId, roles, rid, crid);
       }
       results.set(id.toLowerCase(), out);
-      responses.push({ id, status: out.status, headers: out.headers, body: batchBody(out) });
+      responses.push({ id, status: out.status, headers: batchHeaders(out.headers), body: batchBody(out) });
     }
     return {
       status: 200,
@@ -523,6 +523,21 @@ function lowerHeaders(req: IncomingMessage): Record<string, string | undefined> 
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers))
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+// Graph spells inner batch headers this way, and the JS SDK's BatchResponseContent looks up
+// "Content-Type" case-sensitively.
+const BATCH_HEADER_NAMES: Record<string, string> = {
+  'content-type': 'Content-Type',
+  'retry-after': 'Retry-After',
+  'cache-control': 'Cache-Control',
+  location: 'Location',
+};
+function batchHeaders(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { 'Cache-Control': 'no-cache' };
+  for (const [k, v] of Object.entries(h)) out[BATCH_HEADER_NAMES[k] ?? k] = v;
+  if (out['Content-Type'] && !('OData-Version' in out)) out['OData-Version'] = '4.0';
   return out;
 }
 

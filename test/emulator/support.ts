@@ -1,6 +1,6 @@
 import type { INetworkModule, NetworkResponse } from '@azure/msal-node';
 import { ConfidentialClientApplication } from '@azure/msal-node';
-import { Client, type ClientOptions } from '@microsoft/microsoft-graph-client';
+import { Client } from '@microsoft/microsoft-graph-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Emulator, EmulatorApp } from '../../src/emulator/index.js';
 
@@ -71,15 +71,15 @@ export async function tokenFor(emu: Emulator, app: EmulatorApp, agent?: Agent): 
  * A Graph SDK client for the emulator: the default middleware chain (auth, retry, redirect,
  * telemetry) with the emulator host as a custom host and undici with the CA as fetch transport.
  */
-export function graphClient(emu: Emulator, token: string, agent: Agent, extra: Partial<ClientOptions> = {}): Client {
+export function graphClient(emu: Emulator, token: string, agent: Agent): Client {
   // The SDK matches custom hosts by hostname without the port.
   const host = new URL(emu.info.graphBaseUrl).hostname;
   return Client.init({
     authProvider: (done) => done(null, token),
     baseUrl: `${emu.info.graphBaseUrl}/`,
     customHosts: new Set([host]),
+    // Node's fetch accepts an undici dispatcher; the SDK passes fetchOptions through untouched.
     fetchOptions: { dispatcher: agent } as never,
-    ...extra,
   });
 }
 
@@ -90,9 +90,13 @@ export async function graphGet(
   token: string,
   path: string,
   headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: Graph JSON under test is read loosely, then asserted on.
 ): Promise<{ status: number; headers: Headers; body: any }> {
   const url = path.startsWith('https://') ? path : `${emu.info.graphBaseUrl}/v1.0${path}`;
-  const res = await undiciFetch(url, { dispatcher: agent, headers: { authorization: `Bearer ${token}`, ...headers } });
+  const res = await undiciFetch(url, {
+    dispatcher: agent,
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
   const text = await res.text();
   let body: unknown = text;
   if ((res.headers.get('content-type') ?? '').includes('json')) body = JSON.parse(text);
