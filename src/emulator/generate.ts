@@ -187,13 +187,17 @@ export class Rng {
 
 /** The verified domains a seed produces: two custom domains and the initial onmicrosoft domain. */
 export function tenantDomains(seed: number, domainPrefix?: string): string[] {
-  const i = (((seed - 1) % COMPANIES.length) + COMPANIES.length) % COMPANIES.length;
-  const a = domainPrefix ?? COMPANIES[i]!;
-  const b = domainPrefix ? `${domainPrefix}-mail` : COMPANIES[(i + 1) % COMPANIES.length]!;
-  // Seeds beyond the name list get a numeric suffix so every seed is a distinct tenant.
-  const suffix =
-    !domainPrefix && seed > COMPANIES.length ? String(Math.floor((seed - 1) / COMPANIES.length)) : '';
-  return [`${a}${suffix}.com`, `${b}${suffix}.com`, `${a}${suffix}.onmicrosoft.com`];
+  if (domainPrefix)
+    return [`${domainPrefix}.com`, `${domainPrefix}-mail.com`, `${domainPrefix}.onmicrosoft.com`];
+  // Seeds take disjoint pairs of names (1: contoso + fabrikam, 2: northwind + tailspin, …); after
+  // the list runs out a numeric suffix keeps every seed's domains distinct.
+  const pairs = COMPANIES.length / 2;
+  const k = Math.max(0, seed - 1);
+  const i = (k % pairs) * 2;
+  const suffix = k >= pairs ? String(Math.floor(k / pairs)) : '';
+  const a = `${COMPANIES[i]!}${suffix}`;
+  const b = `${COMPANIES[i + 1]!}${suffix}`;
+  return [`${a}.com`, `${b}.com`, `${a}.onmicrosoft.com`];
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -241,12 +245,21 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
   const [primary, secondary, initial] = domains as [string, string, string];
   const company = primary.split('.')[0]!;
   const tenantId = rng.guid();
-  const usedLocal = new Map<string, number>();
+  // Every address handed out is registered, so suffixed names ("x2") cannot collide with a later
+  // person whose base name already ends in that suffix: proxyAddresses are tenant-unique.
+  const usedAddress = new Set<string>();
+  const nextSuffix = new Map<string, number>();
   const unique = (local: string, domain: string): string => {
-    const key = `${local}@${domain}`;
-    const n = usedLocal.get(key) ?? 0;
-    usedLocal.set(key, n + 1);
-    return n === 0 ? local : `${local}${n + 1}`;
+    const base = `${local}@${domain}`;
+    let n = nextSuffix.get(base) ?? 1;
+    let candidate = n === 1 ? local : `${local}${n}`;
+    while (usedAddress.has(`${candidate}@${domain}`)) {
+      n++;
+      candidate = `${local}${n}`;
+    }
+    nextSuffix.set(base, n);
+    usedAddress.add(`${candidate}@${domain}`);
+    return candidate;
   };
 
   const users: GraphObject[] = [];

@@ -6,6 +6,7 @@ import {
   BatchRequestContent,
   BatchResponseContent,
   type Client,
+  type PageCollection,
   PageIterator,
 } from '@microsoft/microsoft-graph-client';
 import type { Agent } from 'undici';

@@ -1,0 +1,105 @@
+/**
+ * Every property the emulator serves for users, groups, contacts and devices must exist in the
+ * official Graph v1.0 CSDL with a matching JSON type.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { graphGet, tokenFor, trustingAgent } from './support.js';
+
+const CSDL = '/work/shared/graph-v1.0.csdl';
+const csdlPath = process.env.GRAPH_CSDL ?? (existsSync(CSDL) ? CSDL : '../shared/graph-v1.0.csdl');
+
+/** Structural properties of an entity type and its base types, read with a small regex scan. */
+function entityProperties(xml: string, name: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let type: string | undefined = name;
+  while (type) {
+    const m = new RegExp(
+      `<EntityType Name="${type}"(?: BaseType="graph\\.(\\w+)")?[^>]*>([\\s\\S]*?)</EntityType>`,
+    ).exec(xml);
+    if (!m) throw new Error(`entity type ${type} not in CSDL`);
+    for (const p of m[2]!.matchAll(/<Property Name="(\w+)" Type="([^"]+)"/g)) out.set(p[1]!, p[2]!);
+    type = m[1];
+  }
+  return out;
+}
+
+function conforms(edm: string, value: unknown): boolean {
+  if (edm.startsWith('Collection(')) {
+    const inner = edm.slice(11, -1);
+    return Array.isArray(value) && value.every((v) => conforms(inner, v));
+  }
+  if (value === null) return true;
+  switch (edm) {
+    case 'Edm.String':
+      return typeof value === 'string';
+    case 'Edm.Boolean':
+      return typeof value === 'boolean';
+    case 'Edm.Int32':
+      return Number.isInteger(value);
+    case 'Edm.DateTimeOffset':
+      return typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value);
+    default:
+      return typeof value === 'object';
+  }
+}
+
+let emu: Emulator;
+let xml: string;
+beforeAll(async () => {
+  xml = readFileSync(csdlPath, 'utf8');
+  emu = await startEmulator({ users: 150, groups: 20, seed: 4, throttle: false });
+});
+afterAll(() => emu?.close());
+
+describe('served properties against the v1.0 CSDL', () => {
+  it('types every user, group, orgContact and device property as the CSDL does', async () => {
+    const schema = {
+      user: entityProperties(xml, 'user'),
+      group: entityProperties(xml, 'group'),
+      orgContact: entityProperties(xml, 'orgContact'),
+      device: entityProperties(xml, 'device'),
+    };
+    expect(schema.user.get('proxyAddresses')).toBe('Collection(Edm.String)');
+    expect(schema.user.get('deletedDateTime')).toBe('Edm.DateTimeOffset'); // inherited from directoryObject
+    const app = emu.tenant.addApp({ roles: ['Directory.Read.All'], displayName: 'directory-reader' });
+    const agent = trustingAgent(emu);
+    const token = await tokenFor(emu, app, agent);
+    const stored = (kind: 'user' | 'group') =>
+      [
+        ...new Set(
+          (kind === 'user' ? emu.tenant.listUsers() : emu.tenant.listGroups()).flatMap((o) => Object.keys(o)),
+        ),
+      ].filter((k) => k !== 'members');
+    const served: Array<{ type: keyof typeof schema; obj: Record<string, unknown> }> = [];
+    for (const kind of ['user', 'group'] as const) {
+      const plural = `${kind}s`;
+      const def = await graphGet(emu, agent, token, `/${plural}?$top=999`);
+      const sel = await graphGet(emu, agent, token, `/${plural}?$top=999&$select=${stored(kind).join(',')}`);
+      expect(sel.status).toBe(200);
+      for (const o of [...def.body.value, ...sel.body.value]) served.push({ type: kind, obj: o });
+    }
+    for (const g of emu.tenant.listGroups()) {
+      const m = await graphGet(emu, agent, token, `/groups/${g.id}/members?$top=999`);
+      for (const o of m.body.value) {
+        served.push({
+          type: String(o['@odata.type']).replace('#microsoft.graph.', '') as keyof typeof schema,
+          obj: o,
+        });
+      }
+    }
+    expect(new Set(served.map((s) => s.type))).toEqual(new Set(['user', 'group', 'orgContact', 'device']));
+    const problems: string[] = [];
+    for (const { type, obj } of served) {
+      for (const [key, value] of Object.entries(obj)) {
+        if (key === 'id' || key.startsWith('@odata.')) continue;
+        const edm = schema[type].get(key);
+        if (!edm) problems.push(`${type}.${key} is not in the CSDL`);
+        else if (!conforms(edm, value))
+          problems.push(`${type}.${key} = ${JSON.stringify(value)} is not ${edm}`);
+      }
+    }
+    expect([...new Set(problems)]).toEqual([]);
+  });
+});
