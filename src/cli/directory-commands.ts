@@ -218,7 +218,8 @@ export function registerGroupCommands(program: Command): void {
     async ({ app, out, opts }) => {
       const dir = await directoryOf(app, opts.org);
       const { items } = await dir.listGroups({ ...ALL, search: opts.search });
-      out.result(items, () => table(items, ['name', 'kind', 'email', 'members', 'source', 'exempt']));
+      const rows = items.map((g) => ({ ...g, members: `${g.members.length}` }));
+      out.result(items, () => table(rows, ['name', 'kind', 'email', 'members', 'source', 'exempt']));
     },
   );
   appCommand<{ org: string; name: string }>(

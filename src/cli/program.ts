@@ -5,8 +5,10 @@ import {
   registerOrgCommands,
   registerUserCommands,
 } from './directory-commands.js';
+import { registerEmulatorCommand } from './emulator-command.js';
 import { appCommand, runProgram } from './run.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerEntraCommands, registerSyncCommand } from './sync-commands.js';
 
 /** Builds the `entrasync` command line. */
 export function buildProgram(): Command {
@@ -44,6 +46,9 @@ export function buildProgram(): Command {
       out.result({ email: opts.email, passwordSet: true }, () => `Password set for operator ${opts.email}.`);
     },
   );
+  registerEntraCommands(program);
+  registerSyncCommand(program);
   registerServeCommand(program);
+  registerEmulatorCommand(program);
   return program;
 }

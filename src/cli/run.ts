@@ -1,6 +1,7 @@
 import { type Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { AppError } from '../directory/errors.js';
+import { GraphError } from '../graph/index.js';
 import { type App, openApp } from '../services/app.js';
 
 /** Exit codes of every command: 0 success, 2 bad input, 1 any other failure. */
@@ -89,6 +90,10 @@ function reportError(error: unknown, json: boolean): number {
     const message = error.field ? `${error.field}: ${error.message}` : error.message;
     printError(json, error.code, message, error.field);
     return error.isInputError ? EXIT.badInput : EXIT.failure;
+  }
+  if (error instanceof GraphError) {
+    printError(json, error.code, `${error.detail || error.message} ${error.hint}`.trim());
+    return EXIT.failure;
   }
   const message = error instanceof Error ? error.message : String(error);
   printError(json, 'internal', message);

@@ -1,23 +1,47 @@
 import type { Config } from '../config.js';
+import type { DiagnosticReport } from '../graph/index.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { AuthService } from './auth.js';
 import { type Runtime, systemRuntime } from './clock.js';
 import { DirectoryService } from './directory.js';
+import { EntraSettingsService } from './entra-settings.js';
 import { OrganizationService } from './organizations.js';
+import { SecretBox } from './secrets.js';
+import { type ConnectorFactory, defaultConnectorFactory, SyncService } from './sync.js';
 
 /** The services of one process, over one database. CLI commands and the HTTP server use these. */
 export class App {
   readonly orgs: OrganizationService;
   readonly auth: AuthService;
+  #secrets: SecretBox | undefined;
 
   constructor(
     readonly store: Store,
     readonly config: Config,
     readonly runtime: Runtime = systemRuntime,
+    /** How sync reaches Graph; replaced by benchmarks that count requests. */
+    readonly connectors: ConnectorFactory = defaultConnectorFactory,
   ) {
     this.orgs = new OrganizationService(store, runtime);
     this.auth = new AuthService(store, runtime);
+  }
+
+  /** The key that seals client secrets; opened on first use so commands that never need it never create it. */
+  get secrets(): SecretBox {
+    this.#secrets ??= SecretBox.open(this.config.secretKey, this.config.dataDir);
+    return this.#secrets;
+  }
+
+  /** One organization's Entra connection settings. */
+  entraSettings(orgId: string): EntraSettingsService {
+    return new EntraSettingsService(this.store, orgId, this.secrets, this.runtime);
+  }
+
+  /** One organization's sync: preview, execute, history. */
+  async sync(orgId: string): Promise<SyncService> {
+    const org = await this.orgs.get(orgId);
+    return new SyncService(this.store, org, this.entraSettings(orgId), this.runtime, this.connectors);
   }
 
   /** The directory of one organization (its domains decide which addresses are valid). */
@@ -26,13 +50,28 @@ export class App {
     return new DirectoryService(this.store, org.id, org.domains, this.runtime);
   }
 
+  /** Connection diagnostics for an organization's saved settings. */
+  async testConnection(orgId: string): Promise<DiagnosticReport> {
+    const connection = await this.entraSettings(orgId).connection();
+    const connector = this.connectors(connection, {});
+    try {
+      return await connector.diagnose();
+    } finally {
+      await connector.close();
+    }
+  }
+
   async close(): Promise<void> {
     await this.store.close();
   }
 }
 
 /** Opens the database, brings its schema up to date and builds the services. */
-export async function openApp(config: Config, runtime: Runtime = systemRuntime): Promise<App> {
+export async function openApp(
+  config: Config,
+  runtime: Runtime = systemRuntime,
+  connectors: ConnectorFactory = defaultConnectorFactory,
+): Promise<App> {
   const store = openStore(config.store);
   try {
     await migrateToLatest(store);
@@ -40,5 +79,5 @@ export async function openApp(config: Config, runtime: Runtime = systemRuntime):
     await store.close();
     throw error;
   }
-  return new App(store, config, runtime);
+  return new App(store, config, runtime, connectors);
 }

@@ -118,6 +118,11 @@ export class OrganizationService {
     await this.store.db.transaction().execute(async (trx) => {
       // Children first: SQLite enforces the cascades too, but deleting explicitly keeps both dialects equal.
       for (const table of [
+        'sync_leases',
+        'sync_runs',
+        'sync_plans',
+        'sync_state',
+        'entra_settings',
         'group_members',
         'addresses',
         'users',

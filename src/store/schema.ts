@@ -113,7 +113,71 @@ export interface ApiTokensTable {
   last_used_at: string | null;
 }
 
+export interface EntraSettingsTable {
+  org_id: string;
+  tenant: string;
+  client_id: string;
+  secret_ciphertext: string | null;
+  secret_last4: string | null;
+  /** A date (YYYY-MM-DD) the admin entered: when the client secret expires in Entra. */
+  secret_expires_at: string | null;
+  default_role: string;
+  /** JSON of WhatSwitches. */
+  what: string;
+  /** JSON of HowSwitches. */
+  how: string;
+  /** null: manual syncs only. */
+  frequency_hours: number | null;
+  cloud: string;
+  authority_host: string | null;
+  graph_url: string | null;
+  ca_pem: string | null;
+  updated_at: string;
+}
+
+export interface SyncStateTable {
+  org_id: string;
+  snapshot: Buffer;
+  cursor: string;
+  updated_at: string;
+}
+
+export interface SyncPlansTable {
+  org_id: string;
+  id: string;
+  created_at: string;
+  expires_at: string;
+  created_by: string;
+  body: Buffer;
+  used_by_run: string | null;
+}
+
+export interface SyncRunsTable {
+  org_id: string;
+  id: string;
+  trigger: string;
+  actor: string;
+  plan_id: string | null;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  summary: string;
+  detail: Buffer | null;
+}
+
+export interface SyncLeasesTable {
+  org_id: string;
+  holder: string;
+  purpose: string;
+  expires_at: string;
+}
+
 export interface Database {
+  entra_settings: EntraSettingsTable;
+  sync_state: SyncStateTable;
+  sync_plans: SyncPlansTable;
+  sync_runs: SyncRunsTable;
+  sync_leases: SyncLeasesTable;
   organizations: OrganizationsTable;
   domains: DomainsTable;
   users: UsersTable;

@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { invalid } from '../directory/errors.js';
+import { CLOUD_NAMES } from '../graph/index.js';
+import type { App } from '../services/app.js';
+import { type EntraSettingsView, FREQUENCIES } from '../services/entra-settings.js';
+import type { Preview, RunResult } from '../services/sync.js';
+import { CATEGORIES } from '../sync/changes.js';
+import { formatHow, formatWhat, HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../sync/policy.js';
+import { readSecret } from './directory-commands.js';
+import { appCommand, type Output } from './run.js';
+
+/** `entrasync entra set|show|test`: an organization's connection to its Entra tenant. */
+export function registerEntraCommands(program: Command): void {
+  const entra = program.command('entra').description("an organization's Microsoft Entra ID connection");
+  appCommand<{
+    org: string;
+    tenant?: string;
+    clientId?: string;
+    clientSecretFile?: string;
+    clientSecretStdin?: boolean;
+    secretExpires?: string;
+    defaultRole?: string;
+    what?: string;
+    how?: string;
+    every?: string;
+    cloud?: string;
+    authorityHost?: string;
+    graphUrl?: string;
+    caFile?: string;
+  }>(
+    entra,
+    'set',
+    'save the connection settings (only the flags given change)',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .option(
+          '--tenant <tenant>',
+          'the tenant: a verified domain (e.g. contoso.onmicrosoft.com) or the tenant GUID',
+        )
+        .option('--client-id <guid>', 'the Application (client) ID of the app registration')
+        .option('--client-secret-file <file>', 'read the client secret Value from a file')
+        .option('--client-secret-stdin', 'read the client secret Value from standard input')
+        .option('--secret-expires <date>', "the secret's expiry date (YYYY-MM-DD), for reminders")
+        .addOption(
+          new Option('--default-role <role>', 'role of new users').choices(['end_user', 'silent_user']),
+        )
+        .option('--what <list>', `what to sync: ${WHAT_WORDS.join(',')} (or all, none)`)
+        .option('--how <list>', `how to sync: ${HOW_WORDS.join(',')} (or all, none)`)
+        .addOption(
+          new Option('--every <hours>', 'automatic sync frequency').choices([
+            ...FREQUENCIES.map(String),
+            'never',
+          ]),
+        )
+        .addOption(new Option('--cloud <cloud>', 'Microsoft cloud').choices(CLOUD_NAMES))
+        .option('--authority-host <url>', 'custom token endpoint origin (emulator, tests)')
+        .option('--graph-url <url>', 'custom Graph root (emulator, tests)')
+        .option('--ca-file <pem>', 'extra CA certificate to trust (emulator, tests)'),
+    async ({ app, out, opts }) => {
+      const org = await app.orgs.resolve(opts.org);
+      const secret =
+        opts.clientSecretFile || opts.clientSecretStdin
+          ? readSecret(opts.clientSecretStdin, opts.clientSecretFile, 'client-secret')
+          : undefined;
+      const view = await app.entraSettings(org.id).set(
+        {
+          tenant: opts.tenant,
+          clientId: opts.clientId,
+          clientSecret: secret,
+          secretExpiresAt: opts.secretExpires,
+          defaultRole: opts.defaultRole,
+          what: opts.what === undefined ? undefined : parseWhat(opts.what),
+          how: opts.how === undefined ? undefined : parseHow(opts.how),
+          frequencyHours:
+            opts.every === undefined ? undefined : opts.every === 'never' ? null : Number(opts.every),
+          cloud: opts.cloud,
+          authorityHost: opts.authorityHost,
+          graphUrl: opts.graphUrl,
+          caPem: opts.caFile === undefined ? undefined : readFile(opts.caFile, 'ca-file'),
+        },
+        // The CLI runs on the server, as its operator: custom endpoints are the operator's call.
+        { allowCustomEndpoints: true },
+        'cli',
+      );
+      out.result(view, () => `Saved.\n${describeSettings(view)}`);
+    },
+  );
+  appCommand<{ org: string }>(
+    entra,
+    'show',
+    'show the connection settings (the secret only as its last 4 characters)',
+    (c) => c.requiredOption('--org <org>', 'organization id or domain'),
+    async ({ app, out, opts }) => {
+      const org = await app.orgs.resolve(opts.org);
+      const view = await app.entraSettings(org.id).get();
+      out.result(view, () => describeSettings(view));
+    },
+  );
+  appCommand<{ org: string }>(
+    entra,
+    'test',
+    'test the connection: token, tenant, and a read of users, groups and members',
+    (c) => c.requiredOption('--org <org>', 'organization id or domain'),
+    async ({ app, out, opts }) => {
+      const org = await app.orgs.resolve(opts.org);
+      const report = await app.testConnection(org.id);
+      out.result(report, () =>
+        [
+          ...report.steps.map((s) => {
+            const mark = s.skipped ? '-' : s.ok ? '✓' : '✗';
+            return [
+              `${mark} ${s.step}${s.message ? `: ${s.message}` : ''}`,
+              ...(s.hint ? [`    ${s.hint}`] : []),
+            ].join('\n');
+          }),
+          report.ok ? 'The connection works.' : 'The connection does not work yet: see above.',
+        ].join('\n'),
+      );
+      if (!report.ok) process.exitCode = 1;
+    },
+  );
+}
+
+/** `entrasync sync`: preview (--dry-run) or execute. */
+export function registerSyncCommand(program: Command): void {
+  appCommand<{ org: string; dryRun?: boolean; plan?: string; exclude?: string; what?: string; how?: string }>(
+    program,
+    'sync',
+    'sync an organization from Entra: preview with --dry-run, or execute',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .option('--dry-run', 'only preview: print the changes by category and store them as a plan')
+        .option('--plan <id>', 'execute this stored preview (default: a fresh plan)')
+        .option('--exclude <ids>', 'change ids to leave out (comma-separated)')
+        .option('--what <list>', `override what to sync for this run: ${WHAT_WORDS.join(',')}`)
+        .option('--how <list>', `override how to sync for this run: ${HOW_WORDS.join(',')}`),
+    async ({ app, out, opts }) => {
+      const org = await app.orgs.resolve(opts.org);
+      const sync = await app.sync(org.id);
+      const overrides = {
+        what: opts.what === undefined ? undefined : parseWhat(opts.what),
+        how: opts.how === undefined ? undefined : parseHow(opts.how),
+        onProgress: progressPrinter(out),
+      };
+      if (opts.dryRun) {
+        if (opts.plan || opts.exclude)
+          throw invalid('dry-run', '--dry-run makes a new preview: leave out --plan and --exclude.');
+        const preview = await sync.preview(overrides, 'cli');
+        out.result(preview, () => describePreview(preview));
+        return;
+      }
+      const excluded = (opts.exclude ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const result = await sync.execute(
+        { ...overrides, planId: opts.plan, excludedChangeIds: excluded, trigger: 'manual' },
+        'cli',
+      );
+      out.result(result, () => describeRun(result));
+      if (result.status === 'failed') process.exitCode = 1;
+    },
+  );
+}
+
+/** Progress on a terminal only: "read 12,000 users…", overwritten in place. */
+function progressPrinter(out: Output) {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (p: { phase: string; objectsRead: number }) => {
+    const now = Date.now();
+    if (now - last < 200) return;
+    last = now;
+    process.stderr.write(`\rreading ${p.phase}: ${p.objectsRead.toLocaleString('en')} objects…   `);
+    void out;
+  };
+}
+
+function describeSettings(v: EntraSettingsView): string {
+  if (!v.tenant) return 'Not connected to Entra yet: run `entrasync entra set`.';
+  return [
+    `tenant:        ${v.tenant}`,
+    `client id:     ${v.clientId}`,
+    `key:           ${v.secret.set ? `set, ends in …${v.secret.last4}` : 'not set'}${v.secret.expiresAt ? ` (expires ${v.secret.expiresAt})` : ''}`,
+    `default role:  ${v.defaultRole}`,
+    `what:          ${formatWhat(v.what)}`,
+    `how:           ${formatHow(v.how)}`,
+    `every:         ${v.frequencyHours ? `${v.frequencyHours} h` : 'never (manual only)'}`,
+    `cloud:         ${v.cloud}${v.authorityHost ? ` (custom: ${v.authorityHost}, ${v.graphUrl})` : ''}`,
+    ...(v.adminConsentUrl ? [`admin consent: ${v.adminConsentUrl}`] : []),
+  ].join('\n');
+}
+
+function describePreview(p: Preview): string {
+  const lines = [
+    `Preview ${p.planId} (valid until ${p.expiresAt}), read by ${p.read.mode} in ${p.read.requests} requests:`,
+  ];
+  for (const category of CATEGORIES) {
+    const changes = p[category];
+    lines.push(`  ${category}: ${changes.length}`);
+    for (const c of changes.slice(0, 20)) lines.push(`    ${c.id}  ${c.address ?? c.name}`);
+    if (changes.length > 20) lines.push(`    … and ${changes.length - 20} more (--json lists all)`);
+  }
+  lines.push(`  skipped: ${p.skipped.length}`);
+  for (const s of p.skipped.slice(0, 10)) lines.push(`    [${s.reason}] ${s.message}`);
+  lines.push(`  unchanged: ${p.unchanged}`);
+  lines.push(`Execute it with: entrasync sync --org … --plan ${p.planId} [--exclude ID,…]`);
+  return lines.join('\n');
+}
+
+function describeRun(r: RunResult): string {
+  const applied = CATEGORIES.map((c) => `${c} ${r.applied[c]}`).join(', ');
+  return [
+    `Run ${r.runId}: ${r.status}`,
+    `  applied: ${applied}`,
+    `  excluded: ${r.excluded}, conflicts: ${r.conflicts.length}, skipped: ${r.skipped}`,
+    ...r.conflicts.slice(0, 20).map((c) => `  conflict ${c.changeId}: ${c.message}`),
+    ...r.errors.map((e) => `  error [${e.code}] ${e.message}${e.hint ? `\n    ${e.hint}` : ''}`),
+  ].join('\n');
+}
+
+function readFile(file: string, field: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw invalid(field, `Cannot read ${file}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,454 @@
+import { AppError, invalid, notFound } from '../directory/errors.js';
+import type { Group, Organization, User } from '../directory/model.js';
+import {
+  type ConnectorOptions,
+  type DeltaCursor,
+  type GraphConnection,
+  GraphConnector,
+  GraphError,
+  type ReadResult,
+} from '../graph/index.js';
+import { recordAudit } from '../store/audit.js';
+import type { Store } from '../store/database.js';
+import { DirectoryRepository } from '../store/directory-repository.js';
+import { SyncRepository } from '../store/sync-repository.js';
+import { applySteps } from '../store/sync-writer.js';
+import { CATEGORIES, type Category, type Change, type Plan } from '../sync/changes.js';
+import { plan as makePlan } from '../sync/plan.js';
+import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
+import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
+import type { SourceSnapshot } from '../sync/source.js';
+import type { Runtime } from './clock.js';
+import type { EntraSettingsService } from './entra-settings.js';
+
+/** A preview is kept this long; executing an older one asks for a new preview. */
+export const PREVIEW_TTL_MS = 60 * 60 * 1000;
+/** Longest a sync may hold its organization's lease before another process may take over. */
+const LEASE_TTL_MS = 30 * 60 * 1000;
+
+/** Makes the Graph connector for a connection (injected: benchmarks count, tests point at the emulator). */
+export type ConnectorFactory = (connection: GraphConnection, options: ConnectorOptions) => GraphConnector;
+export const defaultConnectorFactory: ConnectorFactory = (connection, options) =>
+  new GraphConnector(connection, options);
+
+/** Who started a sync. */
+export type Trigger = 'manual' | 'scheduled';
+
+/** How the source was read for a preview. */
+export interface ReadInfo {
+  mode: ReadResult['mode'];
+  requests: number;
+  retries: number;
+  throttled: number;
+  objects: { users: number; groups: number };
+  durationMs: number;
+}
+
+/** A stored preview as the CLI and API show it. */
+export interface Preview extends Plan {
+  planId: string;
+  createdAt: string;
+  expiresAt: string;
+  policy: SyncPolicy;
+  read: ReadInfo;
+  timings: { readMs: number; planMs: number };
+}
+
+/** What was kept with a preview so that execute can apply it exactly. */
+interface StoredPlan {
+  preview: Preview;
+  /** updatedAt of every directory object the plan changes or removes, as the plan saw them. */
+  versions: Record<string, string>;
+  snapshot: SourceSnapshot;
+  cursor: DeltaCursor;
+}
+
+/** One change's outcome in a run (History shows these). */
+export interface ChangeOutcome {
+  id: string;
+  category: Category;
+  kind: Change['kind'];
+  externalId: string;
+  address: string | null;
+  name: string;
+  outcome: 'applied' | 'excluded' | 'conflict';
+  message?: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'completed_with_conflicts' | 'failed';
+
+/** The result of an execute, as the CLI and API print it. */
+export interface RunResult {
+  runId: string;
+  planId: string | null;
+  status: RunStatus;
+  applied: Record<Category, number>;
+  excluded: number;
+  conflicts: { changeId: string; message: string }[];
+  skipped: number;
+  unchanged: number;
+  errors: { code: string; message: string; hint?: string }[];
+  timings: { readMs: number; planMs: number; applyMs: number };
+}
+
+/** Options of one sync. */
+export interface SyncOptions {
+  /** Overrides the saved what/how for this run only. */
+  what?: WhatSwitches;
+  how?: HowSwitches;
+  onProgress?: ConnectorOptions['onProgress'];
+}
+
+/** Preview, execute and history of one organization's Entra sync. */
+export class SyncService {
+  readonly #repo: SyncRepository;
+  readonly #directory: DirectoryRepository;
+
+  constructor(
+    private readonly store: Store,
+    private readonly org: Organization,
+    private readonly settings: EntraSettingsService,
+    private readonly runtime: Runtime,
+    private readonly connectors: ConnectorFactory = defaultConnectorFactory,
+  ) {
+    this.#repo = new SyncRepository(store.db, store.dialect, org.id);
+    this.#directory = new DirectoryRepository(store.db, org.id);
+  }
+
+  /** Reads Entra (delta on top of the last applied read), plans, and stores the plan as a preview. */
+  async preview(options: SyncOptions, actor: string): Promise<Preview> {
+    return (await this.#preview(options, actor)).preview;
+  }
+
+  /**
+   * Applies a stored preview minus the unticked changes (or a fresh plan when no planId), in one
+   * transaction. Each change is re-checked against the directory as it is now: one whose object
+   * changed since the preview is a conflict, not forced. The delta cursor is saved in the same
+   * transaction, so it never runs ahead of what was applied.
+   */
+  async execute(
+    input: { planId?: string; excludedChangeIds?: string[]; trigger: Trigger } & SyncOptions,
+    actor: string,
+  ): Promise<RunResult> {
+    // Bad input (an unknown or expired plan, a typo in the unticked ids) is refused before a run is recorded.
+    const preloaded = input.planId ? await this.#storedPlan(input.planId) : null;
+    if (preloaded) selectChanges(preloaded.preview, input.excludedChangeIds ?? []);
+    const runId = this.runtime.newId();
+    const lease = await this.#repo.acquireLease(
+      runId,
+      `${input.trigger} sync by ${actor}`,
+      this.runtime.now(),
+      LEASE_TTL_MS,
+    );
+    if (!lease.acquired) {
+      throw new AppError(
+        'conflict',
+        `A sync of this organization is already running (${lease.holder}): wait for it to finish, then try again.`,
+      );
+    }
+    const startedAt = this.runtime.now().toISOString();
+    await this.#repo.insertRun({
+      id: runId,
+      trigger: input.trigger,
+      actor,
+      planId: input.planId ?? null,
+      status: 'running',
+      startedAt,
+      finishedAt: null,
+      summary: {},
+    });
+    const timings = { readMs: 0, planMs: 0, applyMs: 0 };
+    try {
+      const stored = preloaded ?? (await this.#preview(input, actor));
+      timings.readMs = stored.preview.timings.readMs;
+      timings.planMs = stored.preview.timings.planMs;
+      const result = await this.#apply(runId, stored, input.excludedChangeIds ?? [], actor, timings);
+      await recordAudit(
+        this.store.db,
+        {
+          orgId: this.org.id,
+          actor,
+          action: 'sync.execute',
+          targetType: 'sync_run',
+          targetId: runId,
+          detail: { status: result.status },
+        },
+        this.runtime.now(),
+      );
+      return result;
+    } catch (error) {
+      const failure = describeFailure(error);
+      const result: RunResult = {
+        runId,
+        planId: input.planId ?? null,
+        status: 'failed',
+        applied: zeroCounts(),
+        excluded: 0,
+        conflicts: [],
+        skipped: 0,
+        unchanged: 0,
+        errors: [failure],
+        timings,
+      };
+      await this.#repo.finishRun(runId, {
+        status: 'failed',
+        finishedAt: this.runtime.now().toISOString(),
+        summary: result,
+      });
+      return result;
+    } finally {
+      await this.#repo.releaseLease(runId);
+    }
+  }
+
+  async runs(limit = 50, offset = 0) {
+    return this.#repo.listRuns(limit, offset);
+  }
+
+  async run(id: string) {
+    const run = await this.#repo.getRun(id);
+    if (!run) throw notFound(`No sync run ${id} in this organization.`);
+    return run;
+  }
+
+  async #preview(options: SyncOptions, actor: string): Promise<StoredPlan> {
+    const policy = await this.settings.policy({ what: options.what, how: options.how });
+    const connection = await this.settings.connection();
+    const readStart = performance.now();
+    const previous = await this.#repo.loadState<SourceSnapshot, DeltaCursor>();
+    const connector = this.connectors(connection, { onProgress: options.onProgress });
+    let read: ReadResult;
+    try {
+      read = previous ? await connector.readChanges(previous) : await connector.readFull();
+    } finally {
+      await connector.close();
+    }
+    const readMs = performance.now() - readStart;
+    const planStart = performance.now();
+    const current = await this.#directory.loadAll();
+    const result = makePlan(
+      { orgId: this.org.id, domains: this.org.domains, ...current },
+      read.snapshot,
+      policy,
+      {
+        sourceComplete: true,
+      },
+    );
+    const planMs = performance.now() - planStart;
+    const now = this.runtime.now();
+    const preview: Preview = {
+      planId: this.runtime.newId(),
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + PREVIEW_TTL_MS).toISOString(),
+      policy,
+      read: {
+        mode: read.mode,
+        requests: read.stats.requests,
+        retries: read.stats.retries,
+        throttled: read.stats.throttled,
+        objects: { users: read.snapshot.users.length, groups: read.snapshot.groups.length },
+        durationMs: Math.round(readMs),
+      },
+      timings: { readMs: Math.round(readMs), planMs: Math.round(planMs) },
+      ...result,
+    };
+    const stored: StoredPlan = {
+      preview,
+      versions: versionsOf(result, current.users, current.groups),
+      snapshot: read.snapshot,
+      cursor: read.cursor,
+    };
+    await this.#repo.deleteExpiredPlans(now.toISOString());
+    await this.#repo.savePlan(preview.planId, stored, {
+      createdAt: preview.createdAt,
+      expiresAt: preview.expiresAt,
+      createdBy: actor,
+    });
+    return stored;
+  }
+
+  async #storedPlan(planId: string): Promise<StoredPlan> {
+    const found = await this.#repo.loadPlan<StoredPlan>(planId);
+    if (!found)
+      throw invalid('planId', `No preview ${planId} for this organization: run a new preview (Search).`);
+    if (found.usedByRun) {
+      throw invalid(
+        'planId',
+        `Preview ${planId} was executed already (run ${found.usedByRun}): run a new preview.`,
+      );
+    }
+    if (found.expiresAt <= this.runtime.now().toISOString()) {
+      throw invalid('planId', `Preview ${planId} has expired (previews last an hour): run a new preview.`);
+    }
+    return found.body;
+  }
+
+  async #apply(
+    runId: string,
+    stored: StoredPlan,
+    excludedIds: string[],
+    actor: string,
+    timings: RunResult['timings'],
+  ): Promise<RunResult> {
+    const { preview } = stored;
+    const selection = selectChanges(preview, excludedIds);
+    const applyStart = performance.now();
+    const current = await this.#directory.loadAll();
+    const users = new Map(current.users.map((u) => [u.id, u]));
+    const groups = new Map(current.groups.map((g) => [g.id, g]));
+    const conflicts = recheck(selection.steps, stored.versions, users, groups);
+    const steps = selection.steps.map(
+      (s) => ({ ...s, changes: s.changes.filter((c) => !conflicts.has(c.id)) }) as ApplyStep,
+    );
+    const excluded = new Set(selection.excluded.map((c) => c.id));
+    const outcomes = outcomesOf(preview, excluded, conflicts);
+    const applied = zeroCounts();
+    for (const o of outcomes) if (o.outcome === 'applied') applied[o.category]++;
+    const result: RunResult = {
+      runId,
+      planId: preview.planId,
+      status: conflicts.size > 0 ? 'completed_with_conflicts' : 'succeeded',
+      applied,
+      excluded: excluded.size,
+      conflicts: [...conflicts].map(([changeId, message]) => ({ changeId, message })),
+      skipped: preview.skipped.length,
+      unchanged: preview.unchanged,
+      errors: [],
+      timings,
+    };
+    await this.store.db.transaction().execute(async (trx) => {
+      const now = this.runtime.now().toISOString();
+      await applySteps(trx, steps, { orgId: this.org.id, newId: this.runtime.newId, now, users, groups });
+      const repo = this.#repo.with(trx);
+      await repo.saveState(stored.snapshot, stored.cursor, now);
+      await repo.markPlanUsed(preview.planId, runId);
+      timings.applyMs = Math.round(performance.now() - applyStart);
+      await repo.finishRun(runId, {
+        status: result.status,
+        finishedAt: this.runtime.now().toISOString(),
+        summary: { ...result, skippedEntries: preview.skipped, read: preview.read, actor },
+        detail: outcomes,
+        planId: preview.planId,
+      });
+    });
+    return result;
+  }
+}
+
+/** The updatedAt of every object a plan targets, to detect changes made after the preview. */
+function versionsOf(plan: Plan, users: User[], groups: Group[]): Record<string, string> {
+  const updatedAt = new Map<string, string>([...users, ...groups].map((o) => [o.id, o.updatedAt]));
+  const versions: Record<string, string> = {};
+  for (const change of allChanges(plan)) {
+    const id = targetId(change);
+    if (id && updatedAt.has(id)) versions[id] = updatedAt.get(id)!;
+  }
+  return versions;
+}
+
+function targetId(change: Change): string | null {
+  switch (change.kind) {
+    case 'update_user':
+    case 'remove_user':
+      return change.userId;
+    case 'update_group':
+    case 'remove_group':
+      return change.groupId;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Compares each selected change with the directory now. Returns the conflicting change ids and
+ * why: the object changed or vanished since the preview, or an object to add exists already.
+ */
+function recheck(
+  steps: ApplyStep[],
+  versions: Record<string, string>,
+  users: Map<string, User>,
+  groups: Map<string, Group>,
+): Map<string, string> {
+  const conflicts = new Map<string, string>();
+  const linkedExt = new Set<string>();
+  const held = new Set<string>();
+  for (const o of [...users.values(), ...groups.values()]) {
+    if (o.externalId) linkedExt.add(o.externalId);
+    if (o.email) held.add(o.email);
+    for (const a of o.aliases) held.add(a);
+  }
+  for (const step of steps) {
+    for (const change of step.changes) {
+      if (conflicts.has(change.id)) continue;
+      if (change.kind === 'add_user' || change.kind === 'add_group') {
+        if (linkedExt.has(change.externalId)) {
+          conflicts.set(
+            change.id,
+            `${change.name} was added to the directory since the preview: preview again.`,
+          );
+          continue;
+        }
+        const record = change.kind === 'add_user' ? change.user : change.group;
+        const taken = [record.email, ...record.aliases].find((a) => a !== null && held.has(a));
+        if (taken)
+          conflicts.set(change.id, `${taken} was taken by another object since the preview: preview again.`);
+        continue;
+      }
+      const id = targetId(change)!;
+      const now =
+        change.kind === 'update_user' || change.kind === 'remove_user' ? users.get(id) : groups.get(id);
+      if (!now) conflicts.set(change.id, `${change.name} no longer exists in the directory.`);
+      else if (now.updatedAt !== versions[id]) {
+        conflicts.set(
+          change.id,
+          `${change.name} was changed in the directory since the preview: preview again to see the current difference.`,
+        );
+      }
+    }
+  }
+  return conflicts;
+}
+
+const CATEGORY_OF: Record<Change['kind'], Category> = {
+  add_user: 'usersToAdd',
+  update_user: 'usersToUpdate',
+  remove_user: 'usersToRemove',
+  add_group: 'groupsToAdd',
+  update_group: 'groupsToUpdate',
+  remove_group: 'groupsToRemove',
+};
+
+function outcomesOf(plan: Plan, excluded: Set<string>, conflicts: Map<string, string>): ChangeOutcome[] {
+  return allChanges(plan).map((c) => {
+    const outcome: ChangeOutcome = {
+      id: c.id,
+      category: CATEGORY_OF[c.kind],
+      kind: c.kind,
+      externalId: c.externalId,
+      address: c.address,
+      name: c.name,
+      outcome: excluded.has(c.id) ? 'excluded' : conflicts.has(c.id) ? 'conflict' : 'applied',
+    };
+    const message = conflicts.get(c.id);
+    if (message) outcome.message = message;
+    if (c.kind === 'update_user' || c.kind === 'update_group') {
+      outcome.before = c.before;
+      outcome.after = c.after;
+    }
+    return outcome;
+  });
+}
+
+function zeroCounts(): Record<Category, number> {
+  return Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+}
+
+/** A failure as a run records it: a stable code, Microsoft's or our text, and what to do. */
+function describeFailure(error: unknown): { code: string; message: string; hint?: string } {
+  if (error instanceof GraphError)
+    return { code: error.code, message: error.detail || error.message, hint: error.hint };
+  if (error instanceof AppError) return { code: error.code, message: error.message };
+  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}

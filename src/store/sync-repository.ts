@@ -1,0 +1,230 @@
+import type { Kysely, Transaction } from 'kysely';
+import { packJson, unpackJson } from './blobs.js';
+import type { DialectInfo } from './dialect.js';
+import type { Database, SyncRunsTable } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** A sync run as stored: the summary is JSON the service defines. */
+export interface RunRecord {
+  id: string;
+  trigger: string;
+  actor: string;
+  planId: string | null;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  summary: unknown;
+}
+
+/** Stored previews, runs, the source mirror with its cursor, and the per-organization lease. */
+export class SyncRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: DialectInfo,
+    readonly orgId: string,
+  ) {}
+
+  with(trx: Transaction<Database>): SyncRepository {
+    return new SyncRepository(trx, this.dialect, this.orgId);
+  }
+
+  /** The mirror of the tenant as last applied, and the cursor that continues it. */
+  async loadState<S, C>(): Promise<{ snapshot: S; cursor: C } | null> {
+    const row = await this.db
+      .selectFrom('sync_state')
+      .select(['snapshot', 'cursor'])
+      .where('org_id', '=', this.orgId)
+      .executeTakeFirst();
+    return row ? { snapshot: unpackJson<S>(row.snapshot), cursor: JSON.parse(row.cursor) as C } : null;
+  }
+
+  async saveState(snapshot: unknown, cursor: unknown, now: string): Promise<void> {
+    const values = { snapshot: packJson(snapshot), cursor: JSON.stringify(cursor), updated_at: now };
+    const updated = await this.db
+      .updateTable('sync_state')
+      .set(values)
+      .where('org_id', '=', this.orgId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) {
+      await this.db
+        .insertInto('sync_state')
+        .values({ org_id: this.orgId, ...values })
+        .execute();
+    }
+  }
+
+  /** Forgets the mirror: the next read is a full one. */
+  async clearState(): Promise<void> {
+    await this.db.deleteFrom('sync_state').where('org_id', '=', this.orgId).execute();
+  }
+
+  async savePlan(
+    id: string,
+    body: unknown,
+    meta: { createdAt: string; expiresAt: string; createdBy: string },
+  ) {
+    await this.db
+      .insertInto('sync_plans')
+      .values({
+        org_id: this.orgId,
+        id,
+        created_at: meta.createdAt,
+        expires_at: meta.expiresAt,
+        created_by: meta.createdBy,
+        body: packJson(body),
+        used_by_run: null,
+      })
+      .execute();
+  }
+
+  async loadPlan<T>(id: string): Promise<{ body: T; expiresAt: string; usedByRun: string | null } | null> {
+    const row = await this.db
+      .selectFrom('sync_plans')
+      .selectAll()
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row
+      ? { body: unpackJson<T>(row.body), expiresAt: row.expires_at, usedByRun: row.used_by_run }
+      : null;
+  }
+
+  async markPlanUsed(id: string, runId: string): Promise<void> {
+    await this.db
+      .updateTable('sync_plans')
+      .set({ used_by_run: runId })
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Drops previews that expired (they hold a whole snapshot each). */
+  async deleteExpiredPlans(now: string): Promise<void> {
+    await this.db
+      .deleteFrom('sync_plans')
+      .where('org_id', '=', this.orgId)
+      .where('expires_at', '<', now)
+      .execute();
+  }
+
+  async insertRun(run: RunRecord): Promise<void> {
+    await this.db
+      .insertInto('sync_runs')
+      .values({
+        org_id: this.orgId,
+        id: run.id,
+        trigger: run.trigger,
+        actor: run.actor,
+        plan_id: run.planId,
+        status: run.status,
+        started_at: run.startedAt,
+        finished_at: run.finishedAt,
+        summary: JSON.stringify(run.summary),
+        detail: null,
+      })
+      .execute();
+  }
+
+  async finishRun(
+    id: string,
+    fields: {
+      status: string;
+      finishedAt: string;
+      summary: unknown;
+      detail?: unknown;
+      planId?: string | null;
+    },
+  ) {
+    await this.db
+      .updateTable('sync_runs')
+      .set({
+        status: fields.status,
+        finished_at: fields.finishedAt,
+        summary: JSON.stringify(fields.summary),
+        ...(fields.detail === undefined ? {} : { detail: packJson(fields.detail) }),
+        ...(fields.planId === undefined ? {} : { plan_id: fields.planId }),
+      })
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async listRuns(limit: number, offset: number): Promise<RunRecord[]> {
+    const rows = await this.db
+      .selectFrom('sync_runs')
+      .select(['id', 'trigger', 'actor', 'plan_id', 'status', 'started_at', 'finished_at', 'summary'])
+      .where('org_id', '=', this.orgId)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    return rows.map(toRun);
+  }
+
+  async getRun(id: string): Promise<(RunRecord & { detail: unknown }) | null> {
+    const row = await this.db
+      .selectFrom('sync_runs')
+      .selectAll()
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? { ...toRun(row), detail: row.detail ? unpackJson(row.detail) : null } : null;
+  }
+
+  /**
+   * Takes the organization's sync lease, or returns who holds it. A lease expires so that a
+   * process killed mid-sync does not block its organization forever.
+   */
+  async acquireLease(holder: string, purpose: string, now: Date, ttlMs: number) {
+    const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+    try {
+      await this.db
+        .insertInto('sync_leases')
+        .values({ org_id: this.orgId, holder, purpose, expires_at: expiresAt })
+        .execute();
+      return { acquired: true as const };
+    } catch (error) {
+      if (!this.dialect.isUniqueViolation(error)) throw error;
+    }
+    const taken = await this.db
+      .updateTable('sync_leases')
+      .set({ holder, purpose, expires_at: expiresAt })
+      .where('org_id', '=', this.orgId)
+      .where('expires_at', '<', now.toISOString())
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) === 1) return { acquired: true as const };
+    const current = await this.db
+      .selectFrom('sync_leases')
+      .selectAll()
+      .where('org_id', '=', this.orgId)
+      .executeTakeFirst();
+    return {
+      acquired: false as const,
+      holder: current?.purpose ?? 'another sync',
+      since: current?.expires_at,
+    };
+  }
+
+  async releaseLease(holder: string): Promise<void> {
+    await this.db
+      .deleteFrom('sync_leases')
+      .where('org_id', '=', this.orgId)
+      .where('holder', '=', holder)
+      .execute();
+  }
+}
+
+function toRun(r: Omit<SyncRunsTable, 'org_id' | 'detail'>): RunRecord {
+  return {
+    id: r.id,
+    trigger: r.trigger,
+    actor: r.actor,
+    planId: r.plan_id,
+    status: r.status,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    summary: JSON.parse(r.summary) as unknown,
+  };
+}
