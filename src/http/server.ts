@@ -4,11 +4,14 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AppError } from '../directory/errors.js';
+import { GraphError } from '../graph/index.js';
 import type { App } from '../services/app.js';
 import { authPlugin } from './auth.js';
+import { CONSOLE_ROOT, registerConsole } from './console.js';
 import { authRoutes } from './routes/auth.js';
 import { directoryRoutes } from './routes/directory.js';
 import { orgRoutes } from './routes/orgs.js';
+import { syncRoutes } from './routes/sync.js';
 import { ErrorBody } from './schemas.js';
 
 export interface ServerOptions {
@@ -50,10 +53,12 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
       await api.register(authRoutes, { app });
       await api.register(orgRoutes, { app });
       await api.register(directoryRoutes, { app });
+      await api.register(syncRoutes, { app });
       api.get('/openapi.json', { schema: { hide: true } }, async () => server.swagger());
     },
     { prefix: '/api/v1' },
   );
+  await registerConsole(server, { root: CONSOLE_ROOT });
   return server;
 }
 
@@ -63,6 +68,14 @@ function errorHandler(
   _request: unknown,
   reply: import('fastify').FastifyReply,
 ) {
+  if (error instanceof GraphError) {
+    // Microsoft refused or failed: the organization's settings or Entra need attention, not our server.
+    return reply
+      .status(502)
+      .send({
+        error: { code: error.code, message: `${error.detail || error.message} ${error.hint}`.trim() },
+      });
+  }
   if (error instanceof AppError) {
     return reply
       .status(error.status)
