@@ -1,0 +1,61 @@
+import { Center, Loader } from '@mantine/core';
+import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { OrgShell } from './components/OrgShell';
+import { DomainsPage } from './pages/DomainsPage';
+import { EntraSettingsPage } from './pages/EntraSettingsPage';
+import { GroupPage, GroupsPage } from './pages/GroupsPage';
+import { HistoryPage, RunPage } from './pages/HistoryPage';
+import { MePage } from './pages/MePage';
+import { OrgsPage } from './pages/OrgsPage';
+import { OverviewPage } from './pages/OverviewPage';
+import { SignInPage } from './pages/SignInPage';
+import { SyncPage } from './pages/SyncPage';
+import { UserPage, UsersPage } from './pages/UsersPage';
+import { homeOf, useSession } from './session';
+
+/** The console's routes; everything but the sign-in page needs a session. */
+export function App() {
+  const { session } = useSession();
+  const location = useLocation();
+  if (session === undefined) {
+    return (
+      <Center h="100vh">
+        <Loader aria-label="Loading" />
+      </Center>
+    );
+  }
+  if (!session) {
+    return (
+      <Routes>
+        <Route path="/sign-in" element={<SignInPage />} />
+        <Route
+          path="*"
+          element={<Navigate to="/sign-in" replace state={{ from: location.pathname + location.search }} />}
+        />
+      </Routes>
+    );
+  }
+  return (
+    <Routes>
+      <Route path="/sign-in" element={<Navigate to={homeOf(session)} replace />} />
+      <Route path="/me" element={<MePage />} />
+      <Route path="/orgs" element={<OrgShell />}>
+        <Route index element={<OrgsPage />} />
+      </Route>
+      <Route path="/orgs/:org" element={<OrgShell />}>
+        <Route index element={<Navigate to="overview" replace />} />
+        <Route path="overview" element={<OverviewPage />} />
+        <Route path="users" element={<UsersPage />} />
+        <Route path="users/:id" element={<UserPage />} />
+        <Route path="groups" element={<GroupsPage />} />
+        <Route path="groups/:id" element={<GroupPage />} />
+        <Route path="domains" element={<DomainsPage />} />
+        <Route path="settings/import-users/azure-ad" element={<EntraSettingsPage />} />
+        <Route path="settings/users-groups/azure-ad-sync" element={<SyncPage />} />
+        <Route path="history" element={<HistoryPage />} />
+        <Route path="history/:runId" element={<RunPage />} />
+      </Route>
+      <Route path="*" element={<Navigate to={homeOf(session)} replace />} />
+    </Routes>
+  );
+}

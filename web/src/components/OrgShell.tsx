@@ -1,0 +1,123 @@
+import { AppShell, Burger, Button, Group, NavLink, ScrollArea, Select, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { Link, Outlet, useLocation, useNavigate, useParams } from 'react-router';
+import { api } from '../api/client';
+import type { Organization } from '../api/types';
+import { useSession } from '../session';
+import { ErrorAlert, Loading } from './common';
+
+/** The pages of one organization, in the order of the product's menus. */
+const NAV: Array<{ label: string; path: string } | { section: string }> = [
+  { label: 'Overview', path: 'overview' },
+  { label: 'Users', path: 'users' },
+  { label: 'Groups', path: 'groups' },
+  { label: 'Domains', path: 'domains' },
+  { section: 'Company Settings' },
+  { label: 'Import Users → Azure Active Directory', path: 'settings/import-users/azure-ad' },
+  { label: 'Users & Groups → Azure Active Directory Sync', path: 'settings/users-groups/azure-ad-sync' },
+  { label: 'Sync history', path: 'history' },
+];
+
+/** Header (organization switcher, sign-out), the organization's menu, and the page. */
+export function OrgShell() {
+  const { session, signOut } = useSession();
+  const { org } = useParams();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [opened, { toggle, close }] = useDisclosure();
+  const principal = session?.principal;
+  const isOperator = principal?.type === 'operator';
+
+  const orgs = useQuery({
+    queryKey: ['orgs'],
+    queryFn: () => api<Organization[]>('GET', '/orgs'),
+    enabled: isOperator,
+  });
+  const current = useQuery({
+    queryKey: ['org', org],
+    queryFn: () => api<Organization>('GET', `/orgs/${encodeURIComponent(org!)}`),
+    enabled: Boolean(org),
+  });
+
+  // Keep the same page when switching organizations, so comparing two is one click.
+  const switchTo = (id: string | null) => {
+    if (!id) return navigate('/orgs');
+    const rest = org ? location.pathname.split('/').slice(3, 4).join('/') : 'overview';
+    navigate(`/orgs/${id}/${rest || 'overview'}`);
+  };
+
+  return (
+    <AppShell
+      header={{ height: 60 }}
+      navbar={{ width: 300, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
+            <Title order={2} size="h4">
+              entrasync
+            </Title>
+            {isOperator ? (
+              <Select
+                aria-label="Organization"
+                placeholder="Choose an organization"
+                data={(orgs.data ?? []).map((o) => ({ value: o.id, label: o.name }))}
+                value={org ?? null}
+                onChange={switchTo}
+                searchable
+                clearable
+                w={240}
+              />
+            ) : (
+              <Text fw={500}>{current.data?.name}</Text>
+            )}
+          </Group>
+          <Group wrap="nowrap">
+            <Text size="sm" c="dimmed" visibleFrom="sm">
+              {principal && 'email' in principal ? principal.email : ''}
+            </Text>
+            <Button variant="default" size="xs" onClick={() => void signOut()}>
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main menu">
+        <ScrollArea>
+          {isOperator && (
+            <NavLink component={Link} to="/orgs" label="All organizations" active={!org} onClick={close} />
+          )}
+          {org &&
+            NAV.map((item) =>
+              'section' in item ? (
+                <Text key={item.section} size="xs" fw={700} c="dimmed" tt="uppercase" mt="md" mb={4} px="sm">
+                  {item.section}
+                </Text>
+              ) : (
+                <NavLink
+                  key={item.path}
+                  component={Link}
+                  to={`/orgs/${org}/${item.path}`}
+                  label={item.label}
+                  active={location.pathname.startsWith(`/orgs/${org}/${item.path}`)}
+                  onClick={close}
+                />
+              ),
+            )}
+        </ScrollArea>
+      </AppShell.Navbar>
+      <AppShell.Main>
+        {org && current.isPending ? (
+          <Loading />
+        ) : org && current.error ? (
+          <ErrorAlert error={current.error} />
+        ) : (
+          <Outlet />
+        )}
+      </AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,497 @@
+import {
+  Accordion,
+  Alert,
+  Anchor,
+  Button,
+  Card,
+  Checkbox,
+  Code,
+  Grid,
+  Group,
+  List,
+  PasswordInput,
+  Radio,
+  Select,
+  Stack,
+  Text,
+  Textarea,
+  TextInput,
+  ThemeIcon,
+  Timeline,
+  Title,
+} from '@mantine/core';
+import { useForm } from '@mantine/form';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { ApiError, api } from '../api/client';
+import type {
+  Cloud,
+  ConnectionTest,
+  DefaultRole,
+  EntraSettings,
+  HowSwitches,
+  WhatSwitches,
+} from '../api/types';
+import { ErrorAlert, Loading } from '../components/common';
+import { orgPath, useOrgRef } from '../components/hooks';
+
+export const WHAT_LABELS: Record<keyof WhatSwitches, string> = {
+  users: 'Active Users',
+  distribution: 'Distribution Groups',
+  security: 'Security Groups',
+};
+
+export const HOW_LABELS: Record<keyof HowSwitches, string> = {
+  addUsers: 'Add Users',
+  updateUsers: 'Update Users',
+  addGroups: 'Add Groups',
+  updateGroups: 'Update Groups',
+  removeUsers: 'Remove Deleted Users',
+  removeGroups: 'Remove Deleted Groups',
+};
+
+const HOW_HINTS: Record<keyof HowSwitches, string> = {
+  addUsers: 'Create users that are new in Entra.',
+  updateUsers: 'Names, aliases, disabled → inactive, and linking users you created by hand.',
+  addGroups: 'Create groups that are new in Entra, with their members.',
+  updateGroups: 'Names, addresses and membership.',
+  removeUsers: 'Delete users that were deleted in Entra (only after a complete read).',
+  removeGroups: 'Delete groups that were deleted in Entra (only after a complete read).',
+};
+
+const FREQUENCIES = [
+  { value: '1', label: 'Every hour' },
+  { value: '3', label: 'Every 3 hours' },
+  { value: '6', label: 'Every 6 hours' },
+  { value: '12', label: 'Every 12 hours' },
+  { value: '24', label: 'Every 24 hours' },
+  { value: 'never', label: 'Never (manual syncs only)' },
+];
+
+const CLOUDS: Array<{ value: Cloud; label: string }> = [
+  { value: 'global', label: 'Global (login.microsoftonline.com)' },
+  { value: 'usgov', label: 'US Government GCC High (login.microsoftonline.us)' },
+  { value: 'usgov-dod', label: 'US Government DoD (login.microsoftonline.us, dod-graph)' },
+  { value: 'china', label: 'China, operated by 21Vianet (login.chinacloudapi.cn)' },
+];
+
+export const STEP_NAMES: Record<ConnectionTest['steps'][number]['step'], string> = {
+  token: 'Sign in as the app (client ID and key)',
+  tenant: 'Find the tenant (primary domain)',
+  users: 'Read users',
+  groups: 'Read groups',
+  members: 'Read group members',
+};
+
+interface FormValues {
+  tenant: string;
+  clientId: string;
+  clientSecret: string;
+  secretExpiresAt: string;
+  defaultRole: DefaultRole;
+  what: WhatSwitches;
+  how: HowSwitches;
+  frequency: string;
+  cloud: Cloud;
+  authorityHost: string;
+  graphUrl: string;
+  caPem: string;
+}
+
+function toForm(s: EntraSettings): FormValues {
+  return {
+    tenant: s.tenant ?? '',
+    clientId: s.clientId ?? '',
+    clientSecret: '',
+    secretExpiresAt: s.secret.expiresAt ?? '',
+    defaultRole: s.defaultRole,
+    what: { ...s.what },
+    how: { ...s.how },
+    frequency: s.frequencyHours === null ? 'never' : String(s.frequencyHours),
+    cloud: s.cloud,
+    authorityHost: s.authorityHost ?? '',
+    graphUrl: s.graphUrl ?? '',
+    caPem: s.caPem ?? '',
+  };
+}
+
+/** The API's field names are the form's, except the frequency's. */
+function formField(apiField: string): string {
+  if (apiField.startsWith('frequencyHours')) return 'frequency';
+  return apiField.replace(/\//g, '.');
+}
+
+/** Company Settings → Import Users → Azure Active Directory: the Entra connection of the organization. */
+export function EntraSettingsPage() {
+  const org = useOrgRef();
+  const queryClient = useQueryClient();
+  const [saved, setSaved] = useState<string | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
+  const settings = useQuery({
+    queryKey: ['entra-settings', org],
+    queryFn: () => api<EntraSettings>('GET', `${orgPath(org)}/entra-settings`),
+  });
+  const form = useForm<FormValues>({
+    initialValues: toForm({
+      configured: false,
+      tenant: null,
+      clientId: null,
+      secret: { set: false, last4: null, expiresAt: null },
+      defaultRole: 'end_user',
+      what: { users: true, distribution: true, security: true },
+      how: {
+        addUsers: true,
+        updateUsers: true,
+        addGroups: true,
+        updateGroups: true,
+        removeUsers: false,
+        removeGroups: false,
+      },
+      frequencyHours: null,
+      cloud: 'global',
+    }),
+  });
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-seed the form only when the server's copy changes
+  useEffect(() => {
+    if (settings.data) {
+      form.setValues(toForm(settings.data));
+      form.resetDirty();
+    }
+  }, [settings.data]);
+
+  const save = useMutation({
+    mutationFn: (v: FormValues) =>
+      api<EntraSettings>('PUT', `${orgPath(org)}/entra-settings`, {
+        tenant: v.tenant.trim(),
+        clientId: v.clientId.trim(),
+        ...(v.clientSecret ? { clientSecret: v.clientSecret } : {}),
+        secretExpiresAt: v.secretExpiresAt || null,
+        defaultRole: v.defaultRole,
+        what: v.what,
+        how: v.how,
+        frequencyHours: v.frequency === 'never' ? null : Number(v.frequency),
+        cloud: v.cloud,
+        authorityHost: v.authorityHost.trim() || null,
+        graphUrl: v.graphUrl.trim() || null,
+        caPem: v.caPem.trim() || null,
+      }),
+    onMutate: () => {
+      setSaved(null);
+      setFormError(null);
+    },
+    onSuccess: (next) => {
+      queryClient.setQueryData(['entra-settings', org], next);
+      void queryClient.invalidateQueries({ queryKey: ['overview', org] });
+      setSaved('The settings were saved.');
+      notifications.show({ color: 'green', message: 'The Azure Active Directory settings were saved.' });
+    },
+    onError: (error) => {
+      if (error instanceof ApiError && error.field) form.setFieldError(formField(error.field), error.message);
+      else setFormError(error.message);
+    },
+  });
+
+  const test = useMutation({
+    mutationFn: () => api<ConnectionTest>('POST', `${orgPath(org)}/entra-settings/test`),
+  });
+
+  if (settings.isPending) return <Loading />;
+  if (settings.error) return <ErrorAlert error={settings.error} />;
+  const s = settings.data;
+  const consentUrl = test.data?.adminConsentUrl ?? s.adminConsentUrl ?? null;
+
+  return (
+    <Stack>
+      <div>
+        <Text size="sm" c="dimmed">
+          Company Settings → Import Users
+        </Text>
+        <Title order={1}>Azure Active Directory</Title>
+      </div>
+      <Grid gap="xl">
+        <Grid.Col span={{ base: 12, lg: 7 }}>
+          <form onSubmit={form.onSubmit((v) => save.mutate(v))} noValidate aria-label="Azure AD settings">
+            <Stack>
+              <Card withBorder component="fieldset" aria-label="Connection">
+                <Stack>
+                  <Title order={2} size="h4">
+                    Connection
+                  </Title>
+                  <TextInput
+                    label="Primary domain"
+                    description="The tenant: a verified domain of it (e.g. contoso.onmicrosoft.com) or its Directory (tenant) ID."
+                    required
+                    {...form.getInputProps('tenant')}
+                  />
+                  <TextInput
+                    label="Client ID"
+                    description="The Application (client) ID on the app registration's Overview page."
+                    required
+                    {...form.getInputProps('clientId')}
+                  />
+                  <PasswordInput
+                    label="Key (client secret)"
+                    description={
+                      s.secret.set
+                        ? `Set, ends in …${s.secret.last4 ?? ''}. Leave empty to keep it; type a new key to replace it.`
+                        : "Not set. Paste the secret's Value (not its Secret ID)."
+                    }
+                    autoComplete="new-password"
+                    required={!s.secret.set}
+                    {...form.getInputProps('clientSecret')}
+                  />
+                  <TextInput
+                    type="date"
+                    label="Key expiry date"
+                    description="When the client secret expires (Entra shows it under Certificates & secrets); the overview warns as it nears."
+                    {...form.getInputProps('secretExpiresAt')}
+                  />
+                  <Select
+                    label="Cloud"
+                    description="Where the tenant lives: the global cloud, unless it is a national cloud."
+                    data={CLOUDS}
+                    allowDeselect={false}
+                    {...form.getInputProps('cloud')}
+                  />
+                  <Accordion variant="contained">
+                    <Accordion.Item value="custom">
+                      <Accordion.Control>Custom endpoints (emulator, test servers)</Accordion.Control>
+                      <Accordion.Panel>
+                        <Stack>
+                          <Text size="sm" c="dimmed">
+                            Only when the server allows them (ENTRASYNC_ALLOW_CUSTOM_CLOUD=1); leave empty for
+                            Microsoft's endpoints of the chosen cloud.
+                          </Text>
+                          <TextInput
+                            label="Authority host"
+                            placeholder="https://…"
+                            {...form.getInputProps('authorityHost')}
+                          />
+                          <TextInput
+                            label="Graph URL"
+                            placeholder="https://…"
+                            {...form.getInputProps('graphUrl')}
+                          />
+                          <Textarea
+                            label="CA certificate (PEM)"
+                            description="Trusted in addition to the system's CAs, for these endpoints only."
+                            autosize
+                            minRows={2}
+                            maxRows={8}
+                            {...form.getInputProps('caPem')}
+                          />
+                        </Stack>
+                      </Accordion.Panel>
+                    </Accordion.Item>
+                  </Accordion>
+                </Stack>
+              </Card>
+
+              <Card withBorder>
+                <Radio.Group
+                  label="Default role for new users"
+                  description="Given to users that sync creates; sync never changes the role of an existing user."
+                  {...form.getInputProps('defaultRole')}
+                >
+                  <Stack mt="xs" gap="xs">
+                    <Radio
+                      value="end_user"
+                      label="End User"
+                      description="May sign in to the console and receives quarantine digests."
+                    />
+                    <Radio
+                      value="silent_user"
+                      label="Silent User"
+                      description="Protected, but cannot sign in and receives no quarantine digests."
+                    />
+                  </Stack>
+                </Radio.Group>
+              </Card>
+
+              <Card withBorder>
+                <Stack gap="xs">
+                  <Text fw={500} id="what-label">
+                    What to sync
+                  </Text>
+                  <Group role="group" aria-labelledby="what-label">
+                    {(Object.keys(WHAT_LABELS) as Array<keyof WhatSwitches>).map((key) => (
+                      <Checkbox
+                        key={key}
+                        label={WHAT_LABELS[key]}
+                        {...form.getInputProps(`what.${key}`, { type: 'checkbox' })}
+                      />
+                    ))}
+                  </Group>
+                  {form.errors.what && (
+                    <Text c="red" size="sm">
+                      {form.errors.what}
+                    </Text>
+                  )}
+                </Stack>
+              </Card>
+
+              <Card withBorder>
+                <Stack gap="xs">
+                  <Text fw={500} id="how-label">
+                    How to sync
+                  </Text>
+                  <Stack gap="xs" role="group" aria-labelledby="how-label">
+                    {(Object.keys(HOW_LABELS) as Array<keyof HowSwitches>).map((key) => (
+                      <Checkbox
+                        key={key}
+                        label={HOW_LABELS[key]}
+                        description={HOW_HINTS[key]}
+                        {...form.getInputProps(`how.${key}`, { type: 'checkbox' })}
+                      />
+                    ))}
+                  </Stack>
+                  {form.errors.how && (
+                    <Text c="red" size="sm">
+                      {form.errors.how}
+                    </Text>
+                  )}
+                </Stack>
+              </Card>
+
+              <Card withBorder>
+                <Select
+                  label="Sync frequency"
+                  description="Automatic syncs apply every change without review; a manual sync lets you review first."
+                  data={FREQUENCIES}
+                  allowDeselect={false}
+                  {...form.getInputProps('frequency')}
+                />
+              </Card>
+
+              {formError && (
+                <Alert color="red" role="alert" title="Not saved">
+                  {formError}
+                </Alert>
+              )}
+              {saved && !form.isDirty() && (
+                <Alert color="green" role="status" title="Saved">
+                  {saved}
+                </Alert>
+              )}
+              <Group>
+                <Button type="submit" loading={save.isPending}>
+                  Save
+                </Button>
+                <Button
+                  variant="default"
+                  loading={test.isPending}
+                  disabled={!s.configured}
+                  onClick={() => test.mutate()}
+                >
+                  Test connection
+                </Button>
+                {form.isDirty() && s.configured && (
+                  <Text size="sm" c="dimmed">
+                    Test connection checks the saved settings: save your changes first.
+                  </Text>
+                )}
+              </Group>
+            </Stack>
+          </form>
+          {test.error && <ErrorAlert error={test.error} title="The test could not run" />}
+          {test.data && <TestResult result={test.data} />}
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 5 }}>
+          <Guide consentUrl={consentUrl} />
+        </Grid.Col>
+      </Grid>
+    </Stack>
+  );
+}
+
+/** The diagnostic steps of a connection test, each in plain words with what to do about a failure. */
+function TestResult({ result }: { result: ConnectionTest }) {
+  const failed = result.steps.findIndex((s) => !s.ok);
+  return (
+    <Card withBorder mt="md" component="section" aria-labelledby="test-result" data-testid="test-result">
+      <Title order={2} size="h4" id="test-result" mb="sm">
+        {result.ok ? 'The connection works' : 'The connection does not work yet'}
+      </Title>
+      <Timeline active={failed === -1 ? result.steps.length : failed - 1} bulletSize={22}>
+        {result.steps.map((step) => (
+          <Timeline.Item
+            key={step.step}
+            bullet={
+              <ThemeIcon size={22} radius="xl" color={step.ok ? 'green' : step.skipped ? 'gray' : 'red'}>
+                <span aria-hidden>{step.ok ? '✓' : step.skipped ? '–' : '✗'}</span>
+              </ThemeIcon>
+            }
+            title={`${STEP_NAMES[step.step]}: ${step.ok ? 'passed' : step.skipped ? 'not run' : 'failed'}`}
+          >
+            {step.hint && (
+              <Text size="sm" c={step.ok ? undefined : 'red.8'}>
+                {step.hint}
+              </Text>
+            )}
+            {step.message && !step.skipped && (
+              <Text size="xs" c="dimmed">
+                {step.message}
+              </Text>
+            )}
+          </Timeline.Item>
+        ))}
+      </Timeline>
+      {!result.ok && result.adminConsentUrl && (
+        <Text size="sm" mt="sm">
+          If permissions are missing, an Entra administrator grants them here:{' '}
+          <Anchor href={result.adminConsentUrl} target="_blank" rel="noreferrer">
+            admin consent
+          </Anchor>
+          .
+        </Text>
+      )}
+    </Card>
+  );
+}
+
+/** How to make the app registration in the Entra admin center, today. */
+function Guide({ consentUrl }: { consentUrl: string | null }) {
+  return (
+    <Card withBorder component="aside" aria-labelledby="guide-title">
+      <Title order={2} size="h4" id="guide-title" mb="sm">
+        Setting up the app registration
+      </Title>
+      <List type="ordered" spacing="xs" size="sm">
+        <List.Item>
+          In the Microsoft Entra admin center, open{' '}
+          <b>Identity → Applications → App registrations → New registration</b>. Name it (e.g. "entrasync"),
+          single tenant, no redirect URI.
+        </List.Item>
+        <List.Item>
+          Copy the <b>Application (client) ID</b> into <i>Client ID</i>, and the tenant's primary domain (or
+          the <b>Directory (tenant) ID</b>) into <i>Primary domain</i>.
+        </List.Item>
+        <List.Item>
+          Under <b>Certificates &amp; secrets → New client secret</b>, create a secret; paste its <b>Value</b>{' '}
+          (shown once, not the Secret ID) into <i>Key</i>, and its expiry date into <i>Key expiry date</i>.
+        </List.Item>
+        <List.Item>
+          Under <b>API permissions → Add a permission → Microsoft Graph → Application permissions</b>, add{' '}
+          <Code>User.Read.All</Code> and <Code>GroupMember.Read.All</Code> (or <Code>Directory.Read.All</Code>
+          ). The old Azure AD Graph is retired: use Microsoft Graph.
+        </List.Item>
+        <List.Item>
+          An administrator grants admin consent:{' '}
+          {consentUrl ? (
+            <Anchor href={consentUrl} target="_blank" rel="noreferrer">
+              open the admin-consent link for this tenant and client ID
+            </Anchor>
+          ) : (
+            <Text span c="dimmed">
+              the link appears here once the primary domain and client ID are saved
+            </Text>
+          )}
+          , or use <b>Grant admin consent</b> on the API permissions page.
+        </List.Item>
+        <List.Item>Save, then Test connection: every step should pass.</List.Item>
+      </List>
+    </Card>
+  );
+}

@@ -1,0 +1,213 @@
+import {
+  Anchor,
+  Badge,
+  Card,
+  Group,
+  List,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { notifications } from '@mantine/notifications';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { DataTable } from 'mantine-datatable';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { api, query } from '../api/client';
+import type { Group as DirectoryGroup, GroupDetail, Page } from '../api/types';
+import { ErrorAlert, Loading } from '../components/common';
+import { orgPath, useOrgRef } from '../components/hooks';
+import { sourceName } from './UsersPage';
+
+const KIND_NAMES = { distribution: 'Distribution', security: 'Security' } as const;
+
+function useGroupExemptToggle(org: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (g: { id: string; exempt: boolean }) =>
+      api<DirectoryGroup>('PATCH', `${orgPath(org)}/groups/${g.id}`, { exempt: g.exempt }),
+    onSuccess: (group) => {
+      notifications.show({
+        color: 'green',
+        message: group.exempt
+          ? `${group.name} is now exempt from sync: sync will not change or remove it.`
+          : `${group.name} is synced again.`,
+      });
+      void queryClient.invalidateQueries({ queryKey: ['groups', org] });
+      void queryClient.invalidateQueries({ queryKey: ['group', org, group.id] });
+    },
+    onError: (error) => notifications.show({ color: 'red', title: 'Not changed', message: error.message }),
+  });
+}
+
+/** The organization's groups: searchable, paged on the server. */
+export function GroupsPage() {
+  const org = useOrgRef();
+  const [search, setSearch] = useState('');
+  const [debounced] = useDebouncedValue(search.trim(), 250);
+  const [page, setPage] = useState(1);
+  const [pageSize, setPageSize] = useState(50);
+  const groups = useQuery({
+    queryKey: ['groups', org, debounced, page, pageSize],
+    queryFn: () =>
+      api<Page<DirectoryGroup>>(
+        'GET',
+        `${orgPath(org)}/groups${query({ search: debounced, limit: pageSize, offset: (page - 1) * pageSize })}`,
+      ),
+    placeholderData: keepPreviousData,
+  });
+  const exempt = useGroupExemptToggle(org);
+
+  return (
+    <Stack>
+      <Title order={1}>Groups</Title>
+      <TextInput
+        label="Search groups"
+        description="By name or address."
+        value={search}
+        onChange={(e) => {
+          setSearch(e.currentTarget.value);
+          setPage(1);
+        }}
+        maw={420}
+      />
+      {groups.error && <ErrorAlert error={groups.error} />}
+      <DataTable
+        aria-label="Groups"
+        withTableBorder
+        striped
+        minHeight={160}
+        fetching={groups.isFetching}
+        records={groups.data?.items ?? []}
+        totalRecords={groups.data?.total ?? 0}
+        page={page}
+        onPageChange={setPage}
+        recordsPerPage={pageSize}
+        recordsPerPageOptions={[25, 50, 100, 250]}
+        onRecordsPerPageChange={(n) => {
+          setPageSize(n);
+          setPage(1);
+        }}
+        noRecordsText={debounced ? 'No group matches the search.' : 'No groups yet.'}
+        columns={[
+          {
+            accessor: 'name',
+            title: 'Name',
+            render: (g) => (
+              <Anchor component={Link} to={`/orgs/${org}/groups/${g.id}`}>
+                {g.name}
+              </Anchor>
+            ),
+          },
+          { accessor: 'kind', title: 'Kind', render: (g) => KIND_NAMES[g.kind] },
+          { accessor: 'email', title: 'Address', render: (g) => g.email ?? '—' },
+          { accessor: 'members', title: 'Direct members', render: (g) => g.members.length },
+          { accessor: 'source', title: 'Source', render: (g) => sourceName(g.source) },
+          {
+            accessor: 'exempt',
+            title: 'Exempt from sync',
+            render: (g) => (
+              <Switch
+                aria-label={`Exempt ${g.name} from sync`}
+                checked={g.exempt}
+                onChange={(e) => exempt.mutate({ id: g.id, exempt: e.currentTarget.checked })}
+              />
+            ),
+          },
+        ]}
+      />
+    </Stack>
+  );
+}
+
+/** One group: kind, address, aliases, direct and effective (through nested groups) members. */
+export function GroupPage() {
+  const org = useOrgRef();
+  const { id } = useParams();
+  const group = useQuery({
+    queryKey: ['group', org, id],
+    queryFn: () => api<GroupDetail>('GET', `${orgPath(org)}/groups/${encodeURIComponent(id!)}`),
+  });
+  const exempt = useGroupExemptToggle(org);
+  if (group.isPending) return <Loading />;
+  if (group.error) return <ErrorAlert error={group.error} />;
+  const g = group.data;
+  return (
+    <Stack>
+      <Anchor component={Link} to={`/orgs/${org}/groups`}>
+        ← Groups
+      </Anchor>
+      <Group>
+        <Title order={1}>{g.name}</Title>
+        <Badge variant="light">{KIND_NAMES[g.kind]}</Badge>
+        {g.email && <Badge variant="outline">Functional account</Badge>}
+      </Group>
+      <Card withBorder>
+        <Table variant="vertical" layout="fixed" withRowBorders={false}>
+          <Table.Tbody>
+            <Table.Tr>
+              <Table.Th w={160}>Address</Table.Th>
+              <Table.Td>{g.email ?? 'None (receives no mail)'}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Aliases</Table.Th>
+              <Table.Td>{g.aliases.join(', ') || 'None'}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Source</Table.Th>
+              <Table.Td>
+                {sourceName(g.source)}
+                {g.externalId ? ` (Entra object ${g.externalId})` : ''}
+              </Table.Td>
+            </Table.Tr>
+          </Table.Tbody>
+        </Table>
+      </Card>
+      <Switch
+        label="Exempt from sync"
+        description="An exempt group is never changed or removed by a sync, automatic or manual."
+        checked={g.exempt}
+        onChange={(e) => exempt.mutate({ id: g.id, exempt: e.currentTarget.checked })}
+      />
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <MemberList
+          title={`Direct members (${g.members.length})`}
+          hint="Users and nested groups"
+          items={g.members}
+        />
+        <MemberList
+          title={`Effective members (${g.effectiveMembers.length})`}
+          hint="Every user reached, also through nested groups"
+          items={g.effectiveMembers}
+        />
+      </SimpleGrid>
+    </Stack>
+  );
+}
+
+function MemberList({ title, hint, items }: { title: string; hint: string; items: string[] }) {
+  return (
+    <Card withBorder component="section" aria-label={title}>
+      <Title order={2} size="h4">
+        {title}
+      </Title>
+      <Text size="sm" c="dimmed" mb="xs">
+        {hint}
+      </Text>
+      {items.length ? (
+        <List size="sm" spacing={2} style={{ maxHeight: 400, overflow: 'auto' }}>
+          {items.map((m) => (
+            <List.Item key={m}>{m}</List.Item>
+          ))}
+        </List>
+      ) : (
+        <Text c="dimmed">None.</Text>
+      )}
+    </Card>
+  );
+}

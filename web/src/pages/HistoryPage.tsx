@@ -1,0 +1,6 @@
+export function HistoryPage() {
+  return null;
+}
+export function RunPage() {
+  return null;
+}

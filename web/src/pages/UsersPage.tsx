@@ -1,0 +1,199 @@
+import { Anchor, Badge, Card, List, Stack, Switch, Table, TextInput, Title } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { notifications } from '@mantine/notifications';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { DataTable } from 'mantine-datatable';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { api, query } from '../api/client';
+import type { Page, User } from '../api/types';
+import { ErrorAlert, Loading } from '../components/common';
+import { orgPath, useOrgRef } from '../components/hooks';
+
+export const ROLE_NAMES: Record<User['role'], string> = {
+  org_admin: 'Organization admin',
+  end_user: 'End User',
+  silent_user: 'Silent User',
+};
+
+const PAGE_SIZES = [25, 50, 100, 250];
+
+/** Flips a user's exempt-from-sync flag and refreshes what shows it. */
+function useExemptToggle(org: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (u: { id: string; exempt: boolean }) =>
+      api<User>('PATCH', `${orgPath(org)}/users/${u.id}`, { exempt: u.exempt }),
+    onSuccess: (user) => {
+      notifications.show({
+        color: 'green',
+        message: user.exempt
+          ? `${user.email} is now exempt from sync: sync will not change or remove it.`
+          : `${user.email} is synced again.`,
+      });
+      void queryClient.invalidateQueries({ queryKey: ['users', org] });
+      void queryClient.invalidateQueries({ queryKey: ['user', org, user.id] });
+    },
+    onError: (error) => notifications.show({ color: 'red', title: 'Not changed', message: error.message }),
+  });
+}
+
+/** The organization's users: searchable, paged on the server. */
+export function UsersPage() {
+  const org = useOrgRef();
+  const [search, setSearch] = useState('');
+  const [debounced] = useDebouncedValue(search.trim(), 250);
+  const [page, setPage] = useState(1);
+  const [pageSize, setPageSize] = useState(50);
+  const users = useQuery({
+    queryKey: ['users', org, debounced, page, pageSize],
+    queryFn: () =>
+      api<Page<User>>(
+        'GET',
+        `${orgPath(org)}/users${query({ search: debounced, limit: pageSize, offset: (page - 1) * pageSize })}`,
+      ),
+    placeholderData: keepPreviousData,
+  });
+  const exempt = useExemptToggle(org);
+
+  return (
+    <Stack>
+      <Title order={1}>Users</Title>
+      <TextInput
+        label="Search users"
+        description="By address, alias or name."
+        value={search}
+        onChange={(e) => {
+          setSearch(e.currentTarget.value);
+          setPage(1);
+        }}
+        maw={420}
+      />
+      {users.error && <ErrorAlert error={users.error} />}
+      <DataTable
+        aria-label="Users"
+        withTableBorder
+        striped
+        minHeight={160}
+        fetching={users.isFetching}
+        records={users.data?.items ?? []}
+        totalRecords={users.data?.total ?? 0}
+        page={page}
+        onPageChange={setPage}
+        recordsPerPage={pageSize}
+        recordsPerPageOptions={PAGE_SIZES}
+        onRecordsPerPageChange={(n) => {
+          setPageSize(n);
+          setPage(1);
+        }}
+        noRecordsText={debounced ? 'No user matches the search.' : 'No users yet.'}
+        columns={[
+          {
+            accessor: 'email',
+            title: 'Address',
+            render: (u) => (
+              <Anchor component={Link} to={`/orgs/${org}/users/${u.id}`}>
+                {u.email}
+              </Anchor>
+            ),
+          },
+          { accessor: 'name', title: 'Name', render: (u) => userName(u) },
+          { accessor: 'role', title: 'Role', render: (u) => ROLE_NAMES[u.role] },
+          { accessor: 'status', title: 'Status', render: (u) => <StatusBadge status={u.status} /> },
+          { accessor: 'source', title: 'Source', render: (u) => sourceName(u.source) },
+          { accessor: 'aliases', title: 'Aliases', render: (u) => u.aliases.join(', ') || '—' },
+          {
+            accessor: 'exempt',
+            title: 'Exempt from sync',
+            render: (u) => (
+              <Switch
+                aria-label={`Exempt ${u.email} from sync`}
+                checked={u.exempt}
+                onChange={(e) => exempt.mutate({ id: u.id, exempt: e.currentTarget.checked })}
+              />
+            ),
+          },
+        ]}
+      />
+    </Stack>
+  );
+}
+
+/** One user: role, status, source, aliases and the exempt toggle. */
+export function UserPage() {
+  const org = useOrgRef();
+  const { id } = useParams();
+  const user = useQuery({
+    queryKey: ['user', org, id],
+    queryFn: () => api<User>('GET', `${orgPath(org)}/users/${encodeURIComponent(id!)}`),
+  });
+  const exempt = useExemptToggle(org);
+  if (user.isPending) return <Loading />;
+  if (user.error) return <ErrorAlert error={user.error} />;
+  const u = user.data;
+  return (
+    <Stack>
+      <Anchor component={Link} to={`/orgs/${org}/users`}>
+        ← Users
+      </Anchor>
+      <Title order={1}>{userName(u) || u.email}</Title>
+      <Card withBorder>
+        <Table variant="vertical" layout="fixed" withRowBorders={false}>
+          <Table.Tbody>
+            <Row label="Address">{u.email}</Row>
+            <Row label="Role">{ROLE_NAMES[u.role]}</Row>
+            <Row label="Status">
+              <StatusBadge status={u.status} />
+            </Row>
+            <Row label="Source">
+              {sourceName(u.source)}
+              {u.externalId ? ` (Entra object ${u.externalId})` : ''}
+            </Row>
+            <Row label="Aliases">
+              {u.aliases.length ? (
+                <List size="sm">
+                  {u.aliases.map((a) => (
+                    <List.Item key={a}>{a}</List.Item>
+                  ))}
+                </List>
+              ) : (
+                'None'
+              )}
+            </Row>
+          </Table.Tbody>
+        </Table>
+      </Card>
+      <Switch
+        label="Exempt from sync"
+        description="An exempt user is never changed or removed by a sync, automatic or manual."
+        checked={u.exempt}
+        onChange={(e) => exempt.mutate({ id: u.id, exempt: e.currentTarget.checked })}
+      />
+    </Stack>
+  );
+}
+
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <Table.Tr>
+      <Table.Th w={160}>{label}</Table.Th>
+      <Table.Td>{children}</Table.Td>
+    </Table.Tr>
+  );
+}
+
+function StatusBadge({ status }: { status: User['status'] }) {
+  return (
+    <Badge color={status === 'active' ? 'green' : 'gray'} variant="light">
+      {status === 'active' ? 'Active' : 'Inactive'}
+    </Badge>
+  );
+}
+
+export function sourceName(source: 'manual' | 'entra'): string {
+  return source === 'entra' ? 'Entra ID sync' : 'Added by hand';
+}
+
+function userName(u: User): string {
+  return u.displayName ?? [u.firstName, u.lastName].filter(Boolean).join(' ');
+}
