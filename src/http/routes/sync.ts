@@ -1,0 +1,240 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { CLOUD_NAMES } from '../../graph/index.js';
+import type { App } from '../../services/app.js';
+import { FREQUENCIES } from '../../services/entra-settings.js';
+import { HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../../sync/policy.js';
+import { actorOf, orgOf, requirePrincipal } from '../auth.js';
+import { OrgParams } from '../schemas.js';
+
+const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
+const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+const What = Type.Object({ users: Type.Boolean(), distribution: Type.Boolean(), security: Type.Boolean() });
+const How = Type.Object({
+  addUsers: Type.Boolean(),
+  updateUsers: Type.Boolean(),
+  addGroups: Type.Boolean(),
+  updateGroups: Type.Boolean(),
+  removeUsers: Type.Boolean(),
+  removeGroups: Type.Boolean(),
+});
+const Frequency = Nullable(Type.Union(FREQUENCIES.map((f) => Type.Literal(f))));
+const Cloud = Type.Union(CLOUD_NAMES.map((c) => Type.Literal(c)));
+
+/** The settings as shown: the secret only as set / last 4 / expiry — there is no field that could carry it. */
+const SettingsView = Type.Object({
+  configured: Type.Boolean(),
+  tenant: Nullable(Type.String()),
+  clientId: Nullable(Type.String()),
+  secret: Type.Object({
+    set: Type.Boolean(),
+    last4: Nullable(Type.String()),
+    expiresAt: Nullable(Type.String()),
+  }),
+  defaultRole: Type.Union([Type.Literal('end_user'), Type.Literal('silent_user')]),
+  what: What,
+  how: How,
+  frequencyHours: Frequency,
+  cloud: Cloud,
+  authorityHost: Nullable(Type.String()),
+  graphUrl: Nullable(Type.String()),
+  caPem: Nullable(Type.String()),
+  adminConsentUrl: Nullable(Type.String()),
+});
+
+const SettingsBody = Type.Object(
+  {
+    tenant: Type.Optional(Type.String({ maxLength: 253 })),
+    clientId: Type.Optional(Type.String({ maxLength: 64 })),
+    clientSecret: Type.Optional(Type.String({ maxLength: 1024 })),
+    secretExpiresAt: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
+    defaultRole: Type.Optional(Type.String({ maxLength: 20 })),
+    what: Type.Optional(Type.Partial(What, { additionalProperties: false })),
+    how: Type.Optional(Type.Partial(How, { additionalProperties: false })),
+    frequencyHours: Type.Optional(Nullable(Type.Integer())),
+    cloud: Type.Optional(Type.String({ maxLength: 20 })),
+    authorityHost: Type.Optional(Nullable(Type.String({ maxLength: 300 }))),
+    graphUrl: Type.Optional(Nullable(Type.String({ maxLength: 300 }))),
+    caPem: Type.Optional(Nullable(Type.String({ maxLength: 20000 }))),
+  },
+  { additionalProperties: false },
+);
+
+const Diagnostic = Type.Object({
+  ok: Type.Boolean(),
+  steps: Type.Array(
+    Type.Object({
+      step: Type.String(),
+      ok: Type.Boolean(),
+      skipped: Type.Optional(Type.Boolean()),
+      code: Type.Optional(Type.String()),
+      message: Type.Optional(Type.String()),
+      hint: Type.Optional(Type.String()),
+    }),
+  ),
+  tenantId: Type.Optional(Type.String()),
+  roles: Type.Optional(Type.Array(Type.String())),
+  consentUrl: Type.String(),
+});
+
+const RunOverrides = {
+  what: Type.Optional(
+    Type.Array(Type.String({ maxLength: 20 }), {
+      maxItems: 10,
+      description: `words: ${WHAT_WORDS.join(', ')}`,
+    }),
+  ),
+  how: Type.Optional(
+    Type.Array(Type.String({ maxLength: 20 }), {
+      maxItems: 10,
+      description: `words: ${HOW_WORDS.join(', ')}`,
+    }),
+  ),
+};
+
+const Counts = Type.Record(Type.String(), Type.Integer());
+const RunResult = Type.Object({
+  runId: Type.String(),
+  planId: Nullable(Type.String()),
+  status: Type.String(),
+  applied: Counts,
+  excluded: Type.Integer(),
+  conflicts: Type.Array(Type.Object({ changeId: Type.String(), message: Type.String() })),
+  skipped: Type.Integer(),
+  unchanged: Type.Integer(),
+  errors: Type.Array(
+    Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
+  ),
+  timings: Type.Object({ readMs: Type.Number(), planMs: Type.Number(), applyMs: Type.Number() }),
+});
+const RunRecord = Type.Object({
+  id: Type.String(),
+  trigger: Type.String(),
+  actor: Type.String(),
+  planId: Nullable(Type.String()),
+  status: Type.String(),
+  startedAt: Type.String(),
+  finishedAt: Nullable(Type.String()),
+  summary: Type.Unknown(),
+});
+
+/** Entra settings, connection test, sync preview/execute and run history. */
+export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
+  api.get(
+    '/orgs/:org/entra-settings',
+    { schema: { tags: ['entra'], params: OrgParams, response: { 200: SettingsView, ...errors } } },
+    async (request) => app.entraSettings(orgOf(request).id).get(),
+  );
+
+  api.put(
+    '/orgs/:org/entra-settings',
+    {
+      schema: {
+        tags: ['entra'],
+        params: OrgParams,
+        body: SettingsBody,
+        response: { 200: SettingsView, ...errors },
+      },
+    },
+    async (request) =>
+      app
+        .entraSettings(orgOf(request).id)
+        .set(
+          request.body,
+          { allowCustomEndpoints: app.config.allowCustomCloud },
+          actorOf(requirePrincipal(request)),
+        ),
+  );
+
+  api.post(
+    '/orgs/:org/entra-settings/test',
+    { schema: { tags: ['entra'], params: OrgParams, response: { 200: Diagnostic, ...errors } } },
+    async (request) => app.testConnection(orgOf(request).id),
+  );
+
+  api.post(
+    '/orgs/:org/sync/preview',
+    {
+      schema: {
+        tags: ['sync'],
+        params: OrgParams,
+        body: Type.Optional(Type.Object(RunOverrides, { additionalProperties: false })),
+        // The preview is large and shaped by src/sync/changes.ts; it carries no secrets.
+        response: { 200: Type.Unknown(), ...errors },
+      },
+    },
+    async (request) => {
+      const sync = await app.sync(orgOf(request).id);
+      return sync.preview(overrides(request.body), actorOf(requirePrincipal(request)));
+    },
+  );
+
+  api.post(
+    '/orgs/:org/sync/execute',
+    {
+      schema: {
+        tags: ['sync'],
+        params: OrgParams,
+        body: Type.Object(
+          {
+            planId: Type.Optional(Type.String({ maxLength: 64 })),
+            excludedChangeIds: Type.Optional(
+              Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1_000_000 }),
+            ),
+            ...RunOverrides,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: RunResult, ...errors },
+      },
+    },
+    async (request) => {
+      const sync = await app.sync(orgOf(request).id);
+      return sync.execute(
+        {
+          ...overrides(request.body),
+          planId: request.body.planId,
+          excludedChangeIds: request.body.excludedChangeIds ?? [],
+          trigger: 'manual',
+        },
+        actorOf(requirePrincipal(request)),
+      );
+    },
+  );
+
+  api.get(
+    '/orgs/:org/sync/runs',
+    {
+      schema: {
+        tags: ['sync'],
+        params: OrgParams,
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          offset: Type.Integer({ minimum: 0, default: 0 }),
+        }),
+        response: { 200: Type.Array(RunRecord), ...errors },
+      },
+    },
+    async (request) => (await app.sync(orgOf(request).id)).runs(request.query.limit, request.query.offset),
+  );
+
+  api.get(
+    '/orgs/:org/sync/runs/:id',
+    {
+      schema: {
+        tags: ['sync'],
+        params: Type.Object({ org: Type.String(), id: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Intersect([RunRecord, Type.Object({ detail: Type.Unknown() })]), ...errors },
+      },
+    },
+    async (request) => (await app.sync(orgOf(request).id)).run(request.params.id),
+  );
+};
+
+function overrides(body: { what?: string[]; how?: string[] } | undefined) {
+  return {
+    what: body?.what === undefined ? undefined : parseWhat(body.what),
+    how: body?.how === undefined ? undefined : parseHow(body.how),
+  };
+}
