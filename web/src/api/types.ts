@@ -111,7 +111,10 @@ export interface DiagnosticStep {
 export interface ConnectionTest {
   ok: boolean;
   steps: DiagnosticStep[];
-  adminConsentUrl?: string | null;
+  tenantId?: string;
+  /** Application permissions the token carries. */
+  roles?: string[];
+  consentUrl: string;
 }
 
 /** A member of a group as a plan shows it. */
@@ -159,19 +162,73 @@ export const CATEGORIES = [
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
+export interface ReadInfo {
+  mode: string;
+  requests: number;
+  retries: number;
+  throttled: number;
+  objects: { users: number; groups: number };
+  durationMs: number;
+}
+
 export type Preview = Record<Category, Change[]> & {
   planId: string;
+  createdAt: string;
   expiresAt: string;
   skipped: SkippedEntry[];
   unchanged: number;
+  /** Changes not planned because their how-switch is off, per category. */
+  switchedOff?: Partial<Record<Category, number>>;
+  read?: ReadInfo;
 };
+
+export type RunStatus = 'running' | 'succeeded' | 'completed_with_conflicts' | 'failed';
+
+export interface RunError {
+  code: string;
+  message: string;
+  hint?: string;
+}
 
 export interface ExecuteResult {
   runId: string;
-  status: string;
+  planId: string | null;
+  status: RunStatus;
   applied: Partial<Record<Category, number>>;
-  excluded: number | string[];
+  excluded: number;
   conflicts: Array<{ changeId: string; message: string }>;
-  skipped: SkippedEntry[] | number;
-  errors: Array<{ changeId?: string; message: string; code?: string }>;
+  skipped: number;
+  unchanged: number;
+  errors: RunError[];
+  timings?: { readMs: number; planMs: number; applyMs: number };
+}
+
+/** A run as History lists it; the summary is the execute result plus the skipped entries. */
+export interface SyncRun {
+  id: string;
+  trigger: 'manual' | 'scheduled' | string;
+  actor: string;
+  planId: string | null;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  summary: Partial<ExecuteResult> & { skippedEntries?: SkippedEntry[]; read?: ReadInfo };
+}
+
+/** One change's outcome in a run. */
+export interface ChangeOutcome {
+  id: string;
+  category: Category;
+  kind: Change['kind'];
+  externalId: string;
+  address: string | null;
+  name: string;
+  outcome: 'applied' | 'excluded' | 'conflict';
+  message?: string;
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+}
+
+export interface SyncRunDetail extends SyncRun {
+  detail: ChangeOutcome[] | null;
 }

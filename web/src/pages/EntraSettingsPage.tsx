@@ -200,7 +200,7 @@ export function EntraSettingsPage() {
   if (settings.isPending) return <Loading />;
   if (settings.error) return <ErrorAlert error={settings.error} />;
   const s = settings.data;
-  const consentUrl = test.data?.adminConsentUrl ?? s.adminConsentUrl ?? null;
+  const consentUrl = s.adminConsentUrl ?? test.data?.consentUrl ?? null;
 
   return (
     <Stack>
@@ -438,10 +438,10 @@ function TestResult({ result }: { result: ConnectionTest }) {
           </Timeline.Item>
         ))}
       </Timeline>
-      {!result.ok && result.adminConsentUrl && (
+      {!result.ok && result.consentUrl && (
         <Text size="sm" mt="sm">
           If permissions are missing, an Entra administrator grants them here:{' '}
-          <Anchor href={result.adminConsentUrl} target="_blank" rel="noreferrer">
+          <Anchor href={result.consentUrl} target="_blank" rel="noreferrer">
             admin consent
           </Anchor>
           .

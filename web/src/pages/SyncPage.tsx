@@ -462,7 +462,6 @@ function Outcome({ result, onAgain }: { result: ExecuteResult; onAgain: () => vo
   const org = useOrgRef();
   const conflicts = result.conflicts ?? [];
   const errors = result.errors ?? [];
-  const excludedCount = Array.isArray(result.excluded) ? result.excluded.length : result.excluded;
   return (
     <Card withBorder component="section" aria-labelledby="outcome-title" data-testid="sync-outcome">
       <Stack>
@@ -486,7 +485,7 @@ function Outcome({ result, onAgain }: { result: ExecuteResult; onAgain: () => vo
           </Table.Tbody>
         </Table>
         <Text>
-          Unticked (not applied): {excludedCount} · Conflicts: {conflicts.length} · Errors: {errors.length}
+          Unticked (not applied): {result.excluded} · Conflicts: {conflicts.length} · Errors: {errors.length}
         </Text>
         {conflicts.length > 0 && (
           <Alert color="orange" title="Conflicts: changed since the preview, not applied">
@@ -501,7 +500,14 @@ function Outcome({ result, onAgain }: { result: ExecuteResult; onAgain: () => vo
           <Alert color="red" title="Errors">
             <List size="sm">
               {errors.map((e) => (
-                <List.Item key={`${e.changeId ?? ''}:${e.message}`}>{e.message}</List.Item>
+                <List.Item key={`${e.code}:${e.message}`}>
+                  {e.hint ?? e.message}
+                  {e.hint && (
+                    <Text size="xs" c="dimmed">
+                      {e.message}
+                    </Text>
+                  )}
+                </List.Item>
               ))}
             </List>
           </Alert>
