@@ -5,13 +5,44 @@
  */
 
 export const ERROR_CODES = {
-  invalid_input: { status: 400, input: true },
-  not_found: { status: 404, input: true },
-  conflict: { status: 409, input: true },
-  unauthenticated: { status: 401, input: true },
-  forbidden: { status: 403, input: true },
-  rate_limited: { status: 429, input: true },
-  internal: { status: 500, input: false },
+  invalid_input: {
+    status: 400,
+    input: true,
+    meaning: 'A field, flag or body is not valid; the message names it and says what is expected.',
+  },
+  not_found: {
+    status: 404,
+    input: true,
+    meaning: 'The organization, user, group, preview or run named does not exist (or is not yours to see).',
+  },
+  conflict: {
+    status: 409,
+    input: true,
+    meaning:
+      'The request clashes with what exists: an address or domain already taken, a domain still in use, a sync already running.',
+  },
+  unauthenticated: {
+    status: 401,
+    input: true,
+    meaning: 'Not signed in, the session expired, the password is wrong, or the API token is not valid.',
+  },
+  forbidden: {
+    status: 403,
+    input: true,
+    meaning:
+      'Signed in, but not allowed: another organization, a role without that right, a silent user signing in, a missing CSRF token.',
+  },
+  rate_limited: {
+    status: 429,
+    input: true,
+    meaning: 'Too many sign-in attempts from one address: wait a minute.',
+  },
+  internal: {
+    status: 500,
+    input: false,
+    meaning:
+      'Something failed on the server (database unreachable, a bug); the message or the log says what.',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
