@@ -97,7 +97,7 @@ export class AuthService {
         .select(['id', 'org_id', 'role', 'status', 'email', 'password_hash'])
         .where('email', '=', address)
         .executeTakeFirst();
-      if (!user || !(await verifyPassword(user.password_hash, password))) throw wrong;
+      if (!(await verifyPassword(user?.password_hash ?? null, password)) || !user) throw wrong;
       const refusal = signInRefusal(user.role as Role);
       if (refusal) throw new AppError('forbidden', refusal);
       if (user.status !== 'active') {
@@ -118,6 +118,8 @@ export class AuthService {
       csrfToken: randomBytes(24).toString('base64url'),
       expiresAt: new Date(now.getTime() + SESSION_HOURS * 3600_000).toISOString(),
     };
+    // Expired sessions are dead weight; sign-in is a natural, infrequent moment to drop them.
+    await this.store.db.deleteFrom('sessions').where('expires_at', '<', now.toISOString()).execute();
     await this.store.db
       .insertInto('sessions')
       .values({
@@ -258,8 +260,16 @@ export function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, { type: argon2.argon2id });
 }
 
+// Verified against when there is no account (or no password), so a wrong address takes as long
+// as a wrong password and sign-in does not reveal which addresses exist.
+let dummyHash: Promise<string> | undefined;
+
 async function verifyPassword(hash: string | null, password: string): Promise<boolean> {
-  if (!hash) return false;
+  if (!hash) {
+    dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+    await argon2.verify(await dummyHash, password);
+    return false;
+  }
   return argon2.verify(hash, password);
 }
 
