@@ -244,7 +244,8 @@ export class AuthService {
       .where('id', '=', id)
       .executeTakeFirst();
     // A user demoted to silent or deactivated loses the session at once.
-    if (!user || user.status !== 'active' || signInRefusal(user.role as Role)) return null;
+    if (!user) return null;
+    if (user.status !== 'active' || signInRefusal(user.role as Role)) return null;
     return { type: 'user', id: user.id, orgId: user.org_id, role: user.role as Role, email: user.email };
   }
 }
