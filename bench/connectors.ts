@@ -1,0 +1,184 @@
+/**
+ * Connectors the benchmark plugs into the product through its ConnectorFactory: ours, recording
+ * the read's stats, and the naive baseline. The baseline uses the same transport, token source,
+ * client and pager as ours, so only the strategy differs: full lists every time (no delta), the
+ * default page size (100), and one members request (plus its pages) per group.
+ */
+import { GraphClient } from '../src/graph/client.js';
+import { CLOUDS, resolveEndpoints } from '../src/graph/clouds.js';
+import { GroupDelta, UserDelta } from '../src/graph/delta.js';
+import { permissionDeniedHint } from '../src/graph/errors.js';
+import {
+  type ConnectorOptions,
+  type DeltaCursor,
+  type GraphConnection,
+  GraphConnector,
+  type ReadResult,
+} from '../src/graph/index.js';
+import { pages } from '../src/graph/pager.js';
+import { DEFAULT_RETRY_POLICY } from '../src/graph/retry.js';
+import { type GroupItem, groupItemSchema, memberRefSchema, userItemSchema } from '../src/graph/schemas.js';
+import { TokenSource } from '../src/graph/token.js';
+import { Transport } from '../src/graph/transport.js';
+import type { ConnectorFactory } from '../src/services/sync.js';
+import type { SourceSnapshot } from '../src/sync/source.js';
+
+/** The properties both strategies read (the connector's $select). */
+const USER_SELECT =
+  'id,userPrincipalName,userType,accountEnabled,mail,proxyAddresses,givenName,surname,displayName';
+const GROUP_SELECT = 'id,displayName,mail,mailEnabled,securityEnabled,groupTypes,proxyAddresses';
+
+/** The last read's stats, whichever connector made it. */
+export interface ReadRecord {
+  mode: ReadResult['mode'] | 'naive';
+  requests: number;
+  retries: number;
+  throttled: number;
+  tokenRequests: number;
+}
+
+/** Our connector, unchanged, remembering the stats of its read. */
+class RecordingConnector extends GraphConnector {
+  constructor(
+    connection: GraphConnection,
+    options: ConnectorOptions,
+    private readonly record: (r: ReadRecord) => void,
+  ) {
+    super(connection, options);
+  }
+
+  override async readFull(): Promise<ReadResult> {
+    return this.keep(await super.readFull());
+  }
+
+  override async readChanges(previous: {
+    snapshot: SourceSnapshot;
+    cursor: DeltaCursor;
+  }): Promise<ReadResult> {
+    return this.keep(await super.readChanges(previous));
+  }
+
+  private keep(r: ReadResult): ReadResult {
+    this.record({ mode: r.mode, ...r.stats });
+    return r;
+  }
+}
+
+/** The naive strategy: /users, /groups and /groups/{id}/members, all of it, every time. */
+class NaiveConnector extends GraphConnector {
+  private readonly transport: Transport;
+  private readonly client: GraphClient;
+  private readonly graphUrl: string;
+  private readonly concurrency: number;
+
+  constructor(
+    connection: GraphConnection,
+    options: ConnectorOptions,
+    private readonly record: (r: ReadRecord) => void,
+  ) {
+    super(connection, options);
+    const endpoints = resolveEndpoints(CLOUDS[connection.cloud] ? connection.cloud : 'global', connection);
+    this.graphUrl = endpoints.graphUrl;
+    this.concurrency = options.concurrency ?? 4;
+    this.transport = new Transport({
+      caPem: connection.caPem,
+      concurrency: this.concurrency,
+      retry: { ...DEFAULT_RETRY_POLICY },
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
+    const tokens = new TokenSource(
+      {
+        authorityHost: endpoints.authorityHost,
+        graphUrl: endpoints.graphUrl,
+        tenant: connection.tenant,
+        clientId: connection.clientId,
+        clientSecret: connection.clientSecret,
+      },
+      this.transport,
+    );
+    this.client = new GraphClient(this.transport, tokens, () =>
+      permissionDeniedHint(undefined, this.consentUrl),
+    );
+  }
+
+  override readChanges(): Promise<ReadResult> {
+    return this.readFull();
+  }
+
+  override async readFull(): Promise<ReadResult> {
+    const before = { ...this.transport.stats };
+    const ctx = (what: string) => ({ what, graphUrl: this.graphUrl });
+    const base = `${this.graphUrl}/v1.0`;
+    const users = new UserDelta();
+    const readUsers = async () => {
+      for await (const page of pages(
+        this.client,
+        `${base}/users?$select=${USER_SELECT}`,
+        userItemSchema,
+        ctx('users'),
+      ))
+        users.apply(page.items);
+    };
+    const groups = new GroupDelta();
+    const readGroups = async () => {
+      const list: GroupItem[] = [];
+      for await (const page of pages(
+        this.client,
+        `${base}/groups?$select=${GROUP_SELECT}`,
+        groupItemSchema,
+        ctx('groups'),
+      ))
+        list.push(...page.items);
+      // One members request (and its pages) per group, `concurrency` groups at a time.
+      let next = 0;
+      const worker = async () => {
+        while (next < list.length) {
+          const group = list[next++]!;
+          const members: GroupItem['members@delta'] = [];
+          for await (const page of pages(
+            this.client,
+            `${base}/groups/${group.id}/members?$select=id`,
+            memberRefSchema,
+            ctx('members'),
+          ))
+            members.push(...page.items);
+          groups.apply([{ ...group, 'members@delta': members }]);
+        }
+      };
+      await Promise.all(Array.from({ length: this.concurrency }, worker));
+    };
+    await Promise.all([readUsers(), readGroups()]);
+    const after = this.transport.stats;
+    const stats = {
+      requests: after.requests - before.requests,
+      retries: after.retries - before.retries,
+      throttled: after.throttled - before.throttled,
+      pages: 0,
+      tokenRequests: after.tokenRequests - before.tokenRequests,
+    };
+    this.record({ mode: 'naive', ...stats });
+    return {
+      snapshot: { users: users.result(), groups: groups.result() },
+      // The baseline never uses delta; a cursor is still stored, as the product expects one.
+      cursor: { usersDeltaLink: `${base}/users`, groupsDeltaLink: `${base}/groups` },
+      mode: 'full',
+      stats,
+    };
+  }
+
+  override async close(): Promise<void> {
+    await this.transport.close();
+    await super.close();
+  }
+}
+
+/** Which read strategy a measured sync uses. */
+export type Strategy = 'delta' | 'naive';
+
+/** A ConnectorFactory for `strategy` that reports each read's stats to `record`. */
+export function connectorFactory(strategy: Strategy, record: (r: ReadRecord) => void): ConnectorFactory {
+  return (connection, options) =>
+    strategy === 'naive'
+      ? new NaiveConnector(connection, options, record)
+      : new RecordingConnector(connection, options, record);
+}

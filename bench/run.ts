@@ -1,0 +1,391 @@
+/**
+ * `npm run bench`: the workload of design.md §5 against the emulator, on SQLite and PostgreSQL.
+ * Not a test: it measures and prints one table (docs/performance.md explains it).
+ *
+ * Per database, with a fresh emulator (in its own process) so both databases see the same tenant:
+ *   1. first full sync into an empty directory;
+ *   2. a second sync with no changes (delta);
+ *   3. a first sync with injected faults, into another empty directory — its directory must be
+ *      identical to (1)'s;
+ *   4. the naive baseline (no delta, default page size, one members request per group): a first
+ *      sync and a no-change sync, into a third directory — also identical to (1)'s;
+ *   5. a sync after 1 % of users, groups and memberships changed (delta).
+ * Every sync runs in a fresh child process, so its peak RSS is its own.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  type BenchDatabase,
+  createDatabase,
+  DATABASE_KINDS,
+  type DatabaseKind,
+  type DirectoryDigest,
+  directoryDigest,
+  type PostgresServer,
+  postgresServer,
+  setUpOrganization,
+} from './databases.js';
+import type { EmulatorCounts, EmulatorHandle, EmulatorParams, MutationSummary } from './emulator-worker.js';
+import { Worker } from './ipc.js';
+import type { SyncMeasurement, SyncParams } from './sync-worker.js';
+
+const USAGE = `usage: npm run bench -- [options]
+  --users <n>         users in the tenant (default 100000; 1–3 aliases each)
+  --groups <n>        groups (default 10000; ~2.5 memberships per user)
+  --latency-ms <ms>   emulated latency per request (default 20)
+  --db <list>         sqlite,postgres (default both); PostgreSQL from BENCH_DATABASE_URL or embedded
+  --quick             a 10,000-user, 1,000-group smoke run
+  --fault-rate <r>    share of Graph requests failing in the fault scenario (default 0.1)
+  --change <r>        share of objects changed before the delta scenario (default 0.01)
+  --no-baseline       skip the naive baseline
+  --seed <n>          tenant generator seed (default 1)
+  --cpu-prof <dir>    write a V8 CPU profile of every measured sync into <dir>
+  --json <file>       also write the measurements as JSON`;
+
+interface Options {
+  users: number;
+  groups: number;
+  latencyMs: number;
+  dbs: DatabaseKind[];
+  faultRate: number;
+  change: number;
+  baseline: boolean;
+  seed: number;
+  cpuProf: string | undefined;
+  json: string | undefined;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      users: { type: 'string' },
+      groups: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      db: { type: 'string' },
+      quick: { type: 'boolean' },
+      'fault-rate': { type: 'string' },
+      change: { type: 'string' },
+      'no-baseline': { type: 'boolean' },
+      seed: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const num = (raw: string | undefined, fallback: number, name: string, min: number, max: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new Error(`--${name} must be a number from ${min} to ${max}`);
+    return n;
+  };
+  const quick = values.quick === true;
+  const dbs = (values.db ?? DATABASE_KINDS.join(',')).split(',').map((s) => s.trim());
+  for (const db of dbs)
+    if (!(DATABASE_KINDS as readonly string[]).includes(db))
+      throw new Error(`--db: unknown database '${db}'`);
+  return {
+    users: Math.round(num(values.users, quick ? 10_000 : 100_000, 'users', 10, 5_000_000)),
+    groups: Math.round(num(values.groups, quick ? 1_000 : 10_000, 'groups', 1, 1_000_000)),
+    latencyMs: num(values['latency-ms'], 20, 'latency-ms', 0, 10_000),
+    dbs: dbs as DatabaseKind[],
+    faultRate: num(values['fault-rate'], 0.1, 'fault-rate', 0, 0.5),
+    change: num(values.change, 0.01, 'change', 0.0001, 0.5),
+    baseline: values['no-baseline'] !== true,
+    seed: Math.round(num(values.seed, 1, 'seed', 0, 2 ** 31 - 1)),
+    cpuProf: values['cpu-prof'],
+    json: values.json,
+  };
+}
+
+type ScenarioName = 'first' | 'no-change' | 'change' | 'faults' | 'naive-first' | 'naive-no-change';
+
+/** One row of the table. */
+interface Row {
+  scenario: ScenarioName;
+  db: DatabaseKind;
+  readS: number;
+  planS: number;
+  applyS: number;
+  totalS: number;
+  requests: number;
+  retries: number;
+  minimum: number;
+  peakRssMiB: number;
+  /** Our total as a share of the baseline's in the same situation. */
+  vsBaseline: number | undefined;
+  note: string;
+  emulator: EmulatorCounts;
+  applied: Record<string, number>;
+}
+
+const LABEL: Record<ScenarioName, string> = {
+  first: 'first full sync',
+  'no-change': 'no-change sync (delta)',
+  change: '1 %-change sync (delta)',
+  faults: 'first sync, 10 % faults',
+  'naive-first': 'baseline: first sync (naive)',
+  'naive-no-change': 'baseline: no-change sync (naive)',
+};
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/** Runs one sync in a fresh process and reads the emulator's counters around it. */
+async function measure(
+  emulator: Worker,
+  db: BenchDatabase,
+  orgId: string,
+  strategy: SyncParams['strategy'],
+  opts: Options,
+): Promise<{ m: SyncMeasurement; counts: EmulatorCounts }> {
+  await emulator.call('resetStats');
+  const execArgv = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : [];
+  const worker = Worker.start('./sync-worker.ts', {}, execArgv);
+  try {
+    const m = await worker.call<SyncMeasurement>('sync', {
+      env: db.env,
+      orgId,
+      strategy,
+    } satisfies SyncParams);
+    if (m.run.status !== 'succeeded') {
+      throw new Error(`sync ${m.run.status}: ${JSON.stringify(m.run.errors)}`);
+    }
+    return { m, counts: await emulator.call<EmulatorCounts>('counts') };
+  } finally {
+    await worker.stop();
+  }
+}
+
+function row(
+  scenario: ScenarioName,
+  kind: DatabaseKind,
+  { m, counts }: { m: SyncMeasurement; counts: EmulatorCounts },
+  minimum: number,
+  note = '',
+): Row {
+  const t = m.run.timings;
+  const r: Row = {
+    scenario,
+    db: kind,
+    readS: t.readMs / 1000,
+    planS: t.planMs / 1000,
+    applyS: t.applyMs / 1000,
+    totalS: m.totalMs / 1000,
+    requests: m.read?.requests ?? counts.graph,
+    retries: m.read?.retries ?? 0,
+    minimum,
+    peakRssMiB: m.peakRssMiB,
+    vsBaseline: undefined,
+    note,
+    emulator: counts,
+    applied: m.run.applied,
+  };
+  log(
+    `${LABEL[scenario]} on ${kind}: ${r.totalS.toFixed(1)} s (read ${r.readS.toFixed(1)}, plan ${r.planS.toFixed(1)}, apply ${r.applyS.toFixed(1)}), ` +
+      `${r.requests} requests (minimum ${minimum}), ${r.peakRssMiB.toFixed(0)} MiB${note ? `, ${note}` : ''}`,
+  );
+  return r;
+}
+
+function same(a: DirectoryDigest, b: DirectoryDigest): boolean {
+  return a.sha256 === b.sha256;
+}
+
+function describe(d: DirectoryDigest): string {
+  return `${d.users} users, ${d.groups} groups, ${d.memberships} memberships, sha256 ${d.sha256.slice(0, 12)}`;
+}
+
+/** Everything measured on one database. */
+async function benchDatabase(
+  kind: DatabaseKind,
+  opts: Options,
+  server: PostgresServer | undefined,
+): Promise<{
+  rows: Row[];
+  digests: Record<string, DirectoryDigest>;
+  failures: string[];
+  mutation: MutationSummary;
+}> {
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  const digests: Record<string, DirectoryDigest> = {};
+  const params: EmulatorParams = {
+    users: opts.users,
+    groups: opts.groups,
+    seed: opts.seed,
+    latencyMs: opts.latencyMs,
+    faultRetryAfter: 1,
+  };
+  const started = performance.now();
+  const emulator = Worker.start('./emulator-worker.ts', { BENCH_EMULATOR: JSON.stringify(params) });
+  const dbs: BenchDatabase[] = [];
+  const fresh = async () => {
+    const db = await createDatabase(kind, server);
+    dbs.push(db);
+    return db;
+  };
+  try {
+    const emu = await emulator.call<EmulatorHandle>('start');
+    log(
+      `${kind}: emulator ready in ${((performance.now() - started) / 1000).toFixed(1)} s — ${emu.users} users, ` +
+        `${emu.groups} groups, ${emu.memberships} memberships; full read minimum ${emu.fullMinimum} requests`,
+    );
+
+    const main = await fresh();
+    const orgId = await setUpOrganization(main, emu);
+    const first = row('first', kind, await measure(emulator, main, orgId, 'delta', opts), emu.fullMinimum);
+    rows.push(first);
+    digests.first = await directoryDigest(main, orgId);
+    log(`${kind}: directory after the first sync: ${describe(digests.first)}`);
+
+    rows.push(row('no-change', kind, await measure(emulator, main, orgId, 'delta', opts), 2));
+
+    if (opts.faultRate > 0) {
+      const faulty = await fresh();
+      const faultyOrg = await setUpOrganization(faulty, emu);
+      await emulator.call('setFaultRate', { rate: opts.faultRate });
+      let measured: Awaited<ReturnType<typeof measure>>;
+      try {
+        measured = await measure(emulator, faulty, faultyOrg, 'delta', opts);
+      } finally {
+        await emulator.call('setFaultRate', { rate: 0 });
+      }
+      digests.faults = await directoryDigest(faulty, faultyOrg);
+      const identical = same(digests.faults, digests.first);
+      if (!identical)
+        failures.push(`${kind}: the directory after faults differs: ${describe(digests.faults)}`);
+      rows.push(
+        row(
+          'faults',
+          kind,
+          measured,
+          emu.fullMinimum,
+          `${measured.counts.faults} faults injected, ${identical ? 'directory identical' : 'DIRECTORY DIFFERS'}`,
+        ),
+      );
+    }
+
+    if (opts.baseline) {
+      const naive = await fresh();
+      const naiveOrg = await setUpOrganization(naive, emu);
+      const nFirst = row(
+        'naive-first',
+        kind,
+        await measure(emulator, naive, naiveOrg, 'naive', opts),
+        emu.fullMinimum,
+      );
+      digests.naive = await directoryDigest(naive, naiveOrg);
+      const identical = same(digests.naive, digests.first);
+      if (!identical) failures.push(`${kind}: the baseline's directory differs: ${describe(digests.naive)}`);
+      nFirst.note = identical ? 'directory identical' : 'DIRECTORY DIFFERS';
+      const nSecond = row(
+        'naive-no-change',
+        kind,
+        await measure(emulator, naive, naiveOrg, 'naive', opts),
+        2,
+      );
+      rows.push(nFirst, nSecond);
+      first.vsBaseline = first.totalS / nFirst.totalS;
+      rows.find((r) => r.scenario === 'no-change')!.vsBaseline =
+        rows.find((r) => r.scenario === 'no-change')!.totalS / nSecond.totalS;
+    }
+
+    const mutation = await emulator.call<MutationSummary>('mutate', {
+      fraction: opts.change,
+      seed: opts.seed + 1000,
+    });
+    log(
+      `${kind}: changed users ${JSON.stringify(mutation.users)}, groups ${JSON.stringify(mutation.groups)}, ` +
+        `memberships ${JSON.stringify(mutation.memberships)}`,
+    );
+    const change = await measure(emulator, main, orgId, 'delta', opts);
+    const applied = Object.entries(change.m.run.applied)
+      .filter(([, n]) => n > 0)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ');
+    rows.push(row('change', kind, change, mutation.deltaMinimum, applied));
+    digests.change = await directoryDigest(main, orgId);
+    return { rows, digests, failures, mutation };
+  } finally {
+    await emulator.stop();
+    for (const db of dbs) await db.drop();
+  }
+}
+
+const ORDER: ScenarioName[] = ['first', 'no-change', 'change', 'faults', 'naive-first', 'naive-no-change'];
+
+function table(rows: Row[]): string {
+  const sorted = [...rows].sort(
+    (a, b) => ORDER.indexOf(a.scenario) - ORDER.indexOf(b.scenario) || a.db.localeCompare(b.db),
+  );
+  const s = (n: number) => n.toFixed(n < 10 ? 2 : 1);
+  const lines = [
+    '| scenario | db | read s | plan s | apply s | total s | Graph requests (minimum) | peak RSS MiB | vs baseline |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of sorted) {
+    const over = r.minimum > 0 ? ((r.requests - r.minimum) / r.minimum) * 100 : 0;
+    const req = `${r.requests} (${r.minimum}${r.requests === r.minimum ? '' : `, ${over >= 0 ? '+' : ''}${over.toFixed(over < 10 ? 1 : 0)} %`})`;
+    const ratio = r.vsBaseline === undefined ? '—' : `${r.vsBaseline.toFixed(2)}×`;
+    lines.push(
+      `| ${LABEL[r.scenario]} | ${r.db} | ${s(r.readS)} | ${s(r.planS)} | ${s(r.applyS)} | ${s(r.totalS)} | ${req} | ${r.peakRssMiB.toFixed(0)} | ${ratio} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const started = performance.now();
+  log(
+    `${opts.users} users, ${opts.groups} groups, ${opts.latencyMs} ms latency, databases ${opts.dbs.join(', ')}; ` +
+      `${cpus().length} cores, Node ${process.version}`,
+  );
+  const server = opts.dbs.includes('postgres') ? await postgresServer() : undefined;
+  if (server) log(`PostgreSQL: ${server.description}`);
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  const results: Record<string, unknown> = {};
+  try {
+    for (const kind of opts.dbs) {
+      const r = await benchDatabase(kind, opts, server);
+      rows.push(...r.rows);
+      failures.push(...r.failures);
+      results[kind] = { digests: r.digests, mutation: r.mutation };
+    }
+  } finally {
+    await server?.stop();
+  }
+  if (opts.dbs.length > 1) {
+    // Same seed, same tenant, same mutations: the databases must end up with the same directory.
+    const [a, b] = opts.dbs.map((k) => results[k] as { digests: Record<string, DirectoryDigest> });
+    for (const stage of ['first', 'change']) {
+      if (a!.digests[stage]!.sha256 !== b!.digests[stage]!.sha256)
+        failures.push(`SQLite and PostgreSQL directories differ after the ${stage} sync`);
+    }
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const heading =
+    `entrasync bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}; ` +
+    `tenant ${opts.users} users, ${opts.groups} groups, ${opts.latencyMs} ms latency; bench took ${elapsed.toFixed(0)} s`;
+  console.log(`\n${heading}\n\n${table(rows)}\n`);
+  const notes = rows.filter((r) => r.note).map((r) => `- ${LABEL[r.scenario]} on ${r.db}: ${r.note}`);
+  if (notes.length) console.log(`${notes.join('\n')}\n`);
+  if (opts.json)
+    writeFileSync(opts.json, `${JSON.stringify({ heading, options: opts, rows, results }, null, 2)}\n`);
+  if (failures.length) {
+    console.log(`FAILED:\n${failures.map((f) => `- ${f}`).join('\n')}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
