@@ -70,11 +70,9 @@ function errorHandler(
 ) {
   if (error instanceof GraphError) {
     // Microsoft refused or failed: the organization's settings or Entra need attention, not our server.
-    return reply
-      .status(502)
-      .send({
-        error: { code: error.code, message: `${error.detail || error.message} ${error.hint}`.trim() },
-      });
+    return reply.status(502).send({
+      error: { code: error.code, message: `${error.detail || error.message} ${error.hint}`.trim() },
+    });
   }
   if (error instanceof AppError) {
     return reply
