@@ -77,7 +77,30 @@ export interface ChangeOutcome {
   after?: unknown;
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'completed_with_conflicts' | 'failed';
+export type RunStatus =
+  | 'running'
+  | 'succeeded'
+  | 'completed_with_conflicts'
+  | 'failed'
+  /** An automatic run the deletion safeguard stopped: nothing applied until an admin approves it. */
+  | 'held'
+  /** A held run the admin dismissed: nothing applied, ever. */
+  | 'dismissed';
+
+/** Why a run was held for review (the deletion safeguard's verdict). */
+export interface HoldReason {
+  message: string;
+  /** Users the plan would remove or deactivate. */
+  removals: number;
+  /** Users linked to Entra in the directory before the run. */
+  syncedUsers: number;
+}
+
+/** Decides, from the fresh plan, whether an unattended run must wait for an admin (null: apply). */
+export type Safeguard = (preview: Preview) => Promise<HoldReason | null>;
+
+/** A held plan is kept until approved or dismissed, not for the hour of an ordinary preview. */
+const HELD_PLAN_EXPIRES_AT = '9999-12-31T00:00:00.000Z';
 
 /** The result of an execute, as the CLI and API print it. */
 export interface RunResult {
@@ -91,6 +114,8 @@ export interface RunResult {
   unchanged: number;
   errors: { code: string; message: string; hint?: string }[];
   timings: { readMs: number; planMs: number; applyMs: number };
+  /** Set when the run was held for review instead of applied. */
+  held?: HoldReason;
 }
 
 /** Options of one sync. */
@@ -129,13 +154,21 @@ export class SyncService {
    * transaction, so it never runs ahead of what was applied.
    */
   async execute(
-    input: { planId?: string; excludedChangeIds?: string[]; trigger: Trigger } & SyncOptions,
+    input: {
+      planId?: string;
+      excludedChangeIds?: string[];
+      trigger: Trigger;
+      /** The new run's id, when the caller wants it before the run starts (to log with it). */
+      runId?: string;
+      /** Checked before anything is applied; a verdict holds the run for review. */
+      safeguard?: Safeguard;
+    } & SyncOptions,
     actor: string,
   ): Promise<RunResult> {
     // Bad input (an unknown or expired plan, a typo in the unticked ids) is refused before a run is recorded.
     const preloaded = input.planId ? await this.#storedPlan(input.planId) : null;
     if (preloaded) selectChanges(preloaded.preview, input.excludedChangeIds ?? []);
-    const runId = this.runtime.newId();
+    const runId = input.runId ?? this.runtime.newId();
     const lease = await this.#repo.acquireLease(
       runId,
       `${input.trigger} sync by ${actor}`,
@@ -164,6 +197,8 @@ export class SyncService {
       const stored = preloaded ?? (await this.#preview(input, actor));
       timings.readMs = stored.preview.timings.readMs;
       timings.planMs = stored.preview.timings.planMs;
+      const hold = input.safeguard ? await input.safeguard(stored.preview) : null;
+      if (hold) return await this.#hold(runId, stored, hold, actor, timings);
       const result = await this.#apply(runId, stored, input.excludedChangeIds ?? [], actor, timings);
       await recordAudit(
         this.store.db,
@@ -203,6 +238,75 @@ export class SyncService {
     }
   }
 
+  /**
+   * Applies a held run's plan (re-checked against the directory as it is now, like any execute)
+   * under the run's own id. Refused when the run is not held or another sync is running.
+   */
+  async approve(runId: string, actor: string): Promise<RunResult> {
+    const run = await this.run(runId);
+    if (run.status !== 'held' || !run.planId) throw notHeld(runId, run.status);
+    const stored = await this.#repo.loadPlan<StoredPlan>(run.planId);
+    if (!stored) throw notFound(`The plan of held run ${runId} is gone: dismiss it and sync again.`);
+    const lease = await this.#repo.acquireLease(
+      runId,
+      `approval by ${actor}`,
+      this.runtime.now(),
+      LEASE_TTL_MS,
+    );
+    if (!lease.acquired) {
+      throw new AppError(
+        'conflict',
+        `A sync of this organization is already running (${lease.holder}): wait for it to finish, then approve again.`,
+      );
+    }
+    const timings = { readMs: 0, planMs: 0, applyMs: 0 };
+    try {
+      // Only one approver wins, even when two press the button at once.
+      if (!(await this.#repo.transitionRun(runId, 'held', 'running'))) throw notHeld(runId, 'not held');
+      try {
+        const result = await this.#apply(runId, stored.body, [], actor, timings);
+        await recordAudit(
+          this.store.db,
+          {
+            orgId: this.org.id,
+            actor,
+            action: 'sync.approve',
+            targetType: 'sync_run',
+            targetId: runId,
+            detail: { status: result.status },
+          },
+          this.runtime.now(),
+        );
+        return result;
+      } catch (error) {
+        const result = failedResult(runId, run.planId, error, timings);
+        await this.#repo.finishRun(runId, {
+          status: 'failed',
+          finishedAt: this.runtime.now().toISOString(),
+          summary: result,
+        });
+        return result;
+      }
+    } finally {
+      await this.#repo.releaseLease(runId);
+    }
+  }
+
+  /** Drops a held run: nothing of it is applied; the next sync plans afresh. */
+  async dismiss(runId: string, actor: string): Promise<void> {
+    const run = await this.run(runId);
+    if (run.status !== 'held') throw notHeld(runId, run.status);
+    if (!(await this.#repo.transitionRun(runId, 'held', 'dismissed'))) throw notHeld(runId, 'not held');
+    const now = this.runtime.now().toISOString();
+    // Its plan (a whole snapshot) is no longer needed: let the next preview's clean-up drop it.
+    if (run.planId) await this.#repo.setPlanExpiry(run.planId, now);
+    await recordAudit(
+      this.store.db,
+      { orgId: this.org.id, actor, action: 'sync.dismiss', targetType: 'sync_run', targetId: runId },
+      this.runtime.now(),
+    );
+  }
+
   async runs(limit = 50, offset = 0) {
     return this.#repo.listRuns(limit, offset);
   }
@@ -211,6 +315,38 @@ export class SyncService {
     const run = await this.#repo.getRun(id);
     if (!run) throw notFound(`No sync run ${id} in this organization.`);
     return run;
+  }
+
+  /** Records a run as held: its plan is kept (beyond the preview hour) and nothing is applied. */
+  async #hold(
+    runId: string,
+    stored: StoredPlan,
+    hold: HoldReason,
+    actor: string,
+    timings: RunResult['timings'],
+  ): Promise<RunResult> {
+    const { preview } = stored;
+    const result: RunResult = {
+      runId,
+      planId: preview.planId,
+      status: 'held',
+      applied: zeroCounts(),
+      excluded: 0,
+      conflicts: [],
+      skipped: preview.skipped.length,
+      unchanged: preview.unchanged,
+      errors: [],
+      timings,
+      held: hold,
+    };
+    await this.#repo.setPlanExpiry(preview.planId, HELD_PLAN_EXPIRES_AT);
+    await this.#repo.finishRun(runId, {
+      status: 'held',
+      finishedAt: this.runtime.now().toISOString(),
+      summary: { ...result, skippedEntries: preview.skipped, read: preview.read, actor },
+      planId: preview.planId,
+    });
+    return result;
   }
 
   async #preview(options: SyncOptions, actor: string): Promise<StoredPlan> {
@@ -439,6 +575,33 @@ function outcomesOf(plan: Plan, excluded: Set<string>, conflicts: Map<string, st
     }
     return outcome;
   });
+}
+
+function notHeld(runId: string, status: string): AppError {
+  return new AppError(
+    'conflict',
+    `Run ${runId} is not held for review (it is ${status}): nothing to decide.`,
+  );
+}
+
+function failedResult(
+  runId: string,
+  planId: string | null,
+  error: unknown,
+  timings: RunResult['timings'],
+): RunResult {
+  return {
+    runId,
+    planId,
+    status: 'failed',
+    applied: zeroCounts(),
+    excluded: 0,
+    conflicts: [],
+    skipped: 0,
+    unchanged: 0,
+    errors: [describeFailure(error)],
+    timings,
+  };
 }
 
 function zeroCounts(): Record<Category, number> {

@@ -172,7 +172,41 @@ export interface SyncLeasesTable {
   expires_at: string;
 }
 
+export interface SyncAutomationTable {
+  org_id: string;
+  safeguard_percent: number;
+  safeguard_min_users: number;
+  webhook_url: string | null;
+  webhook_secret_ciphertext: string | null;
+  updated_at: string;
+}
+
+export interface SyncHealthTable {
+  org_id: string;
+  consecutive_failures: number;
+  last_error: string | null;
+  last_failure_at: string | null;
+  last_success_at: string | null;
+  updated_at: string;
+}
+
+export interface NotificationsTable {
+  org_id: string;
+  id: string;
+  kind: string;
+  dedupe_key: string;
+  title: string;
+  message: string;
+  run_id: string | null;
+  created_at: string;
+  read_at: string | null;
+  delivery: string | null;
+}
+
 export interface Database {
+  sync_automation: SyncAutomationTable;
+  sync_health: SyncHealthTable;
+  notifications: NotificationsTable;
   entra_settings: EntraSettingsTable;
   sync_state: SyncStateTable;
   sync_plans: SyncPlansTable;

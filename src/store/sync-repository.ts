@@ -150,6 +150,28 @@ export class SyncRepository {
       .execute();
   }
 
+  /** Moves a run from one status to another; false when it was not in `from` (someone else moved it). */
+  async transitionRun(id: string, from: string, to: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sync_runs')
+      .set({ status: to })
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Keeps a stored plan longer (a held run's) or lets it expire now (a dismissed one's). */
+  async setPlanExpiry(id: string, expiresAt: string): Promise<void> {
+    await this.db
+      .updateTable('sync_plans')
+      .set({ expires_at: expiresAt })
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .execute();
+  }
+
   async listRuns(limit: number, offset: number): Promise<RunRecord[]> {
     const rows = await this.db
       .selectFrom('sync_runs')

@@ -3,12 +3,14 @@ import type { Store } from '../database.js';
 import type { DialectInfo } from '../dialect.js';
 import { directoryMigration } from './0001_directory.js';
 import { syncMigration } from './0002_sync.js';
+import { jobsMigration } from './0003_jobs.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
   return {
     '0001_directory': directoryMigration(d),
     '0002_sync': syncMigration(d),
+    '0003_jobs': jobsMigration(d),
   };
 }
 

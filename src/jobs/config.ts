@@ -1,0 +1,49 @@
+import { invalid } from '../directory/errors.js';
+
+/** Tuning of automatic syncs, from the environment (docs/operations.md lists every variable). */
+export interface JobsConfig {
+  /** How often a scheduler looks for due organizations. */
+  schedulerIntervalSeconds: number;
+  /** A job still active after this long is presumed dead (its worker killed) and retried. */
+  jobTimeoutSeconds: number;
+  /** Retries of a job whose handler threw or whose worker died (not of a sync that failed cleanly). */
+  retryLimit: number;
+  /** First retry delay; pg-boss doubles it each attempt. */
+  retryDelaySeconds: number;
+  /** How often one of the pg-boss instances expires timed-out jobs. */
+  maintenanceIntervalSeconds: number;
+  /** How often an idle worker polls for jobs. */
+  pollIntervalSeconds: number;
+  /** Syncs one worker process runs at once. */
+  concurrency: number;
+  /** SMTP URL for notification emails; unset: no email. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** The dev/test switch that also lets webhooks reach http:// and private addresses. */
+  allowPrivateWebhooks: boolean;
+}
+
+/** Reads the jobs configuration; a bad value names its variable. */
+export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig {
+  return {
+    schedulerIntervalSeconds: number(env, 'ENTRASYNC_SCHEDULER_INTERVAL_SECONDS', 60, 0.5),
+    jobTimeoutSeconds: number(env, 'ENTRASYNC_JOB_TIMEOUT_SECONDS', 30 * 60, 1),
+    retryLimit: number(env, 'ENTRASYNC_JOB_RETRY_LIMIT', 3, 0),
+    retryDelaySeconds: number(env, 'ENTRASYNC_JOB_RETRY_DELAY_SECONDS', 30, 0),
+    maintenanceIntervalSeconds: number(env, 'ENTRASYNC_MAINTENANCE_INTERVAL_SECONDS', 60, 1),
+    pollIntervalSeconds: number(env, 'ENTRASYNC_WORKER_POLL_SECONDS', 2, 0.5),
+    concurrency: number(env, 'ENTRASYNC_WORKER_CONCURRENCY', 1, 1),
+    smtpUrl: env.SMTP_URL?.trim() || undefined,
+    mailFrom: env.SMTP_FROM?.trim() || 'entrasync <entrasync@localhost>',
+    allowPrivateWebhooks: env.ENTRASYNC_ALLOW_CUSTOM_CLOUD === '1',
+  };
+}
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min)
+    throw invalid(name, `${name} must be a number ≥ ${min}, not "${text}".`);
+  return value;
+}

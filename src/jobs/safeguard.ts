@@ -1,0 +1,31 @@
+import type { HoldReason, Preview, Safeguard } from '../services/sync.js';
+import { DEFAULT_SAFEGUARD, type JobsRepository } from '../store/jobs-repository.js';
+
+/** Users a plan would take away: removals, and updates that turn a user inactive. */
+export function removalsOf(preview: Preview): number {
+  const deactivations = preview.usersToUpdate.filter(
+    (c) => c.after.status === 'inactive' && c.before.status !== 'inactive',
+  ).length;
+  return preview.usersToRemove.length + deactivations;
+}
+
+/**
+ * The deletion safeguard of unattended syncs: holds a plan that removes or deactivates more than
+ * `percent` % of the organization's synced users and at least `minUsers` of them.
+ */
+export function deletionSafeguard(repo: JobsRepository, orgId: string): Safeguard {
+  return async (preview): Promise<HoldReason | null> => {
+    const removals = removalsOf(preview);
+    if (removals === 0) return null;
+    const settings = await repo.automation(orgId);
+    const percent = settings?.safeguard_percent ?? DEFAULT_SAFEGUARD.percent;
+    const minUsers = settings?.safeguard_min_users ?? DEFAULT_SAFEGUARD.minUsers;
+    const syncedUsers = await repo.syncedUserCount(orgId);
+    if (removals < minUsers || removals * 100 <= percent * syncedUsers) return null;
+    return {
+      removals,
+      syncedUsers,
+      message: `This sync would remove or deactivate ${removals} of ${syncedUsers} synced users (more than ${percent} % and at least ${minUsers}): it is held until an administrator approves or dismisses it.`,
+    };
+  };
+}

@@ -1,0 +1,319 @@
+import type { Kysely } from 'kysely';
+import type { DialectInfo } from './dialect.js';
+import type { Database, NotificationsTable, SyncAutomationTable, SyncHealthTable } from './schema.js';
+
+/** What the scheduler needs to know of one connected organization. */
+export interface ScheduleCandidate {
+  orgId: string;
+  frequencyHours: number | null;
+  secretExpiresAt: string | null;
+  /** Start of the organization's latest run of any trigger (manual runs count too). */
+  lastStartedAt: string | null;
+  consecutiveFailures: number;
+  /** A run waiting for an admin's approval: automatic syncs pause meanwhile. */
+  heldRunId: string | null;
+}
+
+/** A notification as the console lists it. */
+export interface NotificationRecord {
+  id: string;
+  kind: string;
+  title: string;
+  message: string;
+  runId: string | null;
+  createdAt: string;
+  readAt: string | null;
+  delivery: Record<string, string> | null;
+}
+
+export const DEFAULT_SAFEGUARD = { percent: 10, minUsers: 10 } as const;
+
+/**
+ * Automation settings, connection health, notifications, and the cross-organization reads of the
+ * scheduler. Org-owned rows are always addressed by org_id; only the scheduler's and metrics'
+ * reads span organizations, on purpose.
+ */
+export class JobsRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectInfo,
+  ) {}
+
+  async automation(orgId: string): Promise<SyncAutomationTable | undefined> {
+    return this.db.selectFrom('sync_automation').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+  }
+
+  async saveAutomation(row: SyncAutomationTable): Promise<void> {
+    const { org_id: _o, ...fields } = row;
+    const updated = await this.db
+      .updateTable('sync_automation')
+      .set(fields)
+      .where('org_id', '=', row.org_id)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0)
+      await this.db.insertInto('sync_automation').values(row).execute();
+  }
+
+  async health(orgId: string): Promise<SyncHealthTable | undefined> {
+    return this.db.selectFrom('sync_health').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+  }
+
+  /** A sync of the organization succeeded: the failure streak ends. */
+  async recordSuccess(orgId: string, at: string): Promise<void> {
+    await this.#upsertHealth(
+      orgId,
+      { consecutive_failures: 0, last_error: null, last_success_at: at, updated_at: at },
+      (db) =>
+        db
+          .updateTable('sync_health')
+          .set({ consecutive_failures: 0, last_error: null, last_success_at: at, updated_at: at })
+          .where('org_id', '=', orgId)
+          .executeTakeFirst(),
+    );
+  }
+
+  /** A sync failed: returns the length of the failure streak, which drives the backoff. */
+  async recordFailure(orgId: string, error: unknown, at: string): Promise<number> {
+    const lastError = JSON.stringify(error);
+    await this.#upsertHealth(
+      orgId,
+      { consecutive_failures: 1, last_error: lastError, last_failure_at: at, updated_at: at },
+      (db) =>
+        db
+          .updateTable('sync_health')
+          // Incremented in SQL, so two processes recording at once both count.
+          .set((eb) => ({
+            consecutive_failures: eb('consecutive_failures', '+', 1),
+            last_error: lastError,
+            last_failure_at: at,
+            updated_at: at,
+          }))
+          .where('org_id', '=', orgId)
+          .executeTakeFirst(),
+    );
+    return (await this.health(orgId))?.consecutive_failures ?? 1;
+  }
+
+  async #upsertHealth(
+    orgId: string,
+    initial: Partial<SyncHealthTable> & { consecutive_failures: number; updated_at: string },
+    update: (db: Kysely<Database>) => Promise<{ numUpdatedRows: bigint }>,
+  ): Promise<void> {
+    if (Number((await update(this.db)).numUpdatedRows) === 1) return;
+    try {
+      await this.db
+        .insertInto('sync_health')
+        .values({
+          org_id: orgId,
+          last_error: null,
+          last_failure_at: null,
+          last_success_at: null,
+          ...initial,
+        })
+        .execute();
+    } catch (error) {
+      // Another process inserted the row first: apply ours on top of it.
+      if (!this.dialect.isUniqueViolation(error)) throw error;
+      await update(this.db);
+    }
+  }
+
+  /** Every organization with a saved Entra connection, with what decides its next automatic sync. */
+  async candidates(orgIds?: string[]): Promise<ScheduleCandidate[]> {
+    let query = this.db
+      .selectFrom('entra_settings as e')
+      .leftJoin('sync_health as h', 'h.org_id', 'e.org_id')
+      .select((eb) => [
+        'e.org_id as orgId',
+        'e.frequency_hours as frequencyHours',
+        'e.secret_expires_at as secretExpiresAt',
+        'h.consecutive_failures as consecutiveFailures',
+        eb
+          .selectFrom('sync_runs as r')
+          .whereRef('r.org_id', '=', 'e.org_id')
+          .select((r) => r.fn.max('r.started_at').as('m'))
+          .as('lastStartedAt'),
+        eb
+          .selectFrom('sync_runs as r')
+          .whereRef('r.org_id', '=', 'e.org_id')
+          .where('r.status', '=', 'held')
+          .select((r) => r.fn.min('r.id').as('h'))
+          .as('heldRunId'),
+      ])
+      .where('e.secret_ciphertext', 'is not', null);
+    if (orgIds) query = query.where('e.org_id', 'in', orgIds.length > 0 ? orgIds : ['']);
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      orgId: r.orgId,
+      frequencyHours: r.frequencyHours,
+      secretExpiresAt: r.secretExpiresAt,
+      lastStartedAt: r.lastStartedAt ? new Date(r.lastStartedAt).toISOString() : null,
+      consecutiveFailures: r.consecutiveFailures ?? 0,
+      heldRunId: r.heldRunId ?? null,
+    }));
+  }
+
+  /**
+   * Frees the lease (and closes the run) left by an earlier attempt of the same job, whose
+   * process died: the queue only hands a job out again once that attempt has timed out or failed.
+   */
+  async breakLeaseOf(orgId: string, purpose: string, at: string): Promise<string | null> {
+    const lease = await this.db
+      .selectFrom('sync_leases')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('purpose', '=', purpose)
+      .executeTakeFirst();
+    if (!lease) return null;
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('sync_leases')
+        .where('org_id', '=', orgId)
+        .where('holder', '=', lease.holder)
+        .execute();
+      await trx
+        .updateTable('sync_runs')
+        .set({
+          status: 'failed',
+          finished_at: at,
+          summary: JSON.stringify({
+            runId: lease.holder,
+            status: 'failed',
+            errors: [
+              {
+                code: 'worker_lost',
+                message:
+                  'The worker running this sync stopped before it finished; nothing of it was applied. The sync was retried.',
+              },
+            ],
+          }),
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', lease.holder)
+        .where('status', '=', 'running')
+        .execute();
+    });
+    return lease.holder;
+  }
+
+  /** Whether a run of the organization (other than `exceptActor`'s) started at or after `since`. */
+  async ranSince(orgId: string, since: string, exceptActor: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('sync_runs')
+      .select('id')
+      .where('org_id', '=', orgId)
+      .where('started_at', '>=', since)
+      .where('actor', '!=', exceptActor)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Records a notification once per dedupe key; null when it was recorded before. */
+  async insertNotification(row: NotificationsTable): Promise<NotificationRecord | null> {
+    try {
+      await this.db.insertInto('notifications').values(row).execute();
+    } catch (error) {
+      if (this.dialect.isUniqueViolation(error)) return null;
+      throw error;
+    }
+    return toNotification(row);
+  }
+
+  async setDelivery(orgId: string, id: string, delivery: Record<string, string>): Promise<void> {
+    await this.db
+      .updateTable('notifications')
+      .set({ delivery: JSON.stringify(delivery) })
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async listNotifications(
+    orgId: string,
+    options: { unreadOnly: boolean; limit: number; offset: number },
+  ): Promise<NotificationRecord[]> {
+    let query = this.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit)
+      .offset(options.offset);
+    if (options.unreadOnly) query = query.where('read_at', 'is', null);
+    return (await query.execute()).map(toNotification);
+  }
+
+  /** Marks notifications read (all unread ones when no ids); returns how many changed. */
+  async markRead(orgId: string, ids: string[] | null, at: string): Promise<number> {
+    let query = this.db
+      .updateTable('notifications')
+      .set({ read_at: at })
+      .where('org_id', '=', orgId)
+      .where('read_at', 'is', null);
+    if (ids) query = query.where('id', 'in', ids.length > 0 ? ids : ['']);
+    return Number((await query.executeTakeFirst()).numUpdatedRows);
+  }
+
+  /** Addresses of the organization's active administrators: who is emailed. */
+  async adminEmails(orgId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('users')
+      .select('email')
+      .where('org_id', '=', orgId)
+      .where('role', '=', 'org_admin')
+      .where('status', '=', 'active')
+      .execute();
+    return rows.map((r) => r.email);
+  }
+
+  /** Users owned by Entra sync: the base of the deletion safeguard's share. */
+  async syncedUserCount(orgId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('source', '=', 'entra')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** The latest run that succeeded (with or without conflicts). */
+  async lastSuccessfulRun(
+    orgId: string,
+  ): Promise<{ id: string; startedAt: string; finishedAt: string | null } | null> {
+    const row = await this.db
+      .selectFrom('sync_runs')
+      .select(['id', 'started_at', 'finished_at'])
+      .where('org_id', '=', orgId)
+      .where('status', 'in', ['succeeded', 'completed_with_conflicts'])
+      .orderBy('started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { id: row.id, startedAt: row.started_at, finishedAt: row.finished_at } : null;
+  }
+
+  /** Run counts across organizations, by status and trigger (for /metrics). */
+  async runCounts(): Promise<{ status: string; trigger: string; n: number }[]> {
+    const rows = await this.db
+      .selectFrom('sync_runs')
+      .select(['status', 'trigger', (eb) => eb.fn.countAll<string | number>().as('n')])
+      .groupBy(['status', 'trigger'])
+      .execute();
+    return rows.map((r) => ({ status: r.status, trigger: r.trigger, n: Number(r.n) }));
+  }
+}
+
+function toNotification(row: NotificationsTable): NotificationRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    title: row.title,
+    message: row.message,
+    runId: row.run_id,
+    createdAt: row.created_at,
+    readAt: row.read_at,
+    delivery: row.delivery ? (JSON.parse(row.delivery) as Record<string, string>) : null,
+  };
+}
