@@ -6,7 +6,7 @@ import {
   registerUserCommands,
 } from './directory-commands.js';
 import { registerEmulatorCommand } from './emulator-command.js';
-import { appCommand, runProgram } from './run.js';
+import { appCommand } from './run.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerEntraCommands, registerSyncCommand } from './sync-commands.js';
 

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { invalid } from '../directory/errors.js';
 import { CLOUD_NAMES } from '../graph/index.js';
-import type { App } from '../services/app.js';
 import { type EntraSettingsView, FREQUENCIES } from '../services/entra-settings.js';
 import type { Preview, RunResult } from '../services/sync.js';
 import { CATEGORIES } from '../sync/changes.js';
