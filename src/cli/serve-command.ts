@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, parsePort } from '../config.js';
 import { buildServer } from '../http/server.js';
+import { loadJobsConfig, startJobs } from '../jobs/index.js';
 import { openApp } from '../services/app.js';
 import { startDemo } from './demo.js';
 
@@ -20,6 +21,10 @@ export function registerServeCommand(program: Command): void {
       const app = await openApp(config);
       const server = await buildServer(app, { logger: { level: process.env.LOG_LEVEL ?? 'info' } });
       const address = await server.listen({ port, host });
+      const jobsConfig = loadJobsConfig();
+      const { scheduler, worker } = jobsConfig.serveRoles;
+      const jobs =
+        scheduler || worker ? await startJobs(app, { scheduler, worker }, { config: jobsConfig }) : null;
       const first = await app.auth.bootstrapOperator();
       const lines = [`entrasync is listening on ${address} (database: ${app.store.dialect.name})`];
       const demo = opts.demo && process.env.ENTRASYNC_DEMO !== '0' ? await startDemo(app) : null;
@@ -36,6 +41,7 @@ export function registerServeCommand(program: Command): void {
       process.stdout.write(`${lines.join('\n')}\n`);
       const stop = async () => {
         await server.close();
+        await jobs?.stop();
         await demo?.emulator.close();
         await app.close();
       };

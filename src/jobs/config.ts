@@ -21,6 +21,8 @@ export interface JobsConfig {
   mailFrom: string;
   /** The dev/test switch that also lets webhooks reach http:// and private addresses. */
   allowPrivateWebhooks: boolean;
+  /** What `entrasync serve` plays besides the API: ENTRASYNC_SERVE_ROLES=scheduler (default), scheduler,worker, or none. */
+  serveRoles: { scheduler: boolean; worker: boolean };
 }
 
 /** Reads the jobs configuration; a bad value names its variable. */
@@ -36,7 +38,20 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig
     smtpUrl: env.SMTP_URL?.trim() || undefined,
     mailFrom: env.SMTP_FROM?.trim() || 'entrasync <entrasync@localhost>',
     allowPrivateWebhooks: env.ENTRASYNC_ALLOW_CUSTOM_CLOUD === '1',
+    serveRoles: parseRoles(env.ENTRASYNC_SERVE_ROLES),
   };
+}
+
+function parseRoles(text: string | undefined): { scheduler: boolean; worker: boolean } {
+  const words = (text?.trim() || 'scheduler').split(',').map((w) => w.trim());
+  if (words.length === 1 && words[0] === 'none') return { scheduler: false, worker: false };
+  const bad = words.find((w) => w !== 'scheduler' && w !== 'worker');
+  if (bad !== undefined)
+    throw invalid(
+      'ENTRASYNC_SERVE_ROLES',
+      `ENTRASYNC_SERVE_ROLES takes scheduler, worker (comma-separated) or none, not "${bad}".`,
+    );
+  return { scheduler: words.includes('scheduler'), worker: words.includes('worker') };
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {

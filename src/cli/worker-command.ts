@@ -1,0 +1,196 @@
+import { createServer } from 'node:http';
+import { type Command, Option } from 'commander';
+import { loadConfig, parsePort } from '../config.js';
+import { invalid } from '../directory/errors.js';
+import { AutomationService, jobMetrics, loadJobsConfig, startJobs } from '../jobs/index.js';
+import { jobsLogger } from '../jobs/logger.js';
+import { openApp } from '../services/app.js';
+import type { RunResult } from '../services/sync.js';
+import { CATEGORIES } from '../sync/changes.js';
+import { readSecret } from './directory-commands.js';
+import { appCommand, makeOutput } from './run.js';
+
+/** `entrasync worker`, `entrasync sync approve|dismiss`, `entrasync automation show|set`. */
+export function registerJobCommands(program: Command): void {
+  registerWorkerCommand(program);
+  registerHeldRunCommands(program);
+  registerAutomationCommands(program);
+}
+
+function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'run automatic syncs (PostgreSQL: share the queue with other workers; SQLite: the in-process schedule)',
+    )
+    .option('--scheduler', 'also enqueue due organizations (safe in several processes)')
+    .option(
+      '--concurrency <n>',
+      'syncs this process runs at once (default: ENTRASYNC_WORKER_CONCURRENCY or 1)',
+    )
+    .option('--metrics-port <port>', 'serve GET /metrics (Prometheus) on this port')
+    .action(async (opts: { scheduler?: boolean; concurrency?: string; metricsPort?: string }) => {
+      const config = loadConfig();
+      const jobsConfig = loadJobsConfig();
+      if (opts.concurrency !== undefined) {
+        const n = Number(opts.concurrency);
+        if (!Number.isInteger(n) || n < 1)
+          throw invalid('concurrency', '--concurrency must be a whole number ≥ 1.');
+        jobsConfig.concurrency = n;
+      }
+      const logger = jobsLogger({ name: 'entrasync-worker' });
+      const app = await openApp(config);
+      const jobs = await startJobs(
+        app,
+        { scheduler: Boolean(opts.scheduler), worker: true },
+        { config: jobsConfig, logger },
+      );
+      const metricsServer =
+        opts.metricsPort === undefined
+          ? null
+          : createServer((request, response) => {
+              if (request.url !== '/metrics') {
+                response.writeHead(404).end();
+                return;
+              }
+              jobMetrics(app)
+                .text()
+                .then(
+                  (text) =>
+                    response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text),
+                  (error: unknown) => {
+                    logger.error({ err: error }, 'metrics failed');
+                    response.writeHead(500).end();
+                  },
+                );
+            }).listen(parsePort(opts.metricsPort, 'metrics-port'), config.host);
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'worker stopping: waiting for running syncs');
+        metricsServer?.close();
+        await jobs.stop();
+        await app.close();
+        logger.info('worker stopped');
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+}
+
+/** `entrasync sync approve|dismiss --org ORG --run ID`: decide a run the deletion safeguard held. */
+function registerHeldRunCommands(program: Command): void {
+  const sync = program.commands.find((c) => c.name() === 'sync');
+  if (!sync) throw new Error('register the sync command before the job commands');
+  for (const [name, description] of [
+    ['approve', 'apply a sync run held by the deletion safeguard'],
+    ['dismiss', 'drop a sync run held by the deletion safeguard (nothing is applied)'],
+  ] as const) {
+    sync
+      .command(name)
+      .description(description)
+      .requiredOption('--run <id>', 'the held run')
+      .addOption(new Option('--json', 'print machine-readable JSON'))
+      .action(async (_opts: unknown, cmd: Command) => {
+        // --org and --json are parsed by the parent `sync` command, which declares them too.
+        const opts = cmd.optsWithGlobals<{ org: string; run: string; json?: boolean }>();
+        const out = makeOutput(Boolean(opts.json));
+        const app = await openApp(loadConfig());
+        try {
+          const org = await app.orgs.resolve(opts.org);
+          const sync = await app.sync(org.id);
+          if (name === 'approve') {
+            const result = await sync.approve(opts.run, 'cli');
+            out.result(result, () => describeApproved(result));
+            if (result.status === 'failed') process.exitCode = 1;
+          } else {
+            await sync.dismiss(opts.run, 'cli');
+            out.result(
+              { runId: opts.run, status: 'dismissed' },
+              () => `Run ${opts.run} dismissed: nothing applied.`,
+            );
+          }
+        } finally {
+          await app.close();
+        }
+      });
+  }
+}
+
+function describeApproved(r: RunResult): string {
+  const applied = CATEGORIES.map((c) => `${c} ${r.applied[c]}`).join(', ');
+  return [
+    `Run ${r.runId}: ${r.status}`,
+    `  applied: ${applied}`,
+    ...r.conflicts.slice(0, 20).map((c) => `  conflict ${c.changeId}: ${c.message}`),
+    ...r.errors.map((e) => `  error [${e.code}] ${e.message}`),
+  ].join('\n');
+}
+
+function registerAutomationCommands(program: Command): void {
+  const automation = program
+    .command('automation')
+    .description("an organization's automatic-sync settings: deletion safeguard, notification webhook");
+  appCommand<{ org: string }>(
+    automation,
+    'show',
+    'show the safeguard threshold and the webhook (never its secret)',
+    (c) => c.requiredOption('--org <org>', 'organization id or domain'),
+    async ({ app, out, opts }) => {
+      const org = await app.orgs.resolve(opts.org);
+      const view = await new AutomationService(app, org.id, true).get();
+      out.result(view, () => describeAutomation(view));
+    },
+  );
+  appCommand<{
+    org: string;
+    safeguardPercent?: string;
+    safeguardMinUsers?: string;
+    webhookUrl?: string;
+    webhookSecretStdin?: boolean;
+    webhookSecretFile?: string;
+  }>(
+    automation,
+    'set',
+    'change the safeguard threshold or the webhook (only the flags given change)',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .option('--safeguard-percent <n>', 'hold automatic syncs removing more than this % of synced users')
+        .option('--safeguard-min-users <n>', '…and at least this many users')
+        .option('--webhook-url <url>', 'https URL notifications are posted to ("" removes it)')
+        .option('--webhook-secret-stdin', 'read the HMAC secret of the webhook from standard input')
+        .option('--webhook-secret-file <file>', 'read the HMAC secret of the webhook from a file'),
+    async ({ app, out, opts }) => {
+      const org = await app.orgs.resolve(opts.org);
+      const int = (v: string | undefined, field: string) => {
+        if (v === undefined) return undefined;
+        if (!/^\d+$/.test(v)) throw invalid(field, `--${field} must be a whole number.`);
+        return Number(v);
+      };
+      const secret =
+        opts.webhookSecretStdin || opts.webhookSecretFile
+          ? readSecret(opts.webhookSecretStdin, opts.webhookSecretFile, 'webhook-secret')
+          : undefined;
+      // The CLI is the operator's: like custom Entra endpoints, private webhook targets are their call.
+      const view = await new AutomationService(app, org.id, true).set(
+        {
+          safeguardPercent: int(opts.safeguardPercent, 'safeguard-percent'),
+          safeguardMinUsers: int(opts.safeguardMinUsers, 'safeguard-min-users'),
+          webhookUrl: opts.webhookUrl === undefined ? undefined : opts.webhookUrl || null,
+          webhookSecret: secret,
+        },
+        'cli',
+      );
+      out.result(view, () => `Saved.\n${describeAutomation(view)}`);
+    },
+  );
+}
+
+function describeAutomation(v: Awaited<ReturnType<AutomationService['get']>>): string {
+  return [
+    `safeguard: hold automatic syncs removing > ${v.safeguard.percent} % of synced users and ≥ ${v.safeguard.minUsers}`,
+    `webhook:   ${v.webhook.url ?? '(none)'}${v.webhook.url ? (v.webhook.secretSet ? ' (signed)' : ' (unsigned)') : ''}`,
+  ].join('\n');
+}
