@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { buildServer } from '../../src/http/server.js';
+import type { App } from '../../src/services/app.js';
+import { hashPassword } from '../../src/services/auth.js';
+import { createTestApp } from '../support/app.js';
+
+export const PASSWORD = 'correct horse battery staple';
+export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+
+/** Debian's chromium, flags for a container without a sandbox or GPU, and no calls home. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
+
+/** The real server (API + built console) over a fresh SQLite database, listening on a free port. */
+export async function startConsole(): Promise<{
+  app: App;
+  server: FastifyInstance;
+  baseUrl: string;
+  close(): Promise<void>;
+}> {
+  const test = await createTestApp('sqlite');
+  const server = await buildServer(test.app);
+  const address = await server.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    app: test.app,
+    server,
+    baseUrl: address,
+    async close() {
+      await server.close();
+      await test.close();
+    },
+  };
+}
+
+/** A user who can sign in with PASSWORD. */
+export async function addPerson(
+  app: App,
+  orgId: string,
+  user: {
+    email: string;
+    role: 'org_admin' | 'end_user' | 'silent_user';
+    aliases?: string[];
+    displayName?: string;
+  },
+) {
+  const dir = await app.directory(orgId);
+  const created = await dir.addUser(user, 'e2e');
+  await dir.setPasswordHash(created.id, await hashPassword(PASSWORD), 'e2e');
+  return created;
+}
+
+/** Signs in through the form with the keyboard alone: type, Tab, type, Enter. */
+export async function signIn(page: Page, baseUrl: string, email: string, password = PASSWORD) {
+  await page.goto(`${baseUrl}/sign-in`);
+  const emailBox = page.getByLabel('Email address');
+  await emailBox.waitFor();
+  await emailBox.focus();
+  await page.keyboard.type(email);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+}
+
+/** A full-page screenshot in test-artifacts/ (kept by CI, ignored by git). */
+export async function screenshot(page: Page, name: string) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Fails the test on any error the page logs (a broken request, an uncaught exception, a CSP refusal). */
+export function watchConsoleErrors(page: Page): () => void {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    // 401/403/404 answers are expected in refusal tests; the browser logs each failed fetch.
+    if (m.type() === 'error' && !/status of 40[134]/.test(m.text())) errors.push(m.text());
+  });
+  return () => expect(errors).toEqual([]);
+}
