@@ -10,6 +10,7 @@ import { authPlugin } from './auth.js';
 import { CONSOLE_ROOT, registerConsole } from './console.js';
 import { authRoutes } from './routes/auth.js';
 import { directoryRoutes } from './routes/directory.js';
+import { jobRoutes } from './routes/jobs.js';
 import { orgRoutes } from './routes/orgs.js';
 import { syncRoutes } from './routes/sync.js';
 import { ErrorBody } from './schemas.js';
@@ -58,6 +59,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     },
     { prefix: '/api/v1' },
   );
+  await server.register(jobRoutes, { app });
   await registerConsole(server, { root: CONSOLE_ROOT });
   return server;
 }

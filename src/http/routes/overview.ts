@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AutomationService } from '../../jobs/automation.js';
+import { loadJobsConfig } from '../../jobs/config.js';
+import { syncOverview } from '../../jobs/overview.js';
+import type { App } from '../../services/app.js';
+import { actorOf, orgOf, requirePrincipal } from '../auth.js';
+import { Ok, OrgParams } from '../schemas.js';
+
+const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
+const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const RunParams = Type.Object({ org: Type.String(), id: Type.String({ maxLength: 64 }) });
+
+const Overview = Type.Object({
+  connection: Type.Object({
+    configured: Type.Boolean(),
+    healthy: Type.Boolean(),
+    lastError: Nullable(
+      Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
+    ),
+    consecutiveFailures: Type.Integer(),
+    lastFailureAt: Nullable(Type.String()),
+  }),
+  frequencyHours: Nullable(Type.Integer()),
+  lastSuccessfulSync: Nullable(
+    Type.Object({ runId: Type.String(), startedAt: Type.String(), finishedAt: Nullable(Type.String()) }),
+  ),
+  nextScheduledSync: Nullable(Type.String()),
+  heldRun: Nullable(
+    Type.Object({ runId: Type.String(), startedAt: Type.String(), reason: Nullable(Type.String()) }),
+  ),
+  unreadNotifications: Type.Integer(),
+});
+
+const ApproveResult = Type.Object({
+  runId: Type.String(),
+  planId: Nullable(Type.String()),
+  status: Type.String(),
+  applied: Type.Record(Type.String(), Type.Integer()),
+  excluded: Type.Integer(),
+  conflicts: Type.Array(Type.Object({ changeId: Type.String(), message: Type.String() })),
+  skipped: Type.Integer(),
+  unchanged: Type.Integer(),
+  errors: Type.Array(
+    Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
+  ),
+});
+
+/** The automation settings as shown: the webhook secret only as set or not — no field could carry it. */
+const AutomationView = Type.Object({
+  safeguard: Type.Object({ percent: Type.Integer(), minUsers: Type.Integer() }),
+  webhook: Type.Object({ url: Nullable(Type.String()), secretSet: Type.Boolean() }),
+});
+const AutomationBody = Type.Object(
+  {
+    safeguardPercent: Type.Optional(Type.Integer()),
+    safeguardMinUsers: Type.Optional(Type.Integer()),
+    webhookUrl: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+    webhookSecret: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  },
+  { additionalProperties: false },
+);
+
+/** Automatic sync: overview (health, next run, held run), held-run decisions, automation settings. */
+export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
+  const allowPrivateWebhooks = loadJobsConfig().allowPrivateWebhooks;
+
+  api.get(
+    '/orgs/:org/overview',
+    { schema: { tags: ['sync'], params: OrgParams, response: { 200: Overview, ...errors } } },
+    async (request) => syncOverview(app, orgOf(request).id),
+  );
+
+  api.post(
+    '/orgs/:org/sync/runs/:id/approve',
+    { schema: { tags: ['sync'], params: RunParams, response: { 200: ApproveResult, ...errors } } },
+    async (request) =>
+      (await app.sync(orgOf(request).id)).approve(request.params.id, actorOf(requirePrincipal(request))),
+  );
+
+  api.post(
+    '/orgs/:org/sync/runs/:id/dismiss',
+    { schema: { tags: ['sync'], params: RunParams, response: { 200: Ok, ...errors } } },
+    async (request) => {
+      await (await app.sync(orgOf(request).id)).dismiss(
+        request.params.id,
+        actorOf(requirePrincipal(request)),
+      );
+      return { ok: true };
+    },
+  );
+
+  api.get(
+    '/orgs/:org/automation',
+    { schema: { tags: ['sync'], params: OrgParams, response: { 200: AutomationView, ...errors } } },
+    async (request) => new AutomationService(app, orgOf(request).id, allowPrivateWebhooks).get(),
+  );
+
+  api.put(
+    '/orgs/:org/automation',
+    {
+      schema: {
+        tags: ['sync'],
+        params: OrgParams,
+        body: AutomationBody,
+        response: { 200: AutomationView, ...errors },
+      },
+    },
+    async (request) =>
+      new AutomationService(app, orgOf(request).id, allowPrivateWebhooks).set(
+        request.body,
+        actorOf(requirePrincipal(request)),
+      ),
+  );
+};

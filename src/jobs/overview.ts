@@ -1,0 +1,54 @@
+import type { App } from '../services/app.js';
+import { JobsRepository } from '../store/jobs-repository.js';
+import { nextSyncAt } from './schedule.js';
+
+/** What the console's overview shows of an organization's automatic sync. */
+export interface SyncOverview {
+  connection: {
+    configured: boolean;
+    /** False while automatic syncs keep failing (the schedule backs off meanwhile). */
+    healthy: boolean;
+    lastError: { code: string; message: string; hint?: string } | null;
+    consecutiveFailures: number;
+    lastFailureAt: string | null;
+  };
+  frequencyHours: number | null;
+  lastSuccessfulSync: { runId: string; startedAt: string; finishedAt: string | null } | null;
+  /** Null: manual only, not connected, or paused while a run awaits approval. */
+  nextScheduledSync: string | null;
+  heldRun: { runId: string; startedAt: string; reason: string | null } | null;
+  unreadNotifications: number;
+}
+
+/** The automatic-sync state of one organization. */
+export async function syncOverview(app: App, orgId: string): Promise<SyncOverview> {
+  const repo = new JobsRepository(app.store.db, app.store.dialect);
+  const [candidate] = await repo.candidates([orgId]);
+  const health = await repo.health(orgId);
+  const last = await repo.lastSuccessfulRun(orgId);
+  const next = candidate ? nextSyncAt(candidate, app.runtime.now()) : null;
+  let heldRun: SyncOverview['heldRun'] = null;
+  if (candidate?.heldRunId) {
+    const run = await (await app.sync(orgId)).run(candidate.heldRunId);
+    const held = (run.summary as { held?: { message?: string } }).held;
+    heldRun = { runId: run.id, startedAt: run.startedAt, reason: held?.message ?? null };
+  }
+  const failures = health?.consecutive_failures ?? 0;
+  return {
+    connection: {
+      configured: candidate !== undefined,
+      healthy: candidate !== undefined && failures === 0,
+      lastError: failures > 0 && health?.last_error ? JSON.parse(health.last_error) : null,
+      consecutiveFailures: failures,
+      lastFailureAt: health?.last_failure_at ?? null,
+    },
+    frequencyHours: candidate?.frequencyHours ?? null,
+    lastSuccessfulSync: last
+      ? { runId: last.id, startedAt: last.startedAt, finishedAt: last.finishedAt }
+      : null,
+    nextScheduledSync: next?.toISOString() ?? null,
+    heldRun,
+    unreadNotifications: (await repo.listNotifications(orgId, { unreadOnly: true, limit: 1000, offset: 0 }))
+      .length,
+  };
+}
