@@ -1,4 +1,3 @@
-import type { Transaction } from 'kysely';
 import { normalizeAddress, parseAddress, parseAliases } from '../directory/addresses.js';
 import { conflict, invalid, notFound } from '../directory/errors.js';
 import {
@@ -15,7 +14,6 @@ import {
 import { recordAudit } from '../store/audit.js';
 import type { Store } from '../store/database.js';
 import { DirectoryRepository, type ListQuery } from '../store/directory-repository.js';
-import type { Database } from '../store/schema.js';
 import type { Runtime } from './clock.js';
 
 /** A user as the CLI and API show it. */
@@ -123,21 +121,10 @@ export class DirectoryService {
       updatedAt: now,
     };
     await this.#assertAddressesFree([user.email, ...user.aliases], user.id);
-    await this.#write(async (repo, trx) => {
-      await repo.insertUser(user);
-      await recordAudit(
-        trx,
-        {
-          orgId: this.orgId,
-          actor,
-          action: 'user.create',
-          targetType: 'user',
-          targetId: user.id,
-          detail: { email },
-        },
-        this.runtime.now(),
-      );
-    });
+    await this.#write(
+      { actor, action: 'user.create', targetType: 'user', targetId: user.id, detail: { email } },
+      (repo) => repo.insertUser(user),
+    );
     return userView(user);
   }
 
@@ -162,53 +149,32 @@ export class DirectoryService {
       updatedAt: this.runtime.now().toISOString(),
     };
     await this.#assertAddressesFree([next.email, ...next.aliases], id);
-    await this.#write(async (repo, trx) => {
-      await repo.updateUser(next);
-      await recordAudit(
-        trx,
-        {
-          orgId: this.orgId,
-          actor,
-          action: 'user.update',
-          targetType: 'user',
-          targetId: id,
-          detail: changedFields(userView(current), userView(next)),
-        },
-        this.runtime.now(),
-      );
-    });
+    await this.#write(
+      {
+        actor,
+        action: 'user.update',
+        targetType: 'user',
+        targetId: id,
+        detail: changedFields(userView(current), userView(next)),
+      },
+      (repo) => repo.updateUser(next),
+    );
     return userView(next);
   }
 
   async removeUser(id: string, actor: string): Promise<void> {
     const user = await this.#user(id);
-    await this.#write(async (repo, trx) => {
-      await repo.deleteUser(id);
-      await recordAudit(
-        trx,
-        {
-          orgId: this.orgId,
-          actor,
-          action: 'user.delete',
-          targetType: 'user',
-          targetId: id,
-          detail: { email: user.email },
-        },
-        this.runtime.now(),
-      );
-    });
+    await this.#write(
+      { actor, action: 'user.delete', targetType: 'user', targetId: id, detail: { email: user.email } },
+      (repo) => repo.deleteUser(id),
+    );
   }
 
   async setPasswordHash(id: string, hash: string | null, actor: string): Promise<void> {
     await this.#user(id);
-    await this.#write(async (repo, trx) => {
-      await repo.setPassword(id, hash);
-      await recordAudit(
-        trx,
-        { orgId: this.orgId, actor, action: 'user.password', targetType: 'user', targetId: id },
-        this.runtime.now(),
-      );
-    });
+    await this.#write({ actor, action: 'user.password', targetType: 'user', targetId: id }, (repo) =>
+      repo.setPassword(id, hash),
+    );
   }
 
   async listGroups(query: ListQuery): Promise<{ items: GroupView[]; total: number }> {
@@ -248,21 +214,10 @@ export class DirectoryService {
       updatedAt: now,
     };
     await this.#assertAddressesFree([...(email ? [email] : []), ...aliases], id);
-    await this.#write(async (repo, trx) => {
-      await repo.insertGroup(group);
-      await recordAudit(
-        trx,
-        {
-          orgId: this.orgId,
-          actor,
-          action: 'group.create',
-          targetType: 'group',
-          targetId: id,
-          detail: { name: group.name },
-        },
-        this.runtime.now(),
-      );
-    });
+    await this.#write(
+      { actor, action: 'group.create', targetType: 'group', targetId: id, detail: { name: group.name } },
+      (repo) => repo.insertGroup(group),
+    );
     return (await this.#groupViews([group]))[0]!;
   }
 
@@ -290,41 +245,19 @@ export class DirectoryService {
       updatedAt: this.runtime.now().toISOString(),
     };
     await this.#assertAddressesFree([...(email ? [email] : []), ...aliases], id);
-    await this.#write(async (repo, trx) => {
-      await repo.updateGroup(next);
-      await recordAudit(
-        trx,
-        {
-          orgId: this.orgId,
-          actor,
-          action: 'group.update',
-          targetType: 'group',
-          targetId: id,
-          detail: { name: next.name },
-        },
-        this.runtime.now(),
-      );
-    });
+    await this.#write(
+      { actor, action: 'group.update', targetType: 'group', targetId: id, detail: { name: next.name } },
+      (repo) => repo.updateGroup(next),
+    );
     return (await this.#groupViews([next]))[0]!;
   }
 
   async removeGroup(id: string, actor: string): Promise<void> {
     const group = await this.#group(id);
-    await this.#write(async (repo, trx) => {
-      await repo.deleteGroup(id);
-      await recordAudit(
-        trx,
-        {
-          orgId: this.orgId,
-          actor,
-          action: 'group.delete',
-          targetType: 'group',
-          targetId: id,
-          detail: { name: group.name },
-        },
-        this.runtime.now(),
-      );
-    });
+    await this.#write(
+      { actor, action: 'group.delete', targetType: 'group', targetId: id, detail: { name: group.name } },
+      (repo) => repo.deleteGroup(id),
+    );
   }
 
   async #user(id: string): Promise<User> {
@@ -427,11 +360,16 @@ export class DirectoryService {
     return users;
   }
 
+  /** Runs one change and records it in the audit log, in one transaction. */
   async #write(
-    work: (repo: DirectoryRepository, trx: Transaction<Database>) => Promise<void>,
+    audit: { actor: string; action: string; targetType: string; targetId: string; detail?: unknown },
+    work: (repo: DirectoryRepository) => Promise<void>,
   ): Promise<void> {
     try {
-      await this.store.db.transaction().execute((trx) => work(this.repo.with(trx), trx));
+      await this.store.db.transaction().execute(async (trx) => {
+        await work(this.repo.with(trx));
+        await recordAudit(trx, { orgId: this.orgId, ...audit }, this.runtime.now());
+      });
     } catch (error) {
       // Two writers racing for one address: the unique index decides; say so like the pre-check would.
       if (this.store.dialect.isUniqueViolation(error)) {
