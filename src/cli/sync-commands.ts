@@ -7,7 +7,7 @@ import type { Preview, RunResult } from '../services/sync.js';
 import { CATEGORIES } from '../sync/changes.js';
 import { formatHow, formatWhat, HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../sync/policy.js';
 import { readSecret } from './directory-commands.js';
-import { appCommand, type Output } from './run.js';
+import { appCommand } from './run.js';
 
 /** `entrasync entra set|show|test`: an organization's connection to its Entra tenant. */
 export function registerEntraCommands(program: Command): void {
@@ -142,40 +142,60 @@ export function registerSyncCommand(program: Command): void {
       const overrides = {
         what: opts.what === undefined ? undefined : parseWhat(opts.what),
         how: opts.how === undefined ? undefined : parseHow(opts.how),
-        onProgress: progressPrinter(out),
       };
+      const progress = new ProgressLine();
+      const watch = { onProgress: progress.objects, onPhase: progress.phase };
       if (opts.dryRun) {
         if (opts.plan || opts.exclude)
           throw invalid('dry-run', '--dry-run makes a new preview: leave out --plan and --exclude.');
-        const preview = await sync.preview(overrides, 'cli');
-        out.result(preview, () => describePreview(preview));
+        const preview = await sync.preview({ ...overrides, ...watch }, 'cli').finally(() => progress.done());
+        out.result(preview, () => describePreview(preview, opts.org));
         return;
       }
       const excluded = (opts.exclude ?? '')
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const result = await sync.execute(
-        { ...overrides, planId: opts.plan, excludedChangeIds: excluded, trigger: 'manual' },
-        'cli',
-      );
+      const result = await sync
+        .execute(
+          { ...overrides, ...watch, planId: opts.plan, excludedChangeIds: excluded, trigger: 'manual' },
+          'cli',
+        )
+        .finally(() => progress.done());
       out.result(result, () => describeRun(result));
       if (result.status === 'failed') process.exitCode = 1;
     },
   );
 }
 
-/** Progress on a terminal only: "read 12,000 users…", overwritten in place. */
-function progressPrinter(out: Output) {
-  if (!process.stderr.isTTY) return undefined;
-  let last = 0;
-  return (p: { phase: string; objectsRead: number }) => {
-    const now = Date.now();
-    if (now - last < 200) return;
-    last = now;
-    process.stderr.write(`\rreading ${p.phase}: ${p.objectsRead.toLocaleString('en')} objects…   `);
-    void out;
+/**
+ * Progress on a terminal only (stderr, so --json output stays clean): the phase and the objects
+ * read so far, rewritten in place and cleared before the result is printed.
+ */
+class ProgressLine {
+  readonly #tty = process.stderr.isTTY === true;
+  #phase = 'read';
+  #last = 0;
+
+  phase = (phase: 'read' | 'plan' | 'apply') => {
+    this.#phase = phase;
+    this.#write(phase === 'read' ? 'reading Entra…' : phase === 'plan' ? 'planning…' : 'applying…');
   };
+
+  objects = (p: { phase: string; objectsRead: number }) => {
+    const now = Date.now();
+    if (now - this.#last < 200) return;
+    this.#last = now;
+    this.#write(`reading ${p.phase}: ${p.objectsRead.toLocaleString('en')} objects…`);
+  };
+
+  done() {
+    if (this.#tty) process.stderr.write('\r\x1b[K');
+  }
+
+  #write(text: string) {
+    if (this.#tty) process.stderr.write(`\r\x1b[K${text}`);
+  }
 }
 
 function describeSettings(v: EntraSettingsView): string {
@@ -193,7 +213,7 @@ function describeSettings(v: EntraSettingsView): string {
   ].join('\n');
 }
 
-function describePreview(p: Preview): string {
+function describePreview(p: Preview, org: string): string {
   const lines = [
     `Preview ${p.planId} (valid until ${p.expiresAt}), read by ${p.read.mode} in ${p.read.requests} requests:`,
   ];
@@ -206,7 +226,7 @@ function describePreview(p: Preview): string {
   lines.push(`  skipped: ${p.skipped.length}`);
   for (const s of p.skipped.slice(0, 10)) lines.push(`    [${s.reason}] ${s.message}`);
   lines.push(`  unchanged: ${p.unchanged}`);
-  lines.push(`Execute it with: entrasync sync --org … --plan ${p.planId} [--exclude ID,…]`);
+  lines.push(`Execute it with: entrasync sync --org ${org} --plan ${p.planId} [--exclude ID,…]`);
   return lines.join('\n');
 }
 

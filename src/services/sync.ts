@@ -123,7 +123,10 @@ export interface SyncOptions {
   /** Overrides the saved what/how for this run only. */
   what?: WhatSwitches;
   how?: HowSwitches;
+  /** Objects read so far, per page (for a progress line). */
   onProgress?: ConnectorOptions['onProgress'];
+  /** The phase a sync enters: reading Entra, planning, applying. */
+  onPhase?: (phase: 'read' | 'plan' | 'apply') => void;
 }
 
 /** Preview, execute and history of one organization's Entra sync. */
@@ -199,6 +202,7 @@ export class SyncService {
       timings.planMs = stored.preview.timings.planMs;
       const hold = input.safeguard ? await input.safeguard(stored.preview) : null;
       if (hold) return await this.#hold(runId, stored, hold, actor, timings);
+      input.onPhase?.('apply');
       const result = await this.#apply(runId, stored, input.excludedChangeIds ?? [], actor, timings);
       await recordAudit(
         this.store.db,
@@ -352,6 +356,7 @@ export class SyncService {
   async #preview(options: SyncOptions, actor: string): Promise<StoredPlan> {
     const policy = await this.settings.policy({ what: options.what, how: options.how });
     const connection = await this.settings.connection();
+    options.onPhase?.('read');
     const readStart = performance.now();
     const previous = await this.#repo.loadState<SourceSnapshot, DeltaCursor>();
     const connector = this.connectors(connection, { onProgress: options.onProgress });
@@ -362,6 +367,7 @@ export class SyncService {
       await connector.close();
     }
     const readMs = performance.now() - readStart;
+    options.onPhase?.('plan');
     const planStart = performance.now();
     const current = await this.#directory.loadAll();
     const result = makePlan(
