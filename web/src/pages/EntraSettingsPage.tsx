@@ -171,7 +171,10 @@ export function EntraSettingsPage() {
         defaultRole: v.defaultRole,
         what: v.what,
         how: v.how,
-        frequencyHours: v.frequency === 'never' ? null : Number(v.frequency),
+        // Sent only when changed: absent fields keep their saved value.
+        ...(form.isDirty('frequency')
+          ? { frequencyHours: v.frequency === 'never' ? null : Number(v.frequency) }
+          : {}),
         cloud: v.cloud,
         authorityHost: v.authorityHost.trim() || null,
         graphUrl: v.graphUrl.trim() || null,
