@@ -43,7 +43,7 @@ export class Worker {
   static start(script: string, env: NodeJS.ProcessEnv = {}, execArgv: string[] = []): Worker {
     const path = fileURLToPath(new URL(script, import.meta.url));
     const child = fork(path, [], {
-      execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...execArgv],
+      execArgv: ['--import', 'tsx', ...execArgv],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

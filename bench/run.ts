@@ -13,7 +13,7 @@
  * Every sync runs in a fresh child process, so its peak RSS is its own.
  */
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   type BenchDatabase,
@@ -38,7 +38,7 @@ const USAGE = `usage: npm run bench -- [options]
   --quick             a 10,000-user, 1,000-group smoke run
   --fault-rate <r>    share of Graph requests failing in the fault scenario (default 0.1)
   --change <r>        share of objects changed before the delta scenario (default 0.01)
-  --no-baseline       skip the naive baseline
+  --baseline <list>   databases to run the naive baseline on (default: the first of --db; none = skip)
   --seed <n>          tenant generator seed (default 1)
   --cpu-prof <dir>    write a V8 CPU profile of every measured sync into <dir>
   --json <file>       also write the measurements as JSON`;
@@ -50,7 +50,8 @@ interface Options {
   dbs: DatabaseKind[];
   faultRate: number;
   change: number;
-  baseline: boolean;
+  /** Databases the naive baseline runs on. */
+  baseline: DatabaseKind[];
   seed: number;
   cpuProf: string | undefined;
   json: string | undefined;
@@ -67,7 +68,7 @@ function parseOptions(argv: string[]): Options {
       quick: { type: 'boolean' },
       'fault-rate': { type: 'string' },
       change: { type: 'string' },
-      'no-baseline': { type: 'boolean' },
+      baseline: { type: 'string' },
       seed: { type: 'string' },
       'cpu-prof': { type: 'string' },
       json: { type: 'string' },
@@ -86,18 +87,25 @@ function parseOptions(argv: string[]): Options {
     return n;
   };
   const quick = values.quick === true;
-  const dbs = (values.db ?? DATABASE_KINDS.join(',')).split(',').map((s) => s.trim());
-  for (const db of dbs)
-    if (!(DATABASE_KINDS as readonly string[]).includes(db))
-      throw new Error(`--db: unknown database '${db}'`);
+  const kinds = (flag: string, raw: string): DatabaseKind[] => {
+    const list = raw.split(',').map((s) => s.trim());
+    for (const db of list)
+      if (!(DATABASE_KINDS as readonly string[]).includes(db))
+        throw new Error(`--${flag}: unknown database '${db}'`);
+    return list as DatabaseKind[];
+  };
+  const dbs = kinds('db', values.db ?? DATABASE_KINDS.join(','));
+  // The baseline's read is the same on every database; by default it runs on the first only,
+  // which keeps a full run near ten minutes.
+  const baseline = values.baseline === 'none' ? [] : kinds('baseline', values.baseline ?? dbs[0]!);
   return {
     users: Math.round(num(values.users, quick ? 10_000 : 100_000, 'users', 10, 5_000_000)),
     groups: Math.round(num(values.groups, quick ? 1_000 : 10_000, 'groups', 1, 1_000_000)),
     latencyMs: num(values['latency-ms'], 20, 'latency-ms', 0, 10_000),
-    dbs: dbs as DatabaseKind[],
+    dbs,
     faultRate: num(values['fault-rate'], 0.1, 'fault-rate', 0, 0.5),
     change: num(values.change, 0.01, 'change', 0.0001, 0.5),
-    baseline: values['no-baseline'] !== true,
+    baseline,
     seed: Math.round(num(values.seed, 1, 'seed', 0, 2 ** 31 - 1)),
     cpuProf: values['cpu-prof'],
     json: values.json,
@@ -271,7 +279,7 @@ async function benchDatabase(
       );
     }
 
-    if (opts.baseline) {
+    if (opts.baseline.includes(kind)) {
       const naive = await fresh();
       const naiveOrg = await setUpOrganization(naive, emu);
       const nFirst = row(
@@ -343,6 +351,8 @@ function table(rows: Row[]): string {
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const started = performance.now();
+  // Other work on the machine shows in the timings; the load average says how much there was.
+  const loadStart = loadavg()[0]!;
   log(
     `${opts.users} users, ${opts.groups} groups, ${opts.latencyMs} ms latency, databases ${opts.dbs.join(', ')}; ` +
       `${cpus().length} cores, Node ${process.version}`,
@@ -373,7 +383,8 @@ async function main(): Promise<void> {
   const elapsed = (performance.now() - started) / 1000;
   const heading =
     `entrasync bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}; ` +
-    `tenant ${opts.users} users, ${opts.groups} groups, ${opts.latencyMs} ms latency; bench took ${elapsed.toFixed(0)} s`;
+    `tenant ${opts.users} users, ${opts.groups} groups, ${opts.latencyMs} ms latency; bench took ${elapsed.toFixed(0)} s ` +
+    `(load average ${loadStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end)`;
   console.log(`\n${heading}\n\n${table(rows)}\n`);
   const notes = rows.filter((r) => r.note).map((r) => `- ${LABEL[r.scenario]} on ${r.db}: ${r.note}`);
   if (notes.length) console.log(`${notes.join('\n')}\n`);
