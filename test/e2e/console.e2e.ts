@@ -150,9 +150,14 @@ describe('console: sign-in, directory pages, refusals', () => {
     await page.getByText('eve@contoso.com').waitFor();
     await page.getByText('You receive quarantine digests').waitFor();
     await screenshot(page, 'self-service');
-    // An end user administers nothing: an organization page answers with the server's refusal.
+    // An end user administers nothing: organization pages lead back to the profile, and the API refuses.
     await page.goto(`${baseUrl}/orgs/${contoso}/users`);
-    await page.getByText('You are not an administrator of this organization.').waitFor();
+    await page.waitForURL('**/me');
+    const status = await page.evaluate(
+      async (org) => (await fetch(`/api/v1/orgs/${org}/users`)).status,
+      contoso,
+    );
+    expect(status).toBe(403);
   });
 
   it("keeps an org admin out of another organization's pages and API", async () => {

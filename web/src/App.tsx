@@ -35,6 +35,16 @@ export function App() {
       </Routes>
     );
   }
+  const p = session.principal;
+  // End users have one page, their own profile; the organization's pages are for its admins.
+  if (p.type === 'user' && p.role !== 'org_admin') {
+    return (
+      <Routes>
+        <Route path="/me" element={<MePage />} />
+        <Route path="*" element={<Navigate to="/me" replace />} />
+      </Routes>
+    );
+  }
   return (
     <Routes>
       <Route path="/sign-in" element={<Navigate to={homeOf(session)} replace />} />

@@ -189,6 +189,7 @@ export function SyncPage() {
       {preview.error && <ErrorAlert error={preview.error} title="The search failed" />}
       {plan && (
         <>
+          <SwitchedOff plan={plan} />
           <PreviewResults plan={plan} excluded={excluded} setExcluded={setExcluded} />
           <Card withBorder>
             <Group justify="space-between">
@@ -238,6 +239,18 @@ export function SyncPage() {
       )}
       {execute.data && <Outcome result={execute.data} onAgain={() => preview.mutate()} />}
     </Stack>
+  );
+}
+
+/** Changes this run leaves out because their how-switch is off, so nobody wonders where they went. */
+function SwitchedOff({ plan }: { plan: Preview }) {
+  const off = CATEGORIES.filter((c) => (plan.switchedOff?.[c] ?? 0) > 0);
+  if (!off.length) return null;
+  return (
+    <Alert color="gray" title="Not planned: switched off for this run">
+      {off.map((c) => `${CATEGORY_LABELS[c]}: ${plan.switchedOff?.[c]}`).join(' · ')}. Turn the switch on
+      under How to sync and Search again to see them.
+    </Alert>
   );
 }
 
