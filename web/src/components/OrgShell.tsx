@@ -43,8 +43,10 @@ export function OrgShell() {
   // Keep the same page when switching organizations, so comparing two is one click.
   const switchTo = (id: string | null) => {
     if (!id) return navigate('/orgs');
-    const rest = org ? location.pathname.split('/').slice(3, 4).join('/') : 'overview';
-    navigate(`/orgs/${id}/${rest || 'overview'}`);
+    const rest = org ? location.pathname.split('/').slice(3) : [];
+    // A user, group or run of one organization means nothing in another: go to its list.
+    const page = ['users', 'groups', 'history'].includes(rest[0] ?? '') ? rest[0] : rest.join('/');
+    navigate(`/orgs/${id}/${page || 'overview'}`);
   };
 
   return (
