@@ -330,7 +330,9 @@ const ORDER: ScenarioName[] = ['first', 'no-change', 'change', 'faults', 'naive-
 
 function table(rows: Row[]): string {
   const sorted = [...rows].sort(
-    (a, b) => ORDER.indexOf(a.scenario) - ORDER.indexOf(b.scenario) || a.db.localeCompare(b.db),
+    (a, b) =>
+      ORDER.indexOf(a.scenario) - ORDER.indexOf(b.scenario) ||
+      DATABASE_KINDS.indexOf(a.db) - DATABASE_KINDS.indexOf(b.db),
   );
   const s = (n: number) => n.toFixed(n < 10 ? 2 : 1);
   const lines = [

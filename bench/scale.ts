@@ -123,7 +123,7 @@ async function main() {
       ...db.env,
       ENTRASYNC_WORKER_POLL_SECONDS: '0.5',
       ENTRASYNC_JOB_TIMEOUT_SECONDS: '900',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     };
     const children = await Promise.all(Array.from({ length: workers }, () => spawnWorker(env)));
     // The scheduler runs here, once: every organization is due, so one tick enqueues them all.
