@@ -182,7 +182,20 @@ export type Preview = Record<Category, Change[]> & {
   read?: ReadInfo;
 };
 
-export type RunStatus = 'running' | 'succeeded' | 'completed_with_conflicts' | 'failed';
+export type RunStatus =
+  | 'running'
+  | 'succeeded'
+  | 'completed_with_conflicts'
+  | 'failed'
+  | 'held'
+  | 'dismissed';
+
+/** Why the deletion safeguard held an automatic run for review. */
+export interface HoldReason {
+  message: string;
+  removals: number;
+  syncedUsers: number;
+}
 
 export interface RunError {
   code: string;
@@ -201,6 +214,7 @@ export interface ExecuteResult {
   unchanged: number;
   errors: RunError[];
   timings?: { readMs: number; planMs: number; applyMs: number };
+  held?: HoldReason;
 }
 
 /** A run as History lists it; the summary is the execute result plus the skipped entries. */
@@ -231,4 +245,30 @@ export interface ChangeOutcome {
 
 export interface SyncRunDetail extends SyncRun {
   detail: ChangeOutcome[] | null;
+}
+
+/** GET /orgs/{org}/overview: the automatic sync's state at a glance. */
+export interface SyncOverview {
+  connection: {
+    configured: boolean;
+    healthy: boolean;
+    lastError: RunError | null;
+    consecutiveFailures: number;
+    lastFailureAt: string | null;
+  };
+  frequencyHours: number | null;
+  lastSuccessfulSync: { runId: string; startedAt: string; finishedAt: string | null } | null;
+  nextScheduledSync: string | null;
+  heldRun: { runId: string; startedAt: string; reason: string | null } | null;
+  unreadNotifications: number;
+}
+
+export interface Notification {
+  id: string;
+  kind: string;
+  title: string;
+  message: string;
+  runId: string | null;
+  createdAt: string;
+  readAt: string | null;
 }

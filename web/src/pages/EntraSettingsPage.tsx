@@ -412,6 +412,10 @@ export function EntraSettingsPage() {
 /** The diagnostic steps of a connection test, each in plain words with what to do about a failure. */
 function TestResult({ result }: { result: ConnectionTest }) {
   const failed = result.steps.findIndex((s) => !s.ok);
+  // Consent fixes missing permissions and an app without a service principal, nothing else.
+  const needsConsent = result.steps.some(
+    (s) => s.code === 'permission_denied' || s.code === 'no_service_principal' || (s.ok && s.hint),
+  );
   return (
     <Card withBorder mt="md" component="section" aria-labelledby="test-result" data-testid="test-result">
       <Title order={2} size="h4" id="test-result" mb="sm">
@@ -441,9 +445,9 @@ function TestResult({ result }: { result: ConnectionTest }) {
           </Timeline.Item>
         ))}
       </Timeline>
-      {!result.ok && result.consentUrl && (
+      {needsConsent && result.consentUrl && (
         <Text size="sm" mt="sm">
-          If permissions are missing, an Entra administrator grants them here:{' '}
+          An Entra administrator grants the missing permissions here:{' '}
           <Anchor href={result.consentUrl} target="_blank" rel="noreferrer">
             admin consent
           </Anchor>

@@ -28,6 +28,7 @@ import {
 } from '../api/types';
 import { CATEGORY_LABELS, ChangeDetail } from '../components/changes';
 import { duration, ErrorAlert, Loading, when } from '../components/common';
+import { HeldRun } from '../components/HeldRun';
 import { orgPath, useOrgRef } from '../components/hooks';
 
 const STATUS: Record<RunStatus, { label: string; color: string }> = {
@@ -35,6 +36,8 @@ const STATUS: Record<RunStatus, { label: string; color: string }> = {
   succeeded: { label: 'Succeeded', color: 'green' },
   completed_with_conflicts: { label: 'Done, with conflicts', color: 'orange' },
   failed: { label: 'Failed', color: 'red' },
+  held: { label: 'Held for review', color: 'orange' },
+  dismissed: { label: 'Dismissed', color: 'gray' },
 };
 
 export function StatusBadge({ status }: { status: RunStatus }) {
@@ -215,6 +218,7 @@ export function RunPage() {
           </Text>
         </Card>
       </SimpleGrid>
+      {r.status === 'held' && <HeldRun org={org} runId={r.id} reason={s.held?.message ?? null} />}
       {errors.length > 0 && (
         <Alert color="red" title="Errors">
           <List size="sm">

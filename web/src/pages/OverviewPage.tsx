@@ -1,20 +1,33 @@
-import { Alert, Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Group,
+  List,
+  SimpleGrid,
+  Stack,
+  Text,
+  Title,
+} from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, query } from '../api/client';
 import type {
   ConnectionTest,
   Group as DirectoryGroup,
   EntraSettings,
+  Notification,
   Organization,
   Page,
-  SyncRun,
+  SyncOverview,
   User,
 } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
+import { HeldRun } from '../components/HeldRun';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { STEP_NAMES } from './EntraSettingsPage';
-import { appliedTotal, StatusBadge, triggerName } from './HistoryPage';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -22,6 +35,7 @@ const DAY = 24 * 3600 * 1000;
 export function OverviewPage() {
   const org = useOrgRef();
   const base = orgPath(org);
+  const queryClient = useQueryClient();
   const current = useQuery({ queryKey: ['org', org], queryFn: () => api<Organization>('GET', base) });
   const users = useQuery({
     queryKey: ['users', org, 'count'],
@@ -35,32 +49,35 @@ export function OverviewPage() {
     queryKey: ['entra-settings', org],
     queryFn: () => api<EntraSettings>('GET', `${base}/entra-settings`),
   });
-  const runs = useQuery({
-    queryKey: ['runs', org, 'overview'],
-    queryFn: () => api<SyncRun[]>('GET', `${base}/sync/runs${query({ limit: 50 })}`),
+  const overview = useQuery({
+    queryKey: ['overview', org],
+    queryFn: () => api<SyncOverview>('GET', `${base}/overview`),
+  });
+  const unread = useQuery({
+    queryKey: ['notifications', org, 'unread'],
+    queryFn: () => api<Notification[]>('GET', `${base}/notifications${query({ unread: 'true', limit: 20 })}`),
+  });
+  const markRead = useMutation({
+    mutationFn: () => api('POST', `${base}/notifications/read`, {}),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['notifications', org] });
+      void queryClient.invalidateQueries({ queryKey: ['overview', org] });
+    },
   });
   const test = useMutation({ mutationFn: () => api<ConnectionTest>('POST', `${base}/entra-settings/test`) });
 
   const s = settings.data;
-  const last = runs.data?.[0];
-  const lastGood = runs.data?.find(
-    (r) => r.status === 'succeeded' || r.status === 'completed_with_conflicts',
-  );
+  const o = overview.data;
   const expiresAt = s?.secret.expiresAt ? new Date(`${s.secret.expiresAt}T00:00:00Z`) : null;
   const daysLeft = expiresAt ? Math.floor((expiresAt.getTime() - Date.now()) / DAY) : null;
-  // The scheduler runs a sync when the frequency has passed since the last one; an estimate is
-  // what the runs can tell until the server reports its own schedule.
-  const next =
-    s?.configured && s.frequencyHours
-      ? last
-        ? new Date(new Date(last.startedAt).getTime() + s.frequencyHours * 3600_000)
-        : null
-      : undefined;
+  const configured = o?.connection.configured ?? s?.configured ?? false;
 
   return (
     <Stack>
       <Title order={1}>{current.data?.name ?? 'Overview'}</Title>
       <Text c="dimmed">Domains: {current.data?.domains.join(', ')}</Text>
+      {overview.error && <ErrorAlert error={overview.error} />}
+      {o?.heldRun && <HeldRun org={org} runId={o.heldRun.runId} reason={o.heldRun.reason} />}
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }}>
         <Stat label="Users" value={users.data?.total} to={`/orgs/${org}/users`} />
         <Stat label="Groups" value={groups.data?.total} to={`/orgs/${org}/groups`} />
@@ -68,11 +85,15 @@ export function OverviewPage() {
           <Text size="sm" c="dimmed">
             Last successful sync
           </Text>
-          <Text fw={600}>{lastGood ? when(lastGood.finishedAt ?? lastGood.startedAt) : 'None yet'}</Text>
-          {lastGood && (
-            <Text size="sm">
-              {triggerName(lastGood.trigger)}, {appliedTotal(lastGood)} changes applied
-            </Text>
+          <Text fw={600}>
+            {o?.lastSuccessfulSync
+              ? when(o.lastSuccessfulSync.finishedAt ?? o.lastSuccessfulSync.startedAt)
+              : 'None yet'}
+          </Text>
+          {o?.lastSuccessfulSync && (
+            <Anchor size="sm" component={Link} to={`/orgs/${org}/history/${o.lastSuccessfulSync.runId}`}>
+              Open the run
+            </Anchor>
           )}
         </Card>
         <Card withBorder component="section" aria-label="Next scheduled sync">
@@ -80,15 +101,17 @@ export function OverviewPage() {
             Next scheduled sync
           </Text>
           <Text fw={600}>
-            {next === undefined
-              ? 'None (manual syncs only)'
-              : next === null
-                ? `Within ${s?.frequencyHours} hours`
-                : next.getTime() <= Date.now()
-                  ? 'Due now'
-                  : `About ${next.toLocaleString()}`}
+            {o?.nextScheduledSync
+              ? when(o.nextScheduledSync)
+              : o?.heldRun
+                ? 'Paused until the held sync is decided'
+                : o?.frequencyHours
+                  ? 'Not scheduled'
+                  : 'None (manual syncs only)'}
           </Text>
-          {s?.frequencyHours ? <Text size="sm">Every {s.frequencyHours} h, applying all changes</Text> : null}
+          {o?.frequencyHours ? (
+            <Text size="sm">Every {o.frequencyHours} h, applying every change without review</Text>
+          ) : null}
         </Card>
       </SimpleGrid>
 
@@ -98,10 +121,10 @@ export function OverviewPage() {
             <Title order={2} size="h4" id="health-title">
               Azure Active Directory connection
             </Title>
-            {s && <HealthBadge settings={s} last={last} test={test.data} />}
+            <HealthBadge overview={o} test={test.data} />
           </Group>
           {settings.error && <ErrorAlert error={settings.error} />}
-          {s && !s.configured && (
+          {!configured && (
             <Text>
               Not set up yet:{' '}
               <Anchor component={Link} to={`/orgs/${org}/settings/import-users/azure-ad`}>
@@ -110,7 +133,7 @@ export function OverviewPage() {
               .
             </Text>
           )}
-          {s?.configured && (
+          {configured && s && (
             <Text>
               Tenant {s.tenant}, client ID {s.clientId}, key ending in …{s.secret.last4}.
             </Text>
@@ -122,9 +145,12 @@ export function OverviewPage() {
                 : `The key (client secret) expires on ${s?.secret.expiresAt} (in ${daysLeft} days): create a new one and save it.`}
             </Alert>
           )}
-          {last?.status === 'failed' && !test.data && (
-            <Alert color="red" title="The last sync failed">
-              {last.summary.errors?.map((e) => e.hint ?? e.message).join(' ')}
+          {o?.connection.lastError && !test.data && (
+            <Alert
+              color="red"
+              title={`The last ${o.connection.consecutiveFailures > 1 ? `${o.connection.consecutiveFailures} syncs` : 'sync'} failed${o.connection.lastFailureAt ? ` (${when(o.connection.lastFailureAt)})` : ''}`}
+            >
+              {o.connection.lastError.hint ?? o.connection.lastError.message}
             </Alert>
           )}
           {test.data && !test.data.ok && (
@@ -136,34 +162,62 @@ export function OverviewPage() {
             </Alert>
           )}
           {test.error && <ErrorAlert error={test.error} title="The test could not run" />}
-          {last && (
-            <Group gap="xs">
-              <Text size="sm">Last run {when(last.startedAt)}:</Text>
-              <StatusBadge status={last.status} />
-              <Anchor size="sm" component={Link} to={`/orgs/${org}/history/${last.id}`}>
-                details
-              </Anchor>
-            </Group>
-          )}
           <Group>
             <Button
               variant="default"
               onClick={() => test.mutate()}
               loading={test.isPending}
-              disabled={!s?.configured}
+              disabled={!configured}
             >
               Test connection now
             </Button>
             <Button
               component={Link}
               to={`/orgs/${org}/settings/users-groups/azure-ad-sync`}
-              disabled={!s?.configured}
+              disabled={!configured}
             >
               Run a manual sync
             </Button>
           </Group>
         </Stack>
       </Card>
+
+      {!!unread.data?.length && (
+        <Card withBorder component="section" aria-labelledby="notes-title">
+          <Group justify="space-between" mb="xs">
+            <Title order={2} size="h4" id="notes-title">
+              Notifications ({unread.data.length} unread)
+            </Title>
+            <Button
+              size="xs"
+              variant="default"
+              onClick={() => markRead.mutate()}
+              loading={markRead.isPending}
+            >
+              Mark all as read
+            </Button>
+          </Group>
+          <List spacing="xs">
+            {unread.data.map((n) => (
+              <List.Item key={n.id}>
+                <Text fw={500}>{n.title}</Text>
+                <Text size="sm">{n.message}</Text>
+                <Text size="xs" c="dimmed">
+                  {when(n.createdAt)}
+                  {n.runId && (
+                    <>
+                      {' · '}
+                      <Anchor size="xs" component={Link} to={`/orgs/${org}/history/${n.runId}`}>
+                        open the run
+                      </Anchor>
+                    </>
+                  )}
+                </Text>
+              </List.Item>
+            ))}
+          </List>
+        </Card>
+      )}
     </Stack>
   );
 }
@@ -184,18 +238,21 @@ function Stat({ label, value, to }: { label: string; value: number | undefined; 
   );
 }
 
-/** Healthy when the latest test passed, or else when the last run did not fail. */
+/** A test just run says it best; otherwise the server's verdict from the recent runs. */
 function HealthBadge({
-  settings,
-  last,
+  overview,
   test,
 }: {
-  settings: EntraSettings;
-  last: SyncRun | undefined;
+  overview: SyncOverview | undefined;
   test: ConnectionTest | undefined;
 }) {
-  if (!settings.configured) return <Badge color="gray">Not connected</Badge>;
+  if (!overview?.connection.configured) return <Badge color="gray">Not connected</Badge>;
   if (test) return test.ok ? <Badge color="green">Healthy</Badge> : <Badge color="red">Failing</Badge>;
-  if (!last) return <Badge color="gray">Not synced yet</Badge>;
-  return last.status === 'failed' ? <Badge color="red">Failing</Badge> : <Badge color="green">Healthy</Badge>;
+  if (!overview.lastSuccessfulSync && !overview.connection.lastError)
+    return <Badge color="gray">Not synced yet</Badge>;
+  return overview.connection.healthy ? (
+    <Badge color="green">Healthy</Badge>
+  ) : (
+    <Badge color="red">Failing</Badge>
+  );
 }
