@@ -14,7 +14,11 @@ export const ErrorBody = Type.Object(
   { $id: 'Error' },
 );
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/**
+ * `T | null`. Null comes first: with Ajv's type coercion on, a `null` tried against an integer
+ * first would be coerced to 0 and accepted as such.
+ */
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]);
 
 export const Organization = Type.Object({
   id: Type.String(),

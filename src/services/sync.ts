@@ -311,8 +311,13 @@ export class SyncService {
     );
   }
 
+  /** Runs, newest first. The list leaves out each run's skipped entries (thousands at scale); a run's own page has them. */
   async runs(limit = 50, offset = 0) {
-    return this.#repo.listRuns(limit, offset);
+    const runs = await this.#repo.listRuns(limit, offset);
+    return runs.map((run) => {
+      const { skippedEntries: _skipped, ...summary } = run.summary as { skippedEntries?: unknown };
+      return { ...run, summary };
+    });
   }
 
   async run(id: string) {

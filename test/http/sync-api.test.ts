@@ -144,6 +144,14 @@ describe.each(DATABASES)('Entra settings and sync API on %s', (kind) => {
     expect(JSON.stringify(stored)).not.toContain(secret());
   });
 
+  it('accepts "never" (frequencyHours null) and keeps it null, not 0', async () => {
+    const res = await call('PUT', `/api/v1/orgs/${orgId}/entra-settings`, { frequencyHours: null });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().frequencyHours).toBeNull();
+    const back = await call('PUT', `/api/v1/orgs/${orgId}/entra-settings`, { frequencyHours: 6 });
+    expect(back.json().frequencyHours).toBe(6);
+  });
+
   it('explains a connection failure in plain words (here: Microsoft is unreachable from the default cloud)', async () => {
     // Without ENTRASYNC_ALLOW_CUSTOM_CLOUD the organization points at Microsoft, which no machine here reaches.
     const res = await call('POST', `/api/v1/orgs/${orgId}/entra-settings/test`);

@@ -3,10 +3,9 @@ import { Type } from 'typebox';
 import type { App } from '../../services/app.js';
 import { JobsRepository } from '../../store/jobs-repository.js';
 import { orgOf } from '../auth.js';
-import { OrgParams } from '../schemas.js';
+import { Nullable, OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
-const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 const Notification = Type.Object({
   id: Type.String(),

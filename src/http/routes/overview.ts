@@ -5,10 +5,9 @@ import { loadJobsConfig } from '../../jobs/config.js';
 import { syncOverview } from '../../jobs/overview.js';
 import type { App } from '../../services/app.js';
 import { actorOf, orgOf, requirePrincipal } from '../auth.js';
-import { Ok, OrgParams } from '../schemas.js';
+import { Nullable, Ok, OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
-const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const RunParams = Type.Object({ org: Type.String(), id: Type.String({ maxLength: 64 }) });
 
 const Overview = Type.Object({

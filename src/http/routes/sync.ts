@@ -5,10 +5,9 @@ import type { App } from '../../services/app.js';
 import { FREQUENCIES } from '../../services/entra-settings.js';
 import { HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../../sync/policy.js';
 import { actorOf, orgOf, requirePrincipal } from '../auth.js';
-import { OrgParams } from '../schemas.js';
+import { Nullable, OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
-const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 const What = Type.Object({ users: Type.Boolean(), distribution: Type.Boolean(), security: Type.Boolean() });
 const How = Type.Object({
