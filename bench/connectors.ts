@@ -157,11 +157,13 @@ class NaiveConnector extends GraphConnector {
       tokenRequests: after.tokenRequests - before.tokenRequests,
     };
     this.record({ mode: 'naive', ...stats });
+    const snapshot = { users: users.result(), groups: groups.result() };
     return {
-      snapshot: { users: users.result(), groups: groups.result() },
+      snapshot,
       // The baseline never uses delta; a cursor is still stored, as the product expects one.
       cursor: { usersDeltaLink: `${base}/users`, groupsDeltaLink: `${base}/groups` },
       mode: 'full',
+      changes: snapshot.users.length + snapshot.groups.length,
       stats,
     };
   }

@@ -63,6 +63,8 @@ export interface ReadResult {
   cursor: DeltaCursor;
   /** 'full-after-expired-delta': a delta link had expired or was reset, so that collection was read fully. */
   mode: 'full' | 'delta' | 'full-after-expired-delta';
+  /** Objects (and @removed entries) received: 0 on a delta read means nothing changed in Entra. */
+  changes: number;
   stats: ReadStats;
 }
 
@@ -253,6 +255,7 @@ export class GraphConnector {
       snapshot: { users: users.state.result(), groups: groups.state.result() },
       cursor: { usersDeltaLink: users.deltaLink, groupsDeltaLink: groups.deltaLink },
       mode: !previous ? 'full' : users.fellBack || groups.fellBack ? 'full-after-expired-delta' : 'delta',
+      changes: users.objectsRead + groups.objectsRead,
       stats: {
         requests: after.requests - before.requests,
         retries: after.retries - before.retries,
@@ -270,17 +273,13 @@ export class GraphConnector {
     makeState: (fromPrevious: boolean) => D,
     deltaLink: string | undefined,
     stop: { failed: boolean },
-  ): Promise<{ state: D; deltaLink: string; fellBack: boolean }> {
+  ): Promise<{ state: D; deltaLink: string; objectsRead: number; fellBack: boolean }> {
     const w = this.ready();
     if (deltaLink !== undefined) {
       if (sameOrigin(deltaLink, w.endpoints.graphUrl)) {
         const state = makeState(true);
         try {
-          return {
-            state,
-            deltaLink: await this.round(phase, deltaLink, schema, state, stop),
-            fellBack: false,
-          };
+          return { state, ...(await this.round(phase, deltaLink, schema, state, stop)), fellBack: false };
         } catch (error) {
           if (!(error instanceof GraphError && error.code === 'delta_expired')) throw error;
         }
@@ -292,19 +291,19 @@ export class GraphConnector {
     const state = makeState(false);
     return {
       state,
-      deltaLink: await this.round(phase, initial, schema, state, stop),
+      ...(await this.round(phase, initial, schema, state, stop)),
       fellBack: deltaLink !== undefined,
     };
   }
 
-  /** One delta round: every page from `url` applied to `state`; returns the round's deltaLink. */
+  /** One delta round: every page from `url` applied to `state`; returns the round's deltaLink and item count. */
   private async round<S extends z.ZodType>(
     phase: 'users' | 'groups',
     url: string,
     schema: S,
     state: { apply(items: z.output<S>[]): void },
     stop: { failed: boolean },
-  ): Promise<string> {
+  ): Promise<{ deltaLink: string; objectsRead: number }> {
     const w = this.ready();
     let objectsRead = 0;
     let deltaLink: string | undefined;
@@ -324,7 +323,7 @@ export class GraphConnector {
     }
     if (!deltaLink)
       throw new GraphError('malformed_payload', `${what}: the last page has no @odata.deltaLink`);
-    return deltaLink;
+    return { deltaLink, objectsRead };
   }
 
   /** Diagnostics: token, tenant, then one probe read each of users, groups and members. */

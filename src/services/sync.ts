@@ -9,6 +9,7 @@ import {
   type ReadResult,
 } from '../graph/index.js';
 import { recordAudit } from '../store/audit.js';
+import { packJson } from '../store/blobs.js';
 import type { Store } from '../store/database.js';
 import { DirectoryRepository } from '../store/directory-repository.js';
 import { SyncRepository } from '../store/sync-repository.js';
@@ -54,13 +55,42 @@ export interface Preview extends Plan {
   timings: { readMs: number; planMs: number };
 }
 
-/** What was kept with a preview so that execute can apply it exactly. */
-interface StoredPlan {
+/** What a stored preview keeps besides its snapshot and cursor. */
+interface PlanBody {
   preview: Preview;
   /** updatedAt of every directory object the plan changes or removes, as the plan saw them. */
   versions: Record<string, string>;
-  snapshot: SourceSnapshot;
+}
+
+/** Where the source of a plan is: read now, packed in a stored preview, or the mirror itself. */
+type PlannedSource =
+  | { kind: 'read'; snapshot: SourceSnapshot }
+  | { kind: 'packed'; blob: Buffer }
+  /** A delta read that brought nothing: the source is the mirror as it is. */
+  | { kind: 'unchanged' };
+
+/** A plan ready to be stored or applied. */
+interface Planned extends PlanBody {
+  source: PlannedSource;
   cursor: DeltaCursor;
+  /** Whether the preview is in sync_plans already (a held run needs it there). */
+  stored: boolean;
+  /** The directory plan() compared with, when it was loaded in this call: apply re-uses it. */
+  directory: { users: User[]; groups: Group[] } | null;
+}
+
+/**
+ * What a complete apply (nothing unticked, no conflict) was planned against. While the policy,
+ * the domains and the directory stay as they were and a delta read brings no change, the plan is
+ * known without planning: nothing to do, with these skipped entries and counts.
+ */
+interface SyncBasis {
+  policy: string;
+  domains: string[];
+  fingerprint: string;
+  unchanged: number;
+  skipped: Plan['skipped'];
+  switchedOff: Plan['switchedOff'];
 }
 
 /** One change's outcome in a run (History shows these). */
@@ -147,7 +177,9 @@ export class SyncService {
 
   /** Reads Entra (delta on top of the last applied read), plans, and stores the plan as a preview. */
   async preview(options: SyncOptions, actor: string): Promise<Preview> {
-    return (await this.#preview(options, actor)).preview;
+    const planned = await this.#plan(options);
+    await this.#store(planned, actor, planned.preview.expiresAt);
+    return planned.preview;
   }
 
   /**
@@ -197,13 +229,13 @@ export class SyncService {
     });
     const timings = { readMs: 0, planMs: 0, applyMs: 0 };
     try {
-      const stored = preloaded ?? (await this.#preview(input, actor));
-      timings.readMs = stored.preview.timings.readMs;
-      timings.planMs = stored.preview.timings.planMs;
-      const hold = input.safeguard ? await input.safeguard(stored.preview) : null;
-      if (hold) return await this.#hold(runId, stored, hold, actor, timings);
+      const planned = preloaded ?? (await this.#plan(input));
+      timings.readMs = planned.preview.timings.readMs;
+      timings.planMs = planned.preview.timings.planMs;
+      const hold = input.safeguard ? await input.safeguard(planned.preview) : null;
+      if (hold) return await this.#hold(runId, planned, hold, actor, timings);
       input.onPhase?.('apply');
-      const result = await this.#apply(runId, stored, input.excludedChangeIds ?? [], actor, timings);
+      const result = await this.#apply(runId, planned, input.excludedChangeIds ?? [], actor, timings);
       await recordAudit(
         this.store.db,
         {
@@ -249,7 +281,7 @@ export class SyncService {
   async approve(runId: string, actor: string): Promise<RunResult> {
     const run = await this.run(runId);
     if (run.status !== 'held' || !run.planId) throw notHeld(runId, run.status);
-    const stored = await this.#repo.loadPlan<StoredPlan>(run.planId);
+    const stored = await this.#loadPlan(run.planId);
     if (!stored) throw notFound(`The plan of held run ${runId} is gone: dismiss it and sync again.`);
     const lease = await this.#repo.acquireLease(
       runId,
@@ -268,7 +300,7 @@ export class SyncService {
       // Only one approver wins, even when two press the button at once.
       if (!(await this.#repo.transitionRun(runId, 'held', 'running'))) throw notHeld(runId, 'not held');
       try {
-        const result = await this.#apply(runId, stored.body, [], actor, timings);
+        const result = await this.#apply(runId, stored.planned, [], actor, timings);
         await recordAudit(
           this.store.db,
           {
@@ -329,12 +361,13 @@ export class SyncService {
   /** Records a run as held: its plan is kept (beyond the preview hour) and nothing is applied. */
   async #hold(
     runId: string,
-    stored: StoredPlan,
+    planned: Planned,
     hold: HoldReason,
     actor: string,
     timings: RunResult['timings'],
   ): Promise<RunResult> {
-    const { preview } = stored;
+    const { preview } = planned;
+    if (!planned.stored) await this.#store(planned, actor, HELD_PLAN_EXPIRES_AT);
     const result: RunResult = {
       runId,
       planId: preview.planId,
@@ -358,12 +391,13 @@ export class SyncService {
     return result;
   }
 
-  async #preview(options: SyncOptions, actor: string): Promise<StoredPlan> {
+  /** Reads Entra (delta on top of the mirror) and plans; stores nothing. */
+  async #plan(options: SyncOptions): Promise<Planned> {
     const policy = await this.settings.policy({ what: options.what, how: options.how });
     const connection = await this.settings.connection();
     options.onPhase?.('read');
     const readStart = performance.now();
-    const previous = await this.#repo.loadState<SourceSnapshot, DeltaCursor>();
+    const previous = await this.#repo.loadState<SourceSnapshot, DeltaCursor, SyncBasis>();
     const connector = this.connectors(connection, { onProgress: options.onProgress });
     let read: ReadResult;
     try {
@@ -374,15 +408,28 @@ export class SyncService {
     const readMs = performance.now() - readStart;
     options.onPhase?.('plan');
     const planStart = performance.now();
-    const current = await this.#directory.loadAll();
-    const result = makePlan(
-      { orgId: this.org.id, domains: this.org.domains, ...current },
-      read.snapshot,
-      policy,
-      {
-        sourceComplete: true,
-      },
-    );
+    const sourceUnchanged = previous !== null && read.mode === 'delta' && read.changes === 0;
+    const basis = sourceUnchanged ? await this.#stillValid(previous.basis, policy) : null;
+    let result: Plan;
+    let directory: Planned['directory'] = null;
+    if (basis) {
+      result = {
+        ...emptyPlan(),
+        skipped: basis.skipped,
+        unchanged: basis.unchanged,
+        switchedOff: basis.switchedOff,
+      };
+    } else {
+      directory = await this.#directory.loadAll();
+      result = makePlan(
+        { orgId: this.org.id, domains: this.org.domains, ...directory },
+        read.snapshot,
+        policy,
+        {
+          sourceComplete: true,
+        },
+      );
+    }
     const planMs = performance.now() - planStart;
     const now = this.runtime.now();
     const preview: Preview = {
@@ -401,25 +448,57 @@ export class SyncService {
       timings: { readMs: Math.round(readMs), planMs: Math.round(planMs) },
       ...result,
     };
-    const stored: StoredPlan = {
+    return {
       preview,
-      versions: versionsOf(result, current.users, current.groups),
-      snapshot: read.snapshot,
+      versions: directory ? versionsOf(result, directory.users, directory.groups) : {},
+      source: sourceUnchanged ? { kind: 'unchanged' } : { kind: 'read', snapshot: read.snapshot },
       cursor: read.cursor,
+      stored: false,
+      directory,
     };
-    await this.#repo.deleteExpiredPlans(now.toISOString());
-    await this.#repo.savePlan(preview.planId, stored, {
-      createdAt: preview.createdAt,
-      expiresAt: preview.expiresAt,
-      createdBy: actor,
-    });
-    return stored;
   }
 
-  async #storedPlan(planId: string): Promise<StoredPlan> {
-    const found = await this.#repo.loadPlan<StoredPlan>(planId);
-    if (!found)
+  /** The basis of the last complete apply, when this plan would be made against the same. */
+  async #stillValid(basis: SyncBasis | null, policy: SyncPolicy): Promise<SyncBasis | null> {
+    if (!basis || basis.policy !== JSON.stringify(policy)) return null;
+    if (basis.domains.join() !== this.org.domains.join()) return null;
+    return basis.fingerprint === (await this.#directory.fingerprint()) ? basis : null;
+  }
+
+  async #store(planned: Planned, actor: string, expiresAt: string): Promise<void> {
+    const { preview } = planned;
+    await this.#repo.deleteExpiredPlans(this.runtime.now().toISOString());
+    await this.#repo.savePlan(
+      preview.planId,
+      {
+        body: { preview, versions: planned.versions } satisfies PlanBody,
+        snapshot: packSource(planned.source),
+        cursor: planned.cursor,
+      },
+      { createdAt: preview.createdAt, expiresAt, createdBy: actor },
+    );
+    planned.stored = true;
+  }
+
+  async #loadPlan(planId: string) {
+    const found = await this.#repo.loadPlan<PlanBody, DeltaCursor>(planId);
+    if (!found) return null;
+    const planned: Planned = {
+      ...found.body,
+      source: found.snapshot ? { kind: 'packed', blob: found.snapshot } : { kind: 'unchanged' },
+      cursor: found.cursor,
+      stored: true,
+      directory: null,
+    };
+    return { ...found, planned };
+  }
+
+  /** A stored preview that may still be executed, or an error saying why not. */
+  async #storedPlan(planId: string): Promise<Planned> {
+    const found = await this.#loadPlan(planId);
+    if (!found) {
       throw invalid('planId', `No preview ${planId} for this organization: run a new preview (Search).`);
+    }
     if (found.usedByRun) {
       throw invalid(
         'planId',
@@ -429,23 +508,32 @@ export class SyncService {
     if (found.expiresAt <= this.runtime.now().toISOString()) {
       throw invalid('planId', `Preview ${planId} has expired (previews last an hour): run a new preview.`);
     }
-    return found.body;
+    const applied = await this.#repo.stateUpdatedAt();
+    if (applied && applied > found.createdAt) {
+      throw invalid('planId', `Another sync was applied after preview ${planId}: run a new preview.`);
+    }
+    return found.planned;
   }
 
   async #apply(
     runId: string,
-    stored: StoredPlan,
+    planned: Planned,
     excludedIds: string[],
     actor: string,
     timings: RunResult['timings'],
   ): Promise<RunResult> {
-    const { preview } = stored;
+    const { preview } = planned;
     const selection = selectChanges(preview, excludedIds);
     const applyStart = performance.now();
-    const current = await this.#directory.loadAll();
+    const writes = selection.steps.some((s) => s.changes.length > 0);
+    // The directory the plan saw is re-used when it was loaded in this very call; a stored
+    // preview is re-checked against the directory as it is now.
+    const current = writes
+      ? (planned.directory ?? (await this.#directory.loadAll()))
+      : { users: [], groups: [] };
     const users = new Map(current.users.map((u) => [u.id, u]));
     const groups = new Map(current.groups.map((g) => [g.id, g]));
-    const conflicts = recheck(selection.steps, stored.versions, users, groups);
+    const conflicts = recheck(selection.steps, planned.versions, users, groups);
     const steps = selection.steps.map(
       (s) => ({ ...s, changes: s.changes.filter((c) => !conflicts.has(c.id)) }) as ApplyStep,
     );
@@ -465,23 +553,69 @@ export class SyncService {
       errors: [],
       timings,
     };
+    const snapshot = packSource(planned.source);
     await this.store.db.transaction().execute(async (trx) => {
       const now = this.runtime.now().toISOString();
-      await applySteps(trx, steps, { orgId: this.org.id, newId: this.runtime.newId, now, users, groups });
+      if (writes) {
+        await applySteps(trx, steps, { orgId: this.org.id, newId: this.runtime.newId, now, users, groups });
+      }
+      const complete = excluded.size === 0 && conflicts.size === 0;
+      const basis: SyncBasis | null = complete
+        ? {
+            policy: JSON.stringify(preview.policy),
+            domains: this.org.domains,
+            fingerprint: await this.#directory.with(trx).fingerprint(),
+            // Everything planned is now applied: next time those objects are unchanged too.
+            unchanged:
+              preview.unchanged +
+              applied.usersToAdd +
+              applied.usersToUpdate +
+              applied.groupsToAdd +
+              applied.groupsToUpdate,
+            skipped: preview.skipped,
+            switchedOff: preview.switchedOff,
+          }
+        : null;
       const repo = this.#repo.with(trx);
-      await repo.saveState(stored.snapshot, stored.cursor, now);
-      await repo.markPlanUsed(preview.planId, runId);
+      await repo.saveState({ snapshot, cursor: planned.cursor, basis }, now);
+      if (planned.stored) await repo.markPlanUsed(preview.planId, runId);
       timings.applyMs = Math.round(performance.now() - applyStart);
       await repo.finishRun(runId, {
         status: result.status,
         finishedAt: this.runtime.now().toISOString(),
         summary: { ...result, skippedEntries: preview.skipped, read: preview.read, actor },
         detail: outcomes,
-        planId: preview.planId,
+        planId: planned.stored ? preview.planId : null,
       });
     });
     return result;
   }
+}
+
+/** The packed snapshot to store, or null when the source is the mirror unchanged. */
+function packSource(source: PlannedSource): Buffer | null {
+  switch (source.kind) {
+    case 'read':
+      return packJson(source.snapshot);
+    case 'packed':
+      return source.blob;
+    case 'unchanged':
+      return null;
+  }
+}
+
+function emptyPlan(): Plan {
+  return {
+    usersToAdd: [],
+    usersToUpdate: [],
+    usersToRemove: [],
+    groupsToAdd: [],
+    groupsToUpdate: [],
+    groupsToRemove: [],
+    skipped: [],
+    unchanged: 0,
+    switchedOff: zeroCounts(),
+  };
 }
 
 /** The updatedAt of every object a plan targets, to detect changes made after the preview. */

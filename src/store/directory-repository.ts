@@ -100,6 +100,23 @@ export class DirectoryRepository {
     };
   }
 
+  /**
+   * A cheap summary that changes whenever the organization's users or groups do: their counts and
+   * newest updatedAt (every write of a user or group, and every membership change, bumps it).
+   */
+  async fingerprint(): Promise<string> {
+    const [users, groups] = await Promise.all(
+      (['users', 'groups'] as const).map((table) =>
+        this.db
+          .selectFrom(table)
+          .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('updated_at').as('newest')])
+          .where('org_id', '=', this.orgId)
+          .executeTakeFirstOrThrow(),
+      ),
+    );
+    return JSON.stringify([Number(users!.n), users!.newest, Number(groups!.n), groups!.newest]);
+  }
+
   async getUser(id: string): Promise<User | undefined> {
     const row = await this.db
       .selectFrom('users')

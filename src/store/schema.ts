@@ -139,6 +139,7 @@ export interface SyncStateTable {
   org_id: string;
   snapshot: Buffer;
   cursor: string;
+  basis: string | null;
   updated_at: string;
 }
 
@@ -149,6 +150,8 @@ export interface SyncPlansTable {
   expires_at: string;
   created_by: string;
   body: Buffer;
+  snapshot: Buffer | null;
+  cursor: string;
   used_by_run: string | null;
 }
 

@@ -29,29 +29,58 @@ export class SyncRepository {
     return new SyncRepository(trx, this.dialect, this.orgId);
   }
 
-  /** The mirror of the tenant as last applied, and the cursor that continues it. */
-  async loadState<S, C>(): Promise<{ snapshot: S; cursor: C } | null> {
+  /** The mirror of the tenant as last applied, the cursor that continues it, and its basis. */
+  async loadState<S, C, B>(): Promise<{ snapshot: S; cursor: C; basis: B | null; updatedAt: string } | null> {
     const row = await this.db
       .selectFrom('sync_state')
-      .select(['snapshot', 'cursor'])
+      .select(['snapshot', 'cursor', 'basis', 'updated_at'])
       .where('org_id', '=', this.orgId)
       .executeTakeFirst();
-    return row ? { snapshot: unpackJson<S>(row.snapshot), cursor: JSON.parse(row.cursor) as C } : null;
+    if (!row) return null;
+    return {
+      snapshot: unpackJson<S>(row.snapshot),
+      cursor: JSON.parse(row.cursor) as C,
+      basis: row.basis ? (JSON.parse(row.basis) as B) : null,
+      updatedAt: row.updated_at,
+    };
   }
 
-  async saveState(snapshot: unknown, cursor: unknown, now: string): Promise<void> {
-    const values = { snapshot: packJson(snapshot), cursor: JSON.stringify(cursor), updated_at: now };
+  /** When the mirror was last written (by an apply), or null when there is none. */
+  async stateUpdatedAt(): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('sync_state')
+      .select('updated_at')
+      .where('org_id', '=', this.orgId)
+      .executeTakeFirst();
+    return row?.updated_at ?? null;
+  }
+
+  /**
+   * Writes the mirror after an apply. `snapshot` is the packed snapshot, or null when the source
+   * did not change (then only the cursor and basis move on).
+   */
+  async saveState(
+    state: { snapshot: Buffer | null; cursor: unknown; basis: unknown },
+    now: string,
+  ): Promise<void> {
+    const values = {
+      cursor: JSON.stringify(state.cursor),
+      basis: state.basis === null ? null : JSON.stringify(state.basis),
+      updated_at: now,
+      ...(state.snapshot ? { snapshot: state.snapshot } : {}),
+    };
     const updated = await this.db
       .updateTable('sync_state')
       .set(values)
       .where('org_id', '=', this.orgId)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) {
-      await this.db
-        .insertInto('sync_state')
-        .values({ org_id: this.orgId, ...values })
-        .execute();
-    }
+    if (Number(updated.numUpdatedRows) > 0) return;
+    if (!state.snapshot)
+      throw new Error('No source mirror to continue: the first apply must store a snapshot.');
+    await this.db
+      .insertInto('sync_state')
+      .values({ org_id: this.orgId, ...values, snapshot: state.snapshot })
+      .execute();
   }
 
   /** Forgets the mirror: the next read is a full one. */
@@ -59,9 +88,10 @@ export class SyncRepository {
     await this.db.deleteFrom('sync_state').where('org_id', '=', this.orgId).execute();
   }
 
+  /** Stores a preview: its body, the packed snapshot it was read into (null: the mirror's), its cursor. */
   async savePlan(
     id: string,
-    body: unknown,
+    plan: { body: unknown; snapshot: Buffer | null; cursor: unknown },
     meta: { createdAt: string; expiresAt: string; createdBy: string },
   ) {
     await this.db
@@ -72,13 +102,25 @@ export class SyncRepository {
         created_at: meta.createdAt,
         expires_at: meta.expiresAt,
         created_by: meta.createdBy,
-        body: packJson(body),
+        body: packJson(plan.body),
+        snapshot: plan.snapshot,
+        cursor: JSON.stringify(plan.cursor),
         used_by_run: null,
       })
       .execute();
   }
 
-  async loadPlan<T>(id: string): Promise<{ body: T; expiresAt: string; usedByRun: string | null } | null> {
+  /** A stored preview; the snapshot stays packed (apply copies it to the mirror as it is). */
+  async loadPlan<T, C>(
+    id: string,
+  ): Promise<{
+    body: T;
+    snapshot: Buffer | null;
+    cursor: C;
+    createdAt: string;
+    expiresAt: string;
+    usedByRun: string | null;
+  } | null> {
     const row = await this.db
       .selectFrom('sync_plans')
       .selectAll()
@@ -86,7 +128,14 @@ export class SyncRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     return row
-      ? { body: unpackJson<T>(row.body), expiresAt: row.expires_at, usedByRun: row.used_by_run }
+      ? {
+          body: unpackJson<T>(row.body),
+          snapshot: row.snapshot ? Buffer.from(row.snapshot) : null,
+          cursor: JSON.parse(row.cursor) as C,
+          createdAt: row.created_at,
+          expiresAt: row.expires_at,
+          usedByRun: row.used_by_run,
+        }
       : null;
   }
 

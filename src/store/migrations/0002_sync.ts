@@ -32,6 +32,8 @@ export function syncMigration(d: DialectInfo): Migration {
         .addColumn('org_id', 'text', (c) => c.primaryKey().references('organizations.id').onDelete('cascade'))
         .addColumn('snapshot', d.binary, (c) => c.notNull())
         .addColumn('cursor', 'text', (c) => c.notNull())
+        // JSON: what the last complete apply was planned against (see SyncBasis), or null.
+        .addColumn('basis', 'text')
         .addColumn('updated_at', d.timestamp, (c) => c.notNull())
         .execute();
 
@@ -42,8 +44,11 @@ export function syncMigration(d: DialectInfo): Migration {
         .addColumn('created_at', d.timestamp, (c) => c.notNull())
         .addColumn('expires_at', d.timestamp, (c) => c.notNull())
         .addColumn('created_by', 'text', (c) => c.notNull())
-        // gzip'd JSON: the plan, the versions of the objects it targets, the snapshot and cursor it came from.
+        // gzip'd JSON: the plan and the versions of the objects it targets.
         .addColumn('body', d.binary, (c) => c.notNull())
+        // gzip'd JSON of the snapshot the plan was made from; null when it equals sync_state's.
+        .addColumn('snapshot', d.binary)
+        .addColumn('cursor', 'text', (c) => c.notNull())
         .addColumn('used_by_run', 'text')
         .addPrimaryKeyConstraint('sync_plans_pk', ['org_id', 'id'])
         .execute();
