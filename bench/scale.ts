@@ -97,6 +97,7 @@ async function main() {
   );
 
   const results: { workers: number; seconds: number; orgsPerMinute: number; requests: number }[] = [];
+  const databases: Awaited<ReturnType<typeof createDatabase>>[] = [];
   for (const workers of workerCounts) {
     const db = await createDatabase('postgres', pg);
     const app = await openApp(loadConfig(db.env));
@@ -164,7 +165,8 @@ async function main() {
       ),
     );
     await app.close();
-    await db.drop();
+    // Dropped at the end: a force-drop now could cut a connection some pool is still closing.
+    databases.push(db);
   }
 
   const base = results[0]!;
@@ -176,6 +178,8 @@ async function main() {
     );
   }
   for (const e of emulators) await e.close();
+  await new Promise((r) => setTimeout(r, 2000));
+  for (const db of databases) await db.drop();
   rmSync(stateDir, { recursive: true, force: true });
   await pg.stop();
 }
