@@ -1,57 +1,71 @@
-/** The shapes of the JSON API (/api/v1) as the console reads them; the OpenAPI document is the source. */
+/**
+ * The shapes of the JSON API (/api/v1) as the console reads them. The server's own types are
+ * the source: they are imported type-only (erased by the build, so no server code reaches the
+ * bundle); what is declared here is only what the wire adds or what the console alone needs.
+ */
 
-export type Role = 'org_admin' | 'end_user' | 'silent_user';
+import type { Organization, Role } from '../../../src/directory/model.js';
+import type { Principal } from '../../../src/directory/permissions.js';
+import type { Cloud } from '../../../src/graph/clouds.js';
+import type { DiagnosticReport, DiagnosticStep } from '../../../src/graph/connector.js';
+import type { AutomationInput, AutomationView } from '../../../src/jobs/automation.js';
+import type { SyncOverview } from '../../../src/jobs/overview.js';
+import type { AuthService, Session } from '../../../src/services/auth.js';
+import type { GroupView, NewGroup, NewUser, UserView } from '../../../src/services/directory.js';
+import type { EntraSettingsView } from '../../../src/services/entra-settings.js';
+import type {
+  HoldReason,
+  Preview,
+  ReadInfo,
+  RunResult,
+  RunStatus,
+  ChangeOutcome as ServerChangeOutcome,
+} from '../../../src/services/sync.js';
+import type { listAudit } from '../../../src/store/audit.js';
+import type { NotificationRecord } from '../../../src/store/jobs-repository.js';
+import type { Category, Change, PlannedMember, SkippedEntry } from '../../../src/sync/changes.js';
+import type { DefaultRole, HowSwitches, WhatSwitches } from '../../../src/sync/policy.js';
 
-export type Principal =
-  | { type: 'operator'; id: string; email: string }
-  | { type: 'user'; id: string; orgId: string; role: Role; email: string }
-  | { type: 'token'; id: string; name: string; orgId: string | null };
+export type {
+  Category,
+  Change,
+  Cloud,
+  DefaultRole,
+  DiagnosticStep,
+  HoldReason,
+  HowSwitches,
+  Organization,
+  PlannedMember,
+  Preview,
+  Principal,
+  ReadInfo,
+  Role,
+  RunStatus,
+  Session,
+  SkippedEntry,
+  SyncOverview,
+  WhatSwitches,
+};
 
-export interface Session {
-  principal: Principal;
-  csrfToken: string;
-  expiresAt: string;
-}
+export type User = UserView;
+export type Group = GroupView;
+export type GroupKind = GroupView['kind'];
+/** GET …/groups/{id}: the group with every user reached through nested groups. */
+export type GroupDetail = GroupView & { effectiveMembers: string[] };
+export type NewUserBody = NewUser;
+export type NewGroupBody = NewGroup;
+export type EntraSettings = EntraSettingsView;
+export type ConnectionTest = DiagnosticReport;
+export type ExecuteResult = RunResult;
+export type RunError = RunResult['errors'][number];
+export type Notification = NotificationRecord;
+export type Automation = AutomationView;
+export type AutomationBody = AutomationInput;
+/** An API token as listed: never the token itself, which is shown once on creation. */
+export type ApiToken = Awaited<ReturnType<AuthService['listApiTokens']>>[number];
+export type AuditEntry = Awaited<ReturnType<typeof listAudit>>[number];
 
-export interface Organization {
-  id: string;
-  name: string;
-  domains: string[];
-  createdAt: string;
-}
-
-export interface User {
-  id: string;
-  email: string;
-  aliases: string[];
-  firstName: string | null;
-  lastName: string | null;
-  displayName: string | null;
-  role: Role;
-  status: 'active' | 'inactive';
-  source: 'manual' | 'entra';
-  externalId: string | null;
-  exempt: boolean;
-}
-
-export type GroupKind = 'distribution' | 'security';
-
-export interface Group {
-  id: string;
-  name: string;
-  kind: GroupKind;
-  email: string | null;
-  aliases: string[];
-  members: string[];
-  source: 'manual' | 'entra';
-  externalId: string | null;
-  exempt: boolean;
-}
-
-export interface GroupDetail extends Group {
-  effectiveMembers: string[];
-}
-
+/** A page of a list answer (users, groups). */
 export interface Page<T> {
   items: T[];
   total: number;
@@ -59,99 +73,17 @@ export interface Page<T> {
   offset: number;
 }
 
+/** GET /me: an end user's own profile. */
 export interface Me {
   user: User;
   organization: { id: string; name: string };
   receivesQuarantineDigests: boolean;
 }
 
-export type DefaultRole = 'end_user' | 'silent_user';
-export type Cloud = 'global' | 'usgov' | 'usgov-dod' | 'china';
-
-export interface WhatSwitches {
-  users: boolean;
-  distribution: boolean;
-  security: boolean;
-}
-
-export interface HowSwitches {
-  addUsers: boolean;
-  updateUsers: boolean;
-  addGroups: boolean;
-  updateGroups: boolean;
-  removeUsers: boolean;
-  removeGroups: boolean;
-}
-
-export interface EntraSettings {
-  configured: boolean;
-  tenant: string | null;
-  clientId: string | null;
-  secret: { set: boolean; last4: string | null; expiresAt: string | null };
-  defaultRole: DefaultRole;
-  what: WhatSwitches;
-  how: HowSwitches;
-  frequencyHours: 1 | 3 | 6 | 12 | 24 | null;
-  cloud: Cloud;
-  authorityHost?: string | null;
-  graphUrl?: string | null;
-  caPem?: string | null;
-  adminConsentUrl?: string | null;
-}
-
-export interface DiagnosticStep {
-  step: 'token' | 'tenant' | 'users' | 'groups' | 'members';
-  ok: boolean;
-  skipped?: boolean;
-  code?: string;
-  message?: string;
-  hint?: string;
-}
-
-export interface ConnectionTest {
-  ok: boolean;
-  steps: DiagnosticStep[];
-  tenantId?: string;
-  /** Application permissions the token carries. */
-  roles?: string[];
-  consentUrl: string;
-}
-
-/** A member of a group as a plan shows it. */
-export interface PlannedMember {
-  type: 'user' | 'group';
-  id: string | null;
-  externalId: string | null;
-  label: string;
-}
-
-/** One planned change; which optional fields are present depends on `kind`. */
-export interface Change {
-  id: string;
-  kind: 'add_user' | 'update_user' | 'remove_user' | 'add_group' | 'update_group' | 'remove_group';
-  externalId: string;
-  address: string | null;
-  name: string;
-  reason?: string;
-  message?: string;
-  before?: Record<string, unknown>;
-  after?: Record<string, unknown>;
-  membersAdded?: PlannedMember[];
-  membersRemoved?: PlannedMember[];
-  membersLeftOut?: number;
-  user?: Record<string, unknown>;
-  group?: Record<string, unknown> & { members?: PlannedMember[] };
-}
-
-export interface SkippedEntry {
-  reason: string;
-  message: string;
-  objectType: 'user' | 'group';
-  externalId?: string;
-  address?: string;
-  name?: string;
-}
-
+/**
+ * The plan categories in the order the preview shows them. A copy of the server's list (a value
+ * import would pull server code into the bundle); the check below fails the build if they drift.
+ */
 export const CATEGORIES = [
   'usersToAdd',
   'usersToUpdate',
@@ -159,116 +91,29 @@ export const CATEGORIES = [
   'groupsToAdd',
   'groupsToUpdate',
   'groupsToRemove',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-
-export interface ReadInfo {
-  mode: string;
-  requests: number;
-  retries: number;
-  throttled: number;
-  objects: { users: number; groups: number };
-  durationMs: number;
-}
-
-export type Preview = Record<Category, Change[]> & {
-  planId: string;
-  createdAt: string;
-  expiresAt: string;
-  skipped: SkippedEntry[];
-  unchanged: number;
-  /** Changes not planned because their how-switch is off, per category. */
-  switchedOff?: Partial<Record<Category, number>>;
-  read?: ReadInfo;
-};
-
-export type RunStatus =
-  | 'running'
-  | 'succeeded'
-  | 'completed_with_conflicts'
-  | 'failed'
-  | 'held'
-  | 'dismissed';
-
-/** Why the deletion safeguard held an automatic run for review. */
-export interface HoldReason {
-  message: string;
-  removals: number;
-  syncedUsers: number;
-}
-
-export interface RunError {
-  code: string;
-  message: string;
-  hint?: string;
-}
-
-export interface ExecuteResult {
-  runId: string;
-  planId: string | null;
-  status: RunStatus;
-  applied: Partial<Record<Category, number>>;
-  excluded: number;
-  conflicts: Array<{ changeId: string; message: string }>;
-  skipped: number;
-  unchanged: number;
-  errors: RunError[];
-  timings?: { readMs: number; planMs: number; applyMs: number };
-  held?: HoldReason;
-}
+] as const satisfies readonly Category[];
+type MissingCategory = Exclude<Category, (typeof CATEGORIES)[number]>;
+const _everyCategory: [MissingCategory] extends [never] ? true : MissingCategory = true;
+void _everyCategory;
 
 /** A run as History lists it; the summary is the execute result plus the skipped entries. */
 export interface SyncRun {
   id: string;
-  trigger: 'manual' | 'scheduled' | string;
+  trigger: 'manual' | 'scheduled' | (string & {});
   actor: string;
   planId: string | null;
   status: RunStatus;
   startedAt: string;
   finishedAt: string | null;
-  summary: Partial<ExecuteResult> & { skippedEntries?: SkippedEntry[]; read?: ReadInfo };
+  summary: Partial<RunResult> & { skippedEntries?: SkippedEntry[]; read?: ReadInfo };
 }
 
-/** One change's outcome in a run. */
-export interface ChangeOutcome {
-  id: string;
-  category: Category;
-  kind: Change['kind'];
-  externalId: string;
-  address: string | null;
-  name: string;
-  outcome: 'applied' | 'excluded' | 'conflict';
-  message?: string;
+/** One change's outcome in a run; before/after are the changed fields. */
+export type ChangeOutcome = Omit<ServerChangeOutcome, 'before' | 'after'> & {
   before?: Record<string, unknown>;
   after?: Record<string, unknown>;
-}
+};
 
 export interface SyncRunDetail extends SyncRun {
   detail: ChangeOutcome[] | null;
-}
-
-/** GET /orgs/{org}/overview: the automatic sync's state at a glance. */
-export interface SyncOverview {
-  connection: {
-    configured: boolean;
-    healthy: boolean;
-    lastError: RunError | null;
-    consecutiveFailures: number;
-    lastFailureAt: string | null;
-  };
-  frequencyHours: number | null;
-  lastSuccessfulSync: { runId: string; startedAt: string; finishedAt: string | null } | null;
-  nextScheduledSync: string | null;
-  heldRun: { runId: string; startedAt: string; reason: string | null } | null;
-  unreadNotifications: number;
-}
-
-export interface Notification {
-  id: string;
-  kind: string;
-  title: string;
-  message: string;
-  runId: string | null;
-  createdAt: string;
-  readAt: string | null;
 }

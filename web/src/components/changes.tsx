@@ -1,5 +1,5 @@
 import { List, Text } from '@mantine/core';
-import type { Category, Change, PlannedMember } from '../api/types';
+import type { Category, Change, ChangeOutcome, PlannedMember } from '../api/types';
 
 export const CATEGORY_LABELS: Record<Category, string> = {
   usersToAdd: 'Users to add',
@@ -41,16 +41,32 @@ function members(list: PlannedMember[], max = 5): string {
   return list.length > max ? `${shown.join(', ')} and ${list.length - max} more` : shown.join(', ');
 }
 
+/** The fields of a change ChangeDetail reads: a planned change, or a change's outcome in a run. */
+interface Shown {
+  kind: Change['kind'];
+  reason?: string;
+  message?: string;
+  before?: object;
+  after?: object;
+  membersAdded?: PlannedMember[];
+  membersRemoved?: PlannedMember[];
+  user?: { aliases?: string[]; role?: string; status?: string };
+  group?: { kind?: string; members?: PlannedMember[] };
+}
+
 /** What a change will do, in a few lines: before → after for updates, the reason for removals. */
-export function ChangeDetail({ change }: { change: Change }) {
+export function ChangeDetail({ change: planned }: { change: Change | ChangeOutcome }) {
+  const change: Shown = planned;
   if (change.kind === 'update_user' || change.kind === 'update_group') {
-    const fields = Object.keys(change.after ?? {}).filter((f) => f !== 'members');
+    const before = (change.before ?? {}) as Record<string, unknown>;
+    const after = (change.after ?? {}) as Record<string, unknown>;
+    const fields = Object.keys(after).filter((f) => f !== 'members');
     return (
       <List size="xs" spacing={0} listStyleType="none">
         {change.reason === 'linked' && <List.Item>Links the user you created by hand to Entra.</List.Item>}
         {fields.map((f) => (
           <List.Item key={f}>
-            <b>{FIELD_LABELS[f] ?? f}:</b> {show(change.before?.[f])} → {show(change.after?.[f])}
+            <b>{FIELD_LABELS[f] ?? f}:</b> {show(before[f])} → {show(after[f])}
           </List.Item>
         ))}
         {!!change.membersAdded?.length && (
@@ -70,7 +86,7 @@ export function ChangeDetail({ change }: { change: Change }) {
     return <Text size="xs">{change.message ?? 'Gone from Entra.'}</Text>;
   }
   if (change.kind === 'add_user') {
-    const aliases = change.user?.aliases as string[] | undefined;
+    const aliases = change.user?.aliases;
     const role = change.user?.role;
     return (
       <Text size="xs">

@@ -150,6 +150,10 @@ export function EntraSettingsPage() {
       },
       frequencyHours: null,
       cloud: 'global',
+      authorityHost: null,
+      graphUrl: null,
+      caPem: null,
+      adminConsentUrl: null,
     }),
   });
 
