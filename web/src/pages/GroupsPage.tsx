@@ -1,6 +1,7 @@
 import {
   Anchor,
   Badge,
+  Button,
   Card,
   Group,
   List,
@@ -17,10 +18,12 @@ import { notifications } from '@mantine/notifications';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { api, query } from '../api/client';
 import type { Group as DirectoryGroup, GroupDetail, Page } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
+import { ConfirmDialog } from '../components/forms';
+import { GroupFormModal } from '../components/GroupForms';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { sourceName } from './UsersPage';
 
@@ -62,10 +65,15 @@ export function GroupsPage() {
     placeholderData: keepPreviousData,
   });
   const exempt = useGroupExemptToggle(org);
+  const [adding, setAdding] = useState(false);
 
   return (
     <Stack>
-      <Title order={1}>Groups</Title>
+      <Group justify="space-between">
+        <Title order={1}>Groups</Title>
+        <Button onClick={() => setAdding(true)}>Add group</Button>
+      </Group>
+      <GroupFormModal org={org} opened={adding} onClose={() => setAdding(false)} />
       <TextInput
         label="Search groups"
         description="By name or address."
@@ -134,6 +142,19 @@ export function GroupPage() {
     queryFn: () => api<GroupDetail>('GET', `${orgPath(org)}/groups/${encodeURIComponent(id!)}`),
   });
   const exempt = useGroupExemptToggle(org);
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const remove = useMutation({
+    mutationFn: (g: GroupDetail) => api('DELETE', `${orgPath(org)}/groups/${g.id}`),
+    onSuccess: (_, g) => {
+      notifications.show({ color: 'green', message: `Group ${g.name} deleted.` });
+      void queryClient.invalidateQueries({ queryKey: ['groups', org] });
+      queryClient.removeQueries({ queryKey: ['group', org, g.id] });
+      navigate(`/orgs/${org}/groups`);
+    },
+  });
   if (group.isPending) return <Loading />;
   if (group.error) return <ErrorAlert error={group.error} />;
   const g = group.data;
@@ -142,11 +163,43 @@ export function GroupPage() {
       <Anchor component={Link} to={`/orgs/${org}/groups`}>
         ← Groups
       </Anchor>
-      <Group>
-        <Title order={1}>{g.name}</Title>
-        <Badge variant="light">{KIND_NAMES[g.kind]}</Badge>
-        {g.email && <Badge variant="outline">Functional account</Badge>}
+      <Group justify="space-between">
+        <Group>
+          <Title order={1}>{g.name}</Title>
+          <Badge variant="light">{KIND_NAMES[g.kind]}</Badge>
+          {g.email && <Badge variant="outline">Functional account</Badge>}
+        </Group>
+        <Group>
+          <Button variant="default" onClick={() => setEditing(true)}>
+            Edit group
+          </Button>
+          <Button
+            color="red"
+            variant="light"
+            onClick={() => {
+              remove.reset();
+              setDeleting(true);
+            }}
+          >
+            Delete group
+          </Button>
+        </Group>
       </Group>
+      <GroupFormModal org={org} group={g} opened={editing} onClose={() => setEditing(false)} />
+      <ConfirmDialog
+        opened={deleting}
+        title={`Delete ${g.name}?`}
+        confirmLabel="Delete group"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => remove.mutate(g)}
+        onClose={() => setDeleting(false)}
+      >
+        The group is removed, and with it its membership in other groups; its members are kept.
+        {g.source === 'entra' && !g.exempt
+          ? ' It is synced from Entra ID: the next sync adds it again while it is in Entra.'
+          : ''}
+      </ConfirmDialog>
       <Card withBorder>
         <Table variant="vertical" layout="fixed" withRowBorders={false}>
           <Table.Tbody>

@@ -4,9 +4,8 @@ import { Link } from 'react-router';
 import { api } from '../api/client';
 import type { Me } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
+import { ROLE_NAMES } from '../components/UserForms';
 import { homeOf, useSession } from '../session';
-
-const ROLE_NAMES = { org_admin: 'Organization admin', end_user: 'End User', silent_user: 'Silent User' };
 
 /** End users' self-service: their own profile, aliases and whether they get quarantine digests. */
 export function MePage() {

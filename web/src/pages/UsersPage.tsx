@@ -1,20 +1,28 @@
-import { Anchor, Badge, Card, List, Stack, Switch, Table, TextInput, Title } from '@mantine/core';
+import {
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Group,
+  List,
+  Stack,
+  Switch,
+  Table,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { api, query } from '../api/client';
 import type { Page, User } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
+import { ConfirmDialog } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
-
-export const ROLE_NAMES: Record<User['role'], string> = {
-  org_admin: 'Organization admin',
-  end_user: 'End User',
-  silent_user: 'Silent User',
-};
+import { PasswordForm, ROLE_NAMES, UserFormModal } from '../components/UserForms';
 
 const PAGE_SIZES = [25, 50, 100, 250];
 
@@ -55,10 +63,15 @@ export function UsersPage() {
     placeholderData: keepPreviousData,
   });
   const exempt = useExemptToggle(org);
+  const [adding, setAdding] = useState(false);
 
   return (
     <Stack>
-      <Title order={1}>Users</Title>
+      <Group justify="space-between">
+        <Title order={1}>Users</Title>
+        <Button onClick={() => setAdding(true)}>Add user</Button>
+      </Group>
+      <UserFormModal org={org} opened={adding} onClose={() => setAdding(false)} />
       <TextInput
         label="Search users"
         description="By address, alias or name."
@@ -119,15 +132,29 @@ export function UsersPage() {
   );
 }
 
-/** One user: role, status, source, aliases and the exempt toggle. */
+/** One user: role, status, source, aliases, the exempt toggle; edit, delete, console password. */
 export function UserPage() {
   const org = useOrgRef();
   const { id } = useParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const user = useQuery({
     queryKey: ['user', org, id],
     queryFn: () => api<User>('GET', `${orgPath(org)}/users/${encodeURIComponent(id!)}`),
   });
   const exempt = useExemptToggle(org);
+  const remove = useMutation({
+    mutationFn: (u: User) => api('DELETE', `${orgPath(org)}/users/${u.id}`),
+    onSuccess: (_, u) => {
+      notifications.show({ color: 'green', message: `User ${u.email} deleted.` });
+      void queryClient.invalidateQueries({ queryKey: ['users', org] });
+      void queryClient.invalidateQueries({ queryKey: ['groups', org] });
+      queryClient.removeQueries({ queryKey: ['user', org, u.id] });
+      navigate(`/orgs/${org}/users`);
+    },
+  });
   if (user.isPending) return <Loading />;
   if (user.error) return <ErrorAlert error={user.error} />;
   const u = user.data;
@@ -136,7 +163,40 @@ export function UserPage() {
       <Anchor component={Link} to={`/orgs/${org}/users`}>
         ← Users
       </Anchor>
-      <Title order={1}>{userName(u) || u.email}</Title>
+      <Group justify="space-between">
+        <Title order={1}>{userName(u) || u.email}</Title>
+        <Group>
+          <Button variant="default" onClick={() => setEditing(true)}>
+            Edit user
+          </Button>
+          <Button
+            color="red"
+            variant="light"
+            onClick={() => {
+              remove.reset();
+              setDeleting(true);
+            }}
+          >
+            Delete user
+          </Button>
+        </Group>
+      </Group>
+      <UserFormModal org={org} user={u} opened={editing} onClose={() => setEditing(false)} />
+      <ConfirmDialog
+        opened={deleting}
+        title={`Delete ${u.email}?`}
+        confirmLabel="Delete user"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => remove.mutate(u)}
+        onClose={() => setDeleting(false)}
+      >
+        The user, its aliases and its group memberships are removed; mail to its addresses is no longer
+        accepted.
+        {u.source === 'entra' && !u.exempt
+          ? ' It is synced from Entra ID: the next sync adds it again while it is in Entra.'
+          : ''}
+      </ConfirmDialog>
       <Card withBorder>
         <Table variant="vertical" layout="fixed" withRowBorders={false}>
           <Table.Tbody>
@@ -169,6 +229,12 @@ export function UserPage() {
         checked={u.exempt}
         onChange={(e) => exempt.mutate({ id: u.id, exempt: e.currentTarget.checked })}
       />
+      <Card withBorder component="section" aria-labelledby="password-title">
+        <Title order={2} size="h4" id="password-title" mb="xs">
+          Console password
+        </Title>
+        <PasswordForm org={org} user={u} />
+      </Card>
     </Stack>
   );
 }

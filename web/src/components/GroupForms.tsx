@@ -1,0 +1,141 @@
+import { Alert, Button, Group, Modal, Radio, Stack, TagsInput, TextInput } from '@mantine/core';
+import { useForm } from '@mantine/form';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api } from '../api/client';
+import type { Group as DirectoryGroup, GroupKind, NewGroupBody } from '../api/types';
+import { showFieldError } from './forms';
+import { orgPath } from './hooks';
+
+interface GroupValues {
+  name: string;
+  kind: GroupKind;
+  email: string;
+  aliases: string[];
+  members: string[];
+}
+
+const FIELDS = ['name', 'kind', 'email', 'aliases', 'members'] as const;
+
+/** Adds a group (`group` absent) or edits one: name, kind, address, aliases and members. */
+export function GroupFormModal({
+  org,
+  group,
+  opened,
+  onClose,
+}: {
+  org: string;
+  group?: DirectoryGroup;
+  opened: boolean;
+  onClose: () => void;
+}) {
+  // The form lives inside the dialog, so each opening starts from the group as it is now.
+  return (
+    <Modal opened={opened} onClose={onClose} title={group ? `Edit ${group.name}` : 'Add a group'} size="lg">
+      <GroupForm org={org} group={group} onClose={onClose} />
+    </Modal>
+  );
+}
+
+function GroupForm({ org, group, onClose }: { org: string; group?: DirectoryGroup; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const [formError, setFormError] = useState<string | null>(null);
+  const form = useForm<GroupValues>({
+    initialValues: {
+      name: group?.name ?? '',
+      kind: group?.kind ?? 'distribution',
+      email: group?.email ?? '',
+      aliases: group?.aliases ?? [],
+      members: group?.members ?? [],
+    },
+    validate: { name: (v) => (v.trim() ? null : 'Give the group a name.') },
+  });
+  const save = useMutation({
+    mutationFn: (v: GroupValues) => {
+      const body: NewGroupBody = {
+        name: v.name.trim(),
+        kind: v.kind,
+        email: v.email.trim() || null,
+        aliases: v.aliases,
+        members: v.members,
+      };
+      return group
+        ? api<DirectoryGroup>('PATCH', `${orgPath(org)}/groups/${group.id}`, body)
+        : api<DirectoryGroup>('POST', `${orgPath(org)}/groups`, body);
+    },
+    onMutate: () => setFormError(null),
+    onSuccess: (saved) => {
+      notifications.show({
+        color: 'green',
+        message: group ? `${saved.name} was saved.` : `Group ${saved.name} added.`,
+      });
+      void queryClient.invalidateQueries({ queryKey: ['groups', org] });
+      void queryClient.invalidateQueries({ queryKey: ['group', org, saved.id] });
+      onClose();
+    },
+    onError: (error) => {
+      if (!showFieldError(form, FIELDS, error)) setFormError(error.message);
+    },
+  });
+
+  return (
+    <form onSubmit={form.onSubmit((v) => save.mutate(v))} noValidate>
+      <Stack>
+        {group?.source === 'entra' && (
+          <Alert color="yellow">
+            This group is synced from Entra ID: the next sync sets it back to Entra’s unless it is exempt from
+            sync.
+          </Alert>
+        )}
+        <TextInput label="Name" required data-autofocus {...form.getInputProps('name')} />
+        <Radio.Group label="Kind" {...form.getInputProps('kind')}>
+          <Stack gap="xs" mt="xs">
+            <Radio
+              value="distribution"
+              label="Distribution"
+              description="A mailing list: mail to it reaches every member."
+            />
+            <Radio
+              value="security"
+              label="Security"
+              description="Groups people for policies; may have no address."
+            />
+          </Stack>
+        </Radio.Group>
+        <TextInput
+          label="Address"
+          description="Optional: the group's email address, in one of the organization's domains."
+          {...form.getInputProps('email')}
+        />
+        <TagsInput
+          label="Aliases"
+          description="Other addresses of the group (only with an address). Type one and press Enter."
+          splitChars={[',', ' ']}
+          clearable
+          {...form.getInputProps('aliases')}
+        />
+        <TagsInput
+          label="Members"
+          description="Users by address; groups by address or name. Type one and press Enter."
+          splitChars={[',']}
+          clearable
+          {...form.getInputProps('members')}
+        />
+        {formError && (
+          <Alert color="red" role="alert" title="Not saved">
+            {formError}
+          </Alert>
+        )}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={save.isPending}>
+            {group ? 'Save group' : 'Add group'}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
