@@ -6,9 +6,10 @@ import { nextSyncAt } from './schedule.js';
 export interface SyncOverview {
   connection: {
     configured: boolean;
-    /** False while automatic syncs keep failing (the schedule backs off meanwhile). */
+    /** False from a failed sync (automatic, manual or an approval) until one succeeds. */
     healthy: boolean;
     lastError: { code: string; message: string; hint?: string } | null;
+    /** Automatic failures in a row: the backoff's streak (manual failures do not add to it). */
     consecutiveFailures: number;
     lastFailureAt: string | null;
   };
@@ -34,11 +35,13 @@ export async function syncOverview(app: App, orgId: string): Promise<SyncOvervie
     heldRun = { runId: run.id, startedAt: run.startedAt, reason: held?.message ?? null };
   }
   const failures = health?.consecutive_failures ?? 0;
+  // A manual failure leaves the streak at 0 (no backoff) but keeps its error until a success clears it.
+  const failing = failures > 0 || Boolean(health?.last_error);
   return {
     connection: {
       configured: candidate !== undefined,
-      healthy: candidate !== undefined && failures === 0,
-      lastError: failures > 0 && health?.last_error ? JSON.parse(health.last_error) : null,
+      healthy: candidate !== undefined && !failing,
+      lastError: failing && health?.last_error ? JSON.parse(health.last_error) : null,
       consecutiveFailures: failures,
       lastFailureAt: health?.last_failure_at ?? null,
     },

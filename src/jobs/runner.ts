@@ -5,6 +5,7 @@ import { JobsRepository } from '../store/jobs-repository.js';
 import type { Logger } from './logger.js';
 import type { JobMetrics } from './metrics.js';
 import type { Notifier } from './notifier.js';
+import { runError } from './run-errors.js';
 import { deletionSafeguard } from './safeguard.js';
 import { backoffHours } from './schedule.js';
 
@@ -43,6 +44,7 @@ export async function runSyncJob(
     job.orgId,
     `scheduled sync by ${actor}`,
     app.runtime.now().toISOString(),
+    runError('worker_lost'),
   );
   if (broken)
     base.warn({ runId: broken }, 'an earlier attempt of this job died mid-sync; its run is closed as failed');

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { DiagnosticReport } from '../graph/index.js';
+import { HealthRecordingSync } from '../jobs/health.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { AuthService } from './auth.js';
@@ -8,7 +9,7 @@ import { DirectoryService } from './directory.js';
 import { EntraSettingsService } from './entra-settings.js';
 import { OrganizationService } from './organizations.js';
 import { SecretBox } from './secrets.js';
-import { type ConnectorFactory, defaultConnectorFactory, SyncService } from './sync.js';
+import { type ConnectorFactory, defaultConnectorFactory, type SyncService } from './sync.js';
 
 /** The services of one process, over one database. CLI commands and the HTTP server use these. */
 export class App {
@@ -38,10 +39,10 @@ export class App {
     return new EntraSettingsService(this.store, orgId, this.secrets, this.runtime);
   }
 
-  /** One organization's sync: preview, execute, history. */
+  /** One organization's sync: preview, execute, history. Manual runs feed the connection's health. */
   async sync(orgId: string): Promise<SyncService> {
     const org = await this.orgs.get(orgId);
-    return new SyncService(this.store, org, this.entraSettings(orgId), this.runtime, this.connectors);
+    return new HealthRecordingSync(this.store, org, this.entraSettings(orgId), this.runtime, this.connectors);
   }
 
   /** The directory of one organization (its domains decide which addresses are valid). */

@@ -58,7 +58,7 @@ export class JobsRepository {
     return this.db.selectFrom('sync_health').selectAll().where('org_id', '=', orgId).executeTakeFirst();
   }
 
-  /** A sync of the organization succeeded: the failure streak ends. */
+  /** A sync of the organization (automatic or manual) succeeded: healthy again, the failure streak ends. */
   async recordSuccess(orgId: string, at: string): Promise<void> {
     await this.#upsertHealth(
       orgId,
@@ -72,7 +72,26 @@ export class JobsRepository {
     );
   }
 
-  /** A sync failed: returns the length of the failure streak, which drives the backoff. */
+  /**
+   * A manual sync (or an approval) failed: the connection is unhealthy, but the failure streak
+   * that drives the automatic backoff is left as it is — an admin retrying by hand must not push
+   * the schedule out.
+   */
+  async recordManualFailure(orgId: string, error: unknown, at: string): Promise<void> {
+    const lastError = JSON.stringify(error);
+    await this.#upsertHealth(
+      orgId,
+      { consecutive_failures: 0, last_error: lastError, last_failure_at: at, updated_at: at },
+      (db) =>
+        db
+          .updateTable('sync_health')
+          .set({ last_error: lastError, last_failure_at: at, updated_at: at })
+          .where('org_id', '=', orgId)
+          .executeTakeFirst(),
+    );
+  }
+
+  /** An automatic sync failed: returns the length of the failure streak, which drives the backoff. */
   async recordFailure(orgId: string, error: unknown, at: string): Promise<number> {
     const lastError = JSON.stringify(error);
     await this.#upsertHealth(
@@ -154,10 +173,16 @@ export class JobsRepository {
   }
 
   /**
-   * Frees the lease (and closes the run) left by an earlier attempt of the same job, whose
-   * process died: the queue only hands a job out again once that attempt has timed out or failed.
+   * Frees the lease (and closes the run, recording `error`) left by an earlier attempt of the
+   * same job, whose process died: the queue only hands a job out again once that attempt has
+   * timed out or failed.
    */
-  async breakLeaseOf(orgId: string, purpose: string, at: string): Promise<string | null> {
+  async breakLeaseOf(
+    orgId: string,
+    purpose: string,
+    at: string,
+    error: { code: string; message: string },
+  ): Promise<string | null> {
     const lease = await this.db
       .selectFrom('sync_leases')
       .selectAll()
@@ -176,17 +201,7 @@ export class JobsRepository {
         .set({
           status: 'failed',
           finished_at: at,
-          summary: JSON.stringify({
-            runId: lease.holder,
-            status: 'failed',
-            errors: [
-              {
-                code: 'worker_lost',
-                message:
-                  'The worker running this sync stopped before it finished; nothing of it was applied. The sync was retried.',
-              },
-            ],
-          }),
+          summary: JSON.stringify({ runId: lease.holder, status: 'failed', errors: [error] }),
         })
         .where('org_id', '=', orgId)
         .where('id', '=', lease.holder)

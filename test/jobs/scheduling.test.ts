@@ -169,6 +169,54 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
     expect((await api('GET', `/api/v1/orgs/${orgId}/notifications?unread=true`)).json()).toHaveLength(0);
   });
 
+  it('manual syncs set the connection healthy or unhealthy without moving the backoff', async () => {
+    addUsers(emu, 'handheld.example', 2);
+    const orgId = await connectOrg(app, emu, 'handheld.example', {
+      frequencyHours: 6,
+      secret: 'not-the-right-secret',
+    });
+    const manual = () => app.sync(orgId).then((s) => s.execute({ trigger: 'manual' }, 'admin'));
+    const startOf = async (runId: string) => Date.parse((await (await app.sync(orgId)).run(runId)).startedAt);
+    const hours = (h: number) => h * 3_600_000;
+
+    // A manual failure: unhealthy with its error, but no streak, so no backoff and no notification.
+    let result = await manual();
+    expect(result.status).toBe('failed');
+    let view = await overview(orgId);
+    expect(view.connection).toMatchObject({ healthy: false, consecutiveFailures: 0 });
+    expect(view.connection.lastError.code).toBe(result.errors[0]!.code);
+    expect(view.nextScheduledSync).toBe(new Date((await startOf(result.runId)) + hours(6)).toISOString());
+    expect((await manual()).status).toBe('failed');
+    expect((await overview(orgId)).connection.consecutiveFailures).toBe(0);
+    const notes = () => repo().listNotifications(orgId, { unreadOnly: false, limit: 10, offset: 0 });
+    expect(await notes()).toEqual([]);
+
+    // The automatic sync fails too: that starts the streak (and says so once).
+    clock.advance(6);
+    expect((await tickAndSettle()).due).toContain(orgId);
+    expect((await overview(orgId)).connection.consecutiveFailures).toBe(1);
+    expect((await notes()).map((n) => n.kind)).toEqual(['sync_failed']);
+
+    // The admin retries by hand during the streak: it does not lengthen it.
+    result = await manual();
+    expect(result.status).toBe('failed');
+    view = await overview(orgId);
+    expect(view.connection).toMatchObject({ healthy: false, consecutiveFailures: 1 });
+    expect(view.nextScheduledSync).toBe(new Date((await startOf(result.runId)) + hours(1)).toISOString());
+
+    // Fixed and synced by hand: healthy again, and the schedule is back to the frequency.
+    const syncApp = emu.info.apps.find((a) => a.displayName === 'entrasync-sync')!;
+    await app
+      .entraSettings(orgId)
+      .set({ clientSecret: syncApp.clientSecret }, { allowCustomEndpoints: true }, 'test');
+    result = await manual();
+    expect(result.status).toBe('succeeded');
+    view = await overview(orgId);
+    expect(view.connection).toMatchObject({ healthy: true, consecutiveFailures: 0, lastError: null });
+    expect(view.nextScheduledSync).toBe(new Date((await startOf(result.runId)) + hours(6)).toISOString());
+    expect(await notes()).toHaveLength(1);
+  });
+
   it('holds a mass deletion until approved, and another until dismissed', async () => {
     const ids = addUsers(emu, 'held.example', 20);
     const orgId = await connectOrg(app, emu, 'held.example', { frequencyHours: 1, removeUsers: true });

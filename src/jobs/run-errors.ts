@@ -1,0 +1,19 @@
+/**
+ * Codes a sync run can record that are neither an AppError nor a Graph error: they come from
+ * the jobs layer, about the run itself. docs/errors.md ("Sync run errors") lists them; a test
+ * keeps the two in step.
+ */
+export const RUN_ERRORS = {
+  worker_lost: {
+    retry: true,
+    sentence:
+      'The worker running this sync stopped before it finished (killed, crashed or cut off from the database); nothing of it was applied. The sync was retried.',
+  },
+} as const;
+
+export type RunErrorCode = keyof typeof RUN_ERRORS;
+
+/** The error a run records for a run-level code: the code and its catalog sentence. */
+export function runError(code: RunErrorCode): { code: RunErrorCode; message: string } {
+  return { code, message: RUN_ERRORS[code].sentence };
+}
