@@ -8,8 +8,8 @@ import {
 import { registerEmulatorCommand } from './emulator-command.js';
 import { appCommand } from './run.js';
 import { registerServeCommand } from './serve-command.js';
-import { registerJobCommands } from './worker-command.js';
 import { registerEntraCommands, registerSyncCommand } from './sync-commands.js';
+import { registerJobCommands } from './worker-command.js';
 
 /** Builds the `entrasync` command line. */
 export function buildProgram(): Command {
