@@ -1,6 +1,9 @@
 import { Center, Loader } from '@mantine/core';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { OrgShell } from './components/OrgShell';
+import { ApiTokensPage } from './pages/ApiTokensPage';
+import { AuditPage } from './pages/AuditPage';
+import { AutomationPage } from './pages/AutomationPage';
 import { DomainsPage } from './pages/DomainsPage';
 import { EntraSettingsPage } from './pages/EntraSettingsPage';
 import { GroupPage, GroupsPage } from './pages/GroupsPage';
@@ -62,8 +65,11 @@ export function App() {
         <Route path="domains" element={<DomainsPage />} />
         <Route path="settings/import-users/azure-ad" element={<EntraSettingsPage />} />
         <Route path="settings/users-groups/azure-ad-sync" element={<SyncPage />} />
+        <Route path="settings/automation" element={<AutomationPage />} />
         <Route path="history" element={<HistoryPage />} />
         <Route path="history/:runId" element={<RunPage />} />
+        <Route path="api-tokens" element={<ApiTokensPage />} />
+        <Route path="audit" element={<AuditPage />} />
       </Route>
       <Route path="*" element={<Navigate to={homeOf(session)} replace />} />
     </Routes>

@@ -6,6 +6,7 @@ import { api } from '../api/client';
 import type { Organization } from '../api/types';
 import { useSession } from '../session';
 import { ErrorAlert, Loading } from './common';
+import { NotificationsButton } from './Notifications';
 
 /** The pages of one organization, in the order of the product's menus. */
 const NAV: Array<{ label: string; path: string } | { section: string }> = [
@@ -16,7 +17,11 @@ const NAV: Array<{ label: string; path: string } | { section: string }> = [
   { section: 'Company Settings' },
   { label: 'Import Users → Azure Active Directory', path: 'settings/import-users/azure-ad' },
   { label: 'Users & Groups → Azure Active Directory Sync', path: 'settings/users-groups/azure-ad-sync' },
+  { label: 'Automatic sync', path: 'settings/automation' },
   { label: 'Sync history', path: 'history' },
+  { section: 'Administration' },
+  { label: 'API tokens', path: 'api-tokens' },
+  { label: 'Audit log', path: 'audit' },
 ];
 
 /** Header (organization switcher, sign-out), the organization's menu, and the page. */
@@ -78,6 +83,7 @@ export function OrgShell() {
             )}
           </Group>
           <Group wrap="nowrap">
+            {org && current.data && <NotificationsButton org={org} />}
             <Text size="sm" c="dimmed" visibleFrom="sm">
               {principal && 'email' in principal ? principal.email : ''}
             </Text>

@@ -11,14 +11,13 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, query } from '../api/client';
 import type {
   ConnectionTest,
   Group as DirectoryGroup,
   EntraSettings,
-  Notification,
   Organization,
   Page,
   SyncOverview,
@@ -27,6 +26,7 @@ import type {
 import { ErrorAlert, when } from '../components/common';
 import { HeldRun } from '../components/HeldRun';
 import { orgPath, useOrgRef } from '../components/hooks';
+import { useMarkRead, useUnreadNotifications } from '../components/Notifications';
 import { STEP_NAMES } from './EntraSettingsPage';
 
 const DAY = 24 * 3600 * 1000;
@@ -35,7 +35,6 @@ const DAY = 24 * 3600 * 1000;
 export function OverviewPage() {
   const org = useOrgRef();
   const base = orgPath(org);
-  const queryClient = useQueryClient();
   const current = useQuery({ queryKey: ['org', org], queryFn: () => api<Organization>('GET', base) });
   const users = useQuery({
     queryKey: ['users', org, 'count'],
@@ -53,17 +52,8 @@ export function OverviewPage() {
     queryKey: ['overview', org],
     queryFn: () => api<SyncOverview>('GET', `${base}/overview`),
   });
-  const unread = useQuery({
-    queryKey: ['notifications', org, 'unread'],
-    queryFn: () => api<Notification[]>('GET', `${base}/notifications${query({ unread: 'true', limit: 20 })}`),
-  });
-  const markRead = useMutation({
-    mutationFn: () => api('POST', `${base}/notifications/read`, {}),
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['notifications', org] });
-      void queryClient.invalidateQueries({ queryKey: ['overview', org] });
-    },
-  });
+  const unread = useUnreadNotifications(org);
+  const markRead = useMarkRead(org);
   const test = useMutation({ mutationFn: () => api<ConnectionTest>('POST', `${base}/entra-settings/test`) });
 
   const s = settings.data;
@@ -191,7 +181,7 @@ export function OverviewPage() {
             <Button
               size="xs"
               variant="default"
-              onClick={() => markRead.mutate()}
+              onClick={() => markRead.mutate(undefined)}
               loading={markRead.isPending}
             >
               Mark all as read

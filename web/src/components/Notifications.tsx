@@ -1,0 +1,108 @@
+import { Anchor, Button, Group, Indicator, Popover, ScrollArea, Stack, Text } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { api, query } from '../api/client';
+import type { Notification } from '../api/types';
+import { when } from './common';
+import { orgPath } from './hooks';
+
+/** The organization's unread notifications (failed and held syncs, an expiring key), newest first. */
+export function useUnreadNotifications(org: string) {
+  return useQuery({
+    queryKey: ['notifications', org, 'unread'],
+    queryFn: () =>
+      api<Notification[]>('GET', `${orgPath(org)}/notifications${query({ unread: 'true', limit: 20 })}`),
+    // Automatic syncs run on the server meanwhile: look again now and then.
+    refetchInterval: 60_000,
+  });
+}
+
+/** Marks the given notifications read (all unread ones without ids), and refreshes what counts them. */
+export function useMarkRead(org: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (ids?: string[]) => api('POST', `${orgPath(org)}/notifications/read`, ids ? { ids } : {}),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['notifications', org] });
+      void queryClient.invalidateQueries({ queryKey: ['overview', org] });
+    },
+  });
+}
+
+/** The header's notifications button: the unread count, and the list in a popover. */
+export function NotificationsButton({ org }: { org: string }) {
+  const [opened, setOpened] = useState(false);
+  const unread = useUnreadNotifications(org);
+  const markRead = useMarkRead(org);
+  const items = unread.data ?? [];
+  return (
+    <Popover opened={opened} onChange={setOpened} width={380} position="bottom-end" shadow="md" trapFocus>
+      <Popover.Target>
+        <Indicator label={items.length} size={16} disabled={!items.length} offset={4}>
+          <Button
+            variant="default"
+            size="xs"
+            onClick={() => setOpened((o) => !o)}
+            aria-label={`Notifications: ${items.length} unread`}
+          >
+            Notifications
+          </Button>
+        </Indicator>
+      </Popover.Target>
+      <Popover.Dropdown aria-label="Unread notifications">
+        {items.length ? (
+          <Stack gap="sm">
+            <ScrollArea.Autosize mah={360}>
+              <Stack gap="sm">
+                {items.map((n) => (
+                  <div key={n.id}>
+                    <Text fw={500} size="sm">
+                      {n.title}
+                    </Text>
+                    <Text size="sm">{n.message}</Text>
+                    <Group gap="xs">
+                      <Text size="xs" c="dimmed">
+                        {when(n.createdAt)}
+                      </Text>
+                      {n.runId && (
+                        <Anchor
+                          size="xs"
+                          component={Link}
+                          to={`/orgs/${org}/history/${n.runId}`}
+                          onClick={() => setOpened(false)}
+                        >
+                          open the run
+                        </Anchor>
+                      )}
+                      <Anchor
+                        component="button"
+                        type="button"
+                        size="xs"
+                        onClick={() => markRead.mutate([n.id])}
+                      >
+                        mark as read
+                      </Anchor>
+                    </Group>
+                  </div>
+                ))}
+              </Stack>
+            </ScrollArea.Autosize>
+            <Button
+              size="xs"
+              variant="default"
+              onClick={() => markRead.mutate(undefined)}
+              loading={markRead.isPending}
+            >
+              Mark all as read
+            </Button>
+          </Stack>
+        ) : (
+          <Text size="sm" c="dimmed">
+            No unread notifications.
+          </Text>
+        )}
+      </Popover.Dropdown>
+    </Popover>
+  );
+}

@@ -1,0 +1,152 @@
+import { Alert, Button, Card, Code, CopyButton, Group, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useForm } from '@mantine/form';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { DataTable } from 'mantine-datatable';
+import { useState } from 'react';
+import { api } from '../api/client';
+import type { ApiToken } from '../api/types';
+import { ErrorAlert, when } from '../components/common';
+import { ConfirmDialog, showFieldError } from '../components/forms';
+import { orgPath, useOrgRef } from '../components/hooks';
+
+/** The organization's API tokens: list, create (the token is shown once), revoke. */
+export function ApiTokensPage() {
+  const org = useOrgRef();
+  const queryClient = useQueryClient();
+  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [revoking, setRevoking] = useState<ApiToken | null>(null);
+  const tokens = useQuery({
+    queryKey: ['api-tokens', org],
+    queryFn: () => api<ApiToken[]>('GET', `${orgPath(org)}/api-tokens`),
+  });
+  const form = useForm({
+    initialValues: { name: '' },
+    validate: { name: (v) => (v.trim() ? null : 'Give the token a name that says what uses it.') },
+  });
+  const create = useMutation({
+    mutationFn: (name: string) =>
+      api<{ id: string; token: string }>('POST', `${orgPath(org)}/api-tokens`, { name }),
+    onMutate: () => setCreated(null),
+    onSuccess: (result, name) => {
+      setCreated({ name, token: result.token });
+      form.reset();
+      void queryClient.invalidateQueries({ queryKey: ['api-tokens', org] });
+    },
+    onError: (error) => {
+      if (!showFieldError(form, ['name'], error)) form.setFieldError('name', error.message);
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (token: ApiToken) =>
+      api('DELETE', `${orgPath(org)}/api-tokens/${encodeURIComponent(token.id)}`),
+    onSuccess: (_, token) => {
+      setRevoking(null);
+      notifications.show({ color: 'green', message: `Token ${token.name} revoked: it no longer works.` });
+      void queryClient.invalidateQueries({ queryKey: ['api-tokens', org] });
+    },
+  });
+
+  return (
+    <Stack>
+      <Title order={1}>API tokens</Title>
+      <Text c="dimmed">
+        A token lets a script use the JSON API as an administrator of this organization: send it as{' '}
+        <Code>Authorization: Bearer …</Code>. Revoke a token as soon as nothing uses it any more.
+      </Text>
+      {tokens.error && <ErrorAlert error={tokens.error} />}
+      <DataTable
+        aria-label="API tokens"
+        withTableBorder
+        striped
+        minHeight={120}
+        fetching={tokens.isFetching}
+        records={tokens.data ?? []}
+        noRecordsText="No API tokens yet."
+        columns={[
+          { accessor: 'name', title: 'Name' },
+          { accessor: 'createdBy', title: 'Created by' },
+          { accessor: 'createdAt', title: 'Created', render: (t) => when(t.createdAt) },
+          {
+            accessor: 'lastUsedAt',
+            title: 'Last used',
+            render: (t) => (t.lastUsedAt ? when(t.lastUsedAt) : 'Never'),
+          },
+          {
+            accessor: 'actions',
+            title: 'Actions',
+            render: (t) => (
+              <Button
+                size="xs"
+                variant="subtle"
+                color="red"
+                aria-label={`Revoke ${t.name}`}
+                onClick={() => {
+                  revoke.reset();
+                  setRevoking(t);
+                }}
+              >
+                Revoke
+              </Button>
+            ),
+          },
+        ]}
+      />
+      {created && (
+        <Alert
+          color="green"
+          title={`Token ${created.name} created`}
+          role="status"
+          withCloseButton
+          onClose={() => setCreated(null)}
+        >
+          <Stack gap="xs">
+            <Text size="sm">Copy it now: it is shown only this once, and cannot be read back later.</Text>
+            <Group gap="xs" wrap="nowrap">
+              <Code data-testid="new-token" style={{ wordBreak: 'break-all' }}>
+                {created.token}
+              </Code>
+              <CopyButton value={created.token}>
+                {({ copied, copy }) => (
+                  <Button size="xs" variant="default" onClick={copy}>
+                    {copied ? 'Copied' : 'Copy'}
+                  </Button>
+                )}
+              </CopyButton>
+            </Group>
+          </Stack>
+        </Alert>
+      )}
+      <Card withBorder maw={640} component="section" aria-labelledby="new-token-title">
+        <form onSubmit={form.onSubmit((v) => create.mutate(v.name.trim()))} noValidate>
+          <Stack>
+            <Title order={2} size="h4" id="new-token-title">
+              Create a token
+            </Title>
+            <Group align="flex-start">
+              <TextInput
+                label="Token name"
+                description="What uses it, e.g. “nightly export”."
+                {...form.getInputProps('name')}
+              />
+              <Button type="submit" mt={46} loading={create.isPending}>
+                Create token
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Card>
+      <ConfirmDialog
+        opened={revoking !== null}
+        title={`Revoke ${revoking?.name ?? ''}?`}
+        confirmLabel="Revoke token"
+        pending={revoke.isPending}
+        error={revoke.error}
+        onConfirm={() => revoking && revoke.mutate(revoking)}
+        onClose={() => setRevoking(null)}
+      >
+        Anything still using this token is refused from now on.
+      </ConfirmDialog>
+    </Stack>
+  );
+}
