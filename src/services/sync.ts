@@ -15,6 +15,7 @@ import { DirectoryRepository } from '../store/directory-repository.js';
 import { SyncRepository } from '../store/sync-repository.js';
 import { applySteps } from '../store/sync-writer.js';
 import { CATEGORIES, type Category, type Change, type Plan } from '../sync/changes.js';
+import { focusOf } from '../sync/focus.js';
 import { plan as makePlan } from '../sync/plan.js';
 import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
 import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
@@ -409,10 +410,10 @@ export class SyncService {
     options.onPhase?.('plan');
     const planStart = performance.now();
     const sourceUnchanged = previous !== null && read.mode === 'delta' && read.changes === 0;
-    const basis = sourceUnchanged ? await this.#stillValid(previous.basis, policy) : null;
+    const basis = previous ? await this.#stillValid(previous.basis, policy) : null;
     let result: Plan;
     let directory: Planned['directory'] = null;
-    if (basis) {
+    if (basis && sourceUnchanged) {
       result = {
         ...emptyPlan(),
         skipped: basis.skipped,
@@ -421,12 +422,18 @@ export class SyncService {
       };
     } else {
       directory = await this.#directory.loadAll();
+      // With the directory as the last complete apply left it, only the objects the source
+      // changed (and those they affect) need judging: the rest is in step (src/sync/focus.ts).
+      const { how } = policy;
+      const incremental =
+        previous && basis && how.addUsers && how.updateUsers && how.addGroups && how.updateGroups;
       result = makePlan(
         { orgId: this.org.id, domains: this.org.domains, ...directory },
         read.snapshot,
         policy,
         {
           sourceComplete: true,
+          ...(incremental ? { focus: focusOf(previous.snapshot, read.snapshot, basis.skipped) } : {}),
         },
       );
     }

@@ -117,12 +117,15 @@ export const ALL_ON = policy({ how: { removeUsers: true, removeGroups: true } })
  * Applies a plan to an in-memory directory in the order selectChanges gives, the way the store's
  * apply does: lets tests check that plan → apply → plan converges.
  */
+let created = 0;
+
 export function applyInMemory(dir: CurrentDirectory, plan: Plan, excluded: string[] = []): CurrentDirectory {
   const users = new Map(dir.users.map((u) => [u.id, structuredClone(u)]));
   const groups = new Map(dir.groups.map((g) => [g.id, structuredClone(g)]));
   const userIdOf = (ext: string) => [...users.values()].find((u) => u.externalId === ext)?.id;
   const groupIdOf = (ext: string) => [...groups.values()].find((g) => g.externalId === ext)?.id;
-  let n = 0;
+  // Numbered across calls, so that objects created by successive applies never share an id.
+  let n = created;
   for (const step of selectChanges(plan, excluded).steps) {
     for (const c of step.changes) {
       switch (c.kind) {
@@ -160,6 +163,7 @@ export function applyInMemory(dir: CurrentDirectory, plan: Plan, excluded: strin
       }
     }
   }
+  created = n;
   for (const g of groups.values()) {
     g.members = g.members.filter((m) => (m.type === 'user' ? users.has(m.id) : groups.has(m.id)));
   }
