@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { packJson, unpackJson } from './blobs.js';
+import { PackedJson, packJson, unpackJson, unpackJsonAsync } from './blobs.js';
 import type { DialectInfo } from './dialect.js';
 import type { Database, SyncRunsTable } from './schema.js';
 
@@ -38,7 +38,7 @@ export class SyncRepository {
       .executeTakeFirst();
     if (!row) return null;
     return {
-      snapshot: unpackJson<S>(row.snapshot),
+      snapshot: await unpackJsonAsync<S>(row.snapshot),
       cursor: JSON.parse(row.cursor) as C,
       basis: row.basis ? (JSON.parse(row.basis) as B) : null,
       updatedAt: row.updated_at,
@@ -181,6 +181,7 @@ export class SyncRepository {
       status: string;
       finishedAt: string;
       summary: unknown;
+      /** Packed here, unless the caller packed it ahead (PackedJson). */
       detail?: unknown;
       planId?: string | null;
     },
@@ -191,7 +192,9 @@ export class SyncRepository {
         status: fields.status,
         finished_at: fields.finishedAt,
         summary: JSON.stringify(fields.summary),
-        ...(fields.detail === undefined ? {} : { detail: packJson(fields.detail) }),
+        ...(fields.detail === undefined
+          ? {}
+          : { detail: fields.detail instanceof PackedJson ? fields.detail.blob : packJson(fields.detail) }),
         ...(fields.planId === undefined ? {} : { plan_id: fields.planId }),
       })
       .where('org_id', '=', this.orgId)
