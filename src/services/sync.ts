@@ -421,8 +421,6 @@ export class SyncService {
       };
     } else {
       directory = await this.#directory.loadAll();
-      // plan()'s `focus` (src/sync/focus.ts) is not used yet: judging fewer objects saves little
-      // while the whole directory is loaded and indexed anyway (docs/performance.md).
       result = makePlan(
         { orgId: this.org.id, domains: this.org.domains, ...directory },
         read.snapshot,

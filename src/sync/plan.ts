@@ -20,7 +20,6 @@ import {
   type UserFields,
 } from './changes.js';
 import { classifyGroup, isGuest, readAddresses } from './classify.js';
-import type { Focus } from './focus.js';
 import type { SyncPolicy } from './policy.js';
 import type { SourceGroup, SourceSnapshot, SourceUser } from './source.js';
 
@@ -48,12 +47,6 @@ export interface CurrentDirectory {
 export interface PlanOptions {
   /** False after a partial or failed read: then no removal is ever planned. */
   sourceComplete?: boolean;
-  /**
-   * Judge only these objects (Entra ids) and those out of scope; every other one is known to be
-   * in step with the directory and is only counted as unchanged. That holds after a complete
-   * apply with the same policy (adds and updates switched on), domains and directory: see focus.ts.
-   */
-  focus?: Focus;
 }
 
 type ObjectType = 'user' | 'group';
@@ -151,10 +144,6 @@ export function plan(
   options: PlanOptions = {},
 ): Plan {
   const removalsAllowed = options.sourceComplete !== false;
-  const focus = options.focus;
-  /** In-scope objects outside the focus: in step, not judged. */
-  const steady = new Set<string>();
-  const steadyGroups = new Set<string>();
   const domains = new Set(current.domains.map((d) => normalizeDomain(d) ?? d.toLowerCase()));
   const domainList = [...domains].sort().join(', ');
   const takenElsewhere = current.addressesTakenElsewhere ?? new Set<string>();
@@ -291,18 +280,6 @@ export function plan(
 
   if (policy.what.users) {
     for (const u of checkUnique(source.users, 'the user')) {
-      // Outside the focus an object in scope is in step; one out of scope is judged as usual (it
-      // needs no context, and a removal may be pending for it while removals are switched off).
-      if (
-        focus &&
-        !focus.users.has(u.externalId) &&
-        !(isGuest(u) && !policy.includeGuests) &&
-        readAddresses(u.proxyAddresses, u.mail).primary !== null
-      ) {
-        steady.add(u.externalId);
-        unchanged++;
-        continue;
-      }
       const label = u.userPrincipalName || u.externalId;
       if (isGuest(u) && !policy.includeGuests) {
         userOut.set(u.externalId, {
@@ -352,11 +329,6 @@ export function plan(
 
   for (const g of checkUnique(source.groups, 'the group')) {
     const kind = classifyGroup(g);
-    if (focus && !focus.groups.has(g.externalId) && kind !== null && policy.what[kind]) {
-      steadyGroups.add(g.externalId);
-      unchanged++;
-      continue;
-    }
     const label = clean(g.displayName) ?? g.externalId;
     if (kind === null) {
       groupOut.set(g.externalId, {
@@ -498,7 +470,7 @@ export function plan(
   if (policy.what.users) {
     const seen = new Set<string>(userCands.map((c) => c.externalId));
     for (const [ext, u] of usersByExt) {
-      if (seen.has(ext) || steady.has(ext) || u.source !== 'entra') continue;
+      if (seen.has(ext) || u.source !== 'entra') continue;
       const out = userOut.get(ext);
       const reason: RemovalReason = out?.reason ?? 'deleted';
       const message = out?.message ?? `${u.email} no longer exists in Entra.`;
@@ -645,8 +617,7 @@ export function plan(
   const seenGroups = new Set<string>(groupCands.map((c) => c.externalId));
   for (const [ext, g] of groupsByExt) {
     // A kind that is not synced is left alone entirely, removals included.
-    if (seenGroups.has(ext) || steadyGroups.has(ext) || g.source !== 'entra' || !policy.what[g.kind])
-      continue;
+    if (seenGroups.has(ext) || g.source !== 'entra' || !policy.what[g.kind]) continue;
     const out = groupOut.get(ext);
     const message = out?.message ?? `${g.name} no longer exists in Entra.`;
     if (!removalsAllowed) continue;
