@@ -1,3 +1,4 @@
+import type { Runtime } from '../services/clock.js';
 import { type RunResult, SyncService } from '../services/sync.js';
 import { JobsRepository } from '../store/jobs-repository.js';
 
@@ -10,14 +11,14 @@ import { JobsRepository } from '../store/jobs-repository.js';
 export class HealthRecordingSync extends SyncService {
   readonly #health: JobsRepository;
   readonly #orgId: string;
-  readonly #now: () => Date;
+  readonly #runtime: Runtime;
 
   constructor(...args: ConstructorParameters<typeof SyncService>) {
     super(...args);
     const [store, org, , runtime] = args;
     this.#health = new JobsRepository(store.db, store.dialect);
     this.#orgId = org.id;
-    this.#now = runtime.now;
+    this.#runtime = runtime;
   }
 
   override async execute(...args: Parameters<SyncService['execute']>): Promise<RunResult> {
@@ -34,7 +35,7 @@ export class HealthRecordingSync extends SyncService {
   }
 
   async #record(result: RunResult): Promise<void> {
-    const at = this.#now().toISOString();
+    const at = this.#runtime.now().toISOString();
     if (result.status === 'failed')
       await this.#health.recordManualFailure(this.#orgId, result.errors[0] ?? null, at);
     else if (result.status === 'succeeded' || result.status === 'completed_with_conflicts')
