@@ -53,7 +53,7 @@ describe('console: connect Azure AD, preview, untick, execute, history', () => {
   });
 
   it('saves settings with a wrong key, and Test connection says the key is wrong', async () => {
-    await page.getByRole('link', { name: 'Import Users → Azure Active Directory' }).click();
+    await page.getByRole('link', { name: 'Import Users → Azure Active Directory', exact: true }).click();
     await page.getByRole('heading', { name: 'Azure Active Directory', level: 1 }).waitFor();
     await page.getByLabel('Primary domain').fill(domain);
     await page.getByLabel('Client ID').fill(emu.info.apps[0]!.clientId);
@@ -80,6 +80,25 @@ describe('console: connect Azure AD, preview, untick, execute, history', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('is not a client ID').waitFor();
     expect(await page.getByLabel('Client ID').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Client ID').fill(emu.info.apps[0]!.clientId);
+  });
+
+  it('names the missing permissions and gives the admin-consent link for an app without consent', async () => {
+    const noConsent = emu.info.apps.find((a) => a.displayName === 'entrasync-no-consent')!;
+    await page.getByLabel('Client ID').fill(noConsent.clientId);
+    await page.getByLabel('Key (client secret)').fill(noConsent.clientSecret);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(`Set, ends in …${noConsent.clientSecret.slice(-4)}`).waitFor();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const result = page.getByTestId('test-result');
+    await result.getByText('The connection does not work yet').waitFor();
+    await result
+      .getByText(/needs User\.Read\.All and GroupMember\.Read\.All/)
+      .first()
+      .waitFor();
+    const consent = result.getByRole('link', { name: 'admin consent' });
+    expect(await consent.getAttribute('href')).toContain(noConsent.clientId);
+    await screenshot(page, 'entra-settings-no-consent');
     await page.getByLabel('Client ID').fill(emu.info.apps[0]!.clientId);
   });
 
