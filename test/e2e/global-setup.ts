@@ -13,7 +13,16 @@ const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
 export default async function setup() {
   const index = join(WEB, 'dist', 'index.html');
   if (existsSync(index) && newestSource(WEB) < statSync(index).mtimeMs) return;
-  await build({ configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+  // Vitest sets NODE_ENV=test, and Vite would then bundle React's development build: test what
+  // `npm run build:web` ships (and what a server started next would serve) instead.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: join(WEB, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
 }
 
 function newestSource(dir: string): number {
