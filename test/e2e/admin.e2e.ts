@@ -50,8 +50,13 @@ describe('console: users and groups by hand, automation, notifications, tokens, 
 
   it('adds a user by hand; a refusal shows under its field; roles are explained', async () => {
     await page.getByRole('link', { name: 'Users', exact: true }).click();
-    await page.getByRole('button', { name: 'Add user' }).click();
+    // With the keyboard: Enter on the button opens the dialog with the cursor in Address.
+    await page.getByRole('button', { name: 'Add user' }).focus();
+    await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog', { name: 'Add a user' });
+    await expect
+      .poll(() => dialog.getByLabel('Address').evaluate((e) => e === document.activeElement))
+      .toBe(true);
     await dialog.getByText('Protected, but cannot sign in and receives no quarantine digests.').waitFor();
     await dialog.getByText('May sign in to the console and receives quarantine digests.').waitFor();
     await dialog.getByLabel('Address').fill('nancy@elsewhere.test');
@@ -118,8 +123,12 @@ describe('console: users and groups by hand, automation, notifications, tokens, 
     // Remove the unknown member with the keyboard (Backspace in an empty tags field drops the last).
     await dialog.getByLabel('Members').focus();
     await page.keyboard.press('Backspace');
-    await dialog.getByLabel('Members').fill('nancy@northwind.test');
+    // Members are suggested from the directory as one types; the keyboard picks one.
+    await dialog.getByLabel('Members').fill('nancy');
+    await page.getByRole('option', { name: 'nancy@northwind.test' }).waitFor();
+    await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
+    await dialog.getByText('nancy@northwind.test', { exact: true }).waitFor();
     await dialog.getByRole('button', { name: 'Add group' }).click();
     await dialog.waitFor({ state: 'detached' });
     const row = page.getByRole('row', { name: /Night shift/ });

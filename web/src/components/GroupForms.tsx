@@ -1,10 +1,11 @@
 import { Alert, Button, Group, Modal, Radio, Stack, TagsInput, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
+import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api } from '../api/client';
-import type { Group as DirectoryGroup, GroupKind, NewGroupBody } from '../api/types';
+import { api, query } from '../api/client';
+import type { Group as DirectoryGroup, GroupKind, NewGroupBody, Page, User } from '../api/types';
 import { showFieldError } from './forms';
 import { orgPath } from './hooks';
 
@@ -17,6 +18,28 @@ interface GroupValues {
 }
 
 const FIELDS = ['name', 'kind', 'email', 'aliases', 'members'] as const;
+
+/** Users and groups matching what is typed in the members field, as the API names members. */
+function useMemberSuggestions(org: string, typed: string, self: string | undefined): string[] {
+  const [search] = useDebouncedValue(typed.trim(), 200);
+  const found = useQuery({
+    queryKey: ['member-suggestions', org, search],
+    queryFn: async () => {
+      const q = query({ search, limit: 10 });
+      const [users, groups] = await Promise.all([
+        api<Page<User>>('GET', `${orgPath(org)}/users${q}`),
+        api<Page<DirectoryGroup>>('GET', `${orgPath(org)}/groups${q}`),
+      ]);
+      return [
+        ...users.items.map((u) => u.email),
+        ...groups.items.filter((g) => g.id !== self).map((g) => g.email ?? g.name),
+      ];
+    },
+    enabled: search.length >= 2,
+    placeholderData: keepPreviousData,
+  });
+  return search.length >= 2 ? (found.data ?? []) : [];
+}
 
 /** Adds a group (`group` absent) or edits one: name, kind, address, aliases and members. */
 export function GroupFormModal({
@@ -51,6 +74,8 @@ function GroupForm({ org, group, onClose }: { org: string; group?: DirectoryGrou
     },
     validate: { name: (v) => (v.trim() ? null : 'Give the group a name.') },
   });
+  const [memberSearch, setMemberSearch] = useState('');
+  const suggestions = useMemberSuggestions(org, memberSearch, group?.id);
   const save = useMutation({
     mutationFn: (v: GroupValues) => {
       const body: NewGroupBody = {
@@ -117,9 +142,12 @@ function GroupForm({ org, group, onClose }: { org: string; group?: DirectoryGrou
         />
         <TagsInput
           label="Members"
-          description="Users by address; groups by address or name. Type one and press Enter."
+          description="Users by address; groups by address or name. Type to search, press Enter to add."
           splitChars={[',']}
           clearable
+          searchValue={memberSearch}
+          onSearchChange={setMemberSearch}
+          data={suggestions}
           {...form.getInputProps('members')}
         />
         {formError && (
