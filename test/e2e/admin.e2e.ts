@@ -54,9 +54,10 @@ describe('console: users and groups by hand, automation, notifications, tokens, 
     await page.getByRole('button', { name: 'Add user' }).focus();
     await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog', { name: 'Add a user' });
+    const addressId = await dialog.getByLabel('Address').getAttribute('id');
     await expect
-      .poll(() => dialog.getByLabel('Address').evaluate((e) => e === document.activeElement))
-      .toBe(true);
+      .poll(() => page.evaluate('document.activeElement && document.activeElement.id'))
+      .toBe(addressId);
     await dialog.getByText('Protected, but cannot sign in and receives no quarantine digests.').waitFor();
     await dialog.getByText('May sign in to the console and receives quarantine digests.').waitFor();
     await dialog.getByLabel('Address').fill('nancy@elsewhere.test');
