@@ -27,7 +27,8 @@ const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'sm' });
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <MantineProvider theme={theme}>
-      <Notifications position="top-right" />
+      {/* Bottom right: at the top right, a confirmation would cover the page's own action buttons. */}
+      <Notifications position="bottom-right" />
       <QueryClientProvider client={queryClient}>
         <BrowserRouter>
           <SessionProvider>
