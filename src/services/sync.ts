@@ -204,74 +204,32 @@ export class SyncService {
     const preloaded = input.planId ? await this.#storedPlan(input.planId) : null;
     if (preloaded) selectChanges(preloaded.preview, input.excludedChangeIds ?? []);
     const runId = input.runId ?? this.runtime.newId();
-    const lease = await this.#repo.acquireLease(
-      runId,
-      `${input.trigger} sync by ${actor}`,
-      this.runtime.now(),
-      LEASE_TTL_MS,
-    );
-    if (!lease.acquired) {
-      throw new AppError(
-        'conflict',
-        `A sync of this organization is already running (${lease.holder}): wait for it to finish, then try again.`,
-      );
-    }
-    const startedAt = this.runtime.now().toISOString();
-    await this.#repo.insertRun({
-      id: runId,
-      trigger: input.trigger,
-      actor,
-      planId: input.planId ?? null,
-      status: 'running',
-      startedAt,
-      finishedAt: null,
-      summary: {},
-    });
-    const timings = { readMs: 0, planMs: 0, applyMs: 0 };
-    try {
-      const planned = preloaded ?? (await this.#plan(input));
-      timings.readMs = planned.preview.timings.readMs;
-      timings.planMs = planned.preview.timings.planMs;
-      const hold = input.safeguard ? await input.safeguard(planned.preview) : null;
-      if (hold) return await this.#hold(runId, planned, hold, actor, timings);
-      input.onPhase?.('apply');
-      const result = await this.#apply(runId, planned, input.excludedChangeIds ?? [], actor, timings);
-      await recordAudit(
-        this.store.db,
-        {
-          orgId: this.org.id,
-          actor,
-          action: 'sync.execute',
-          targetType: 'sync_run',
-          targetId: runId,
-          detail: { status: result.status },
-        },
-        this.runtime.now(),
-      );
-      return result;
-    } catch (error) {
-      const failure = describeFailure(error);
-      const result: RunResult = {
-        runId,
+    return this.#underLease(runId, `${input.trigger} sync by ${actor}`, async () => {
+      await this.#repo.insertRun({
+        id: runId,
+        trigger: input.trigger,
+        actor,
         planId: input.planId ?? null,
-        status: 'failed',
-        applied: zeroCounts(),
-        excluded: 0,
-        conflicts: [],
-        skipped: 0,
-        unchanged: 0,
-        errors: [failure],
-        timings,
-      };
-      await this.#repo.finishRun(runId, {
-        status: 'failed',
-        finishedAt: this.runtime.now().toISOString(),
-        summary: result,
+        status: 'running',
+        startedAt: this.runtime.now().toISOString(),
+        finishedAt: null,
+        summary: {},
       });
-      return result;
-    } finally {
-      await this.#repo.releaseLease(runId);
-    }
+      const timings = { readMs: 0, planMs: 0, applyMs: 0 };
+      try {
+        const planned = preloaded ?? (await this.#plan(input));
+        timings.readMs = planned.preview.timings.readMs;
+        timings.planMs = planned.preview.timings.planMs;
+        const hold = input.safeguard ? await input.safeguard(planned.preview) : null;
+        if (hold) return await this.#hold(runId, planned, hold, actor, timings);
+        input.onPhase?.('apply');
+        const result = await this.#apply(runId, planned, input.excludedChangeIds ?? [], actor, timings);
+        await this.#audit(actor, 'sync.execute', runId, { status: result.status });
+        return result;
+      } catch (error) {
+        return this.#fail(runId, input.planId ?? null, error, timings);
+      }
+    });
   }
 
   /**
@@ -283,49 +241,19 @@ export class SyncService {
     if (run.status !== 'held' || !run.planId) throw notHeld(runId, run.status);
     const stored = await this.#loadPlan(run.planId);
     if (!stored) throw notFound(`The plan of held run ${runId} is gone: dismiss it and sync again.`);
-    const lease = await this.#repo.acquireLease(
-      runId,
-      `approval by ${actor}`,
-      this.runtime.now(),
-      LEASE_TTL_MS,
-    );
-    if (!lease.acquired) {
-      throw new AppError(
-        'conflict',
-        `A sync of this organization is already running (${lease.holder}): wait for it to finish, then approve again.`,
-      );
-    }
-    const timings = { readMs: 0, planMs: 0, applyMs: 0 };
-    try {
+    const planId = run.planId;
+    return this.#underLease(runId, `approval by ${actor}`, async () => {
       // Only one approver wins, even when two press the button at once.
       if (!(await this.#repo.transitionRun(runId, 'held', 'running'))) throw notHeld(runId, 'not held');
+      const timings = { readMs: 0, planMs: 0, applyMs: 0 };
       try {
         const result = await this.#apply(runId, stored.planned, [], actor, timings);
-        await recordAudit(
-          this.store.db,
-          {
-            orgId: this.org.id,
-            actor,
-            action: 'sync.approve',
-            targetType: 'sync_run',
-            targetId: runId,
-            detail: { status: result.status },
-          },
-          this.runtime.now(),
-        );
+        await this.#audit(actor, 'sync.approve', runId, { status: result.status });
         return result;
       } catch (error) {
-        const result = failedResult(runId, run.planId, error, timings);
-        await this.#repo.finishRun(runId, {
-          status: 'failed',
-          finishedAt: this.runtime.now().toISOString(),
-          summary: result,
-        });
-        return result;
+        return this.#fail(runId, planId, error, timings);
       }
-    } finally {
-      await this.#repo.releaseLease(runId);
-    }
+    });
   }
 
   /** Drops a held run: nothing of it is applied; the next sync plans afresh. */
@@ -336,9 +264,40 @@ export class SyncService {
     const now = this.runtime.now().toISOString();
     // Its plan (a whole snapshot) is no longer needed: let the next preview's clean-up drop it.
     if (run.planId) await this.#repo.setPlanExpiry(run.planId, now);
+    await this.#audit(actor, 'sync.dismiss', runId);
+  }
+
+  /** Runs `work` holding the organization's sync lease; refuses while another sync holds it. */
+  async #underLease<T>(runId: string, purpose: string, work: () => Promise<T>): Promise<T> {
+    const lease = await this.#repo.acquireLease(runId, purpose, this.runtime.now(), LEASE_TTL_MS);
+    if (!lease.acquired) {
+      throw new AppError(
+        'conflict',
+        `A sync of this organization is already running (${lease.holder}): wait for it to finish, then try again.`,
+      );
+    }
+    try {
+      return await work();
+    } finally {
+      await this.#repo.releaseLease(runId);
+    }
+  }
+
+  /** Records a run as failed with the error's code, text and hint; nothing of it was applied. */
+  async #fail(runId: string, planId: string | null, error: unknown, timings: RunResult['timings']) {
+    const result = failedResult(runId, planId, error, timings);
+    await this.#repo.finishRun(runId, {
+      status: 'failed',
+      finishedAt: this.runtime.now().toISOString(),
+      summary: result,
+    });
+    return result;
+  }
+
+  async #audit(actor: string, action: string, runId: string, detail?: unknown): Promise<void> {
     await recordAudit(
       this.store.db,
-      { orgId: this.org.id, actor, action: 'sync.dismiss', targetType: 'sync_run', targetId: runId },
+      { orgId: this.org.id, actor, action, targetType: 'sync_run', targetId: runId, detail },
       this.runtime.now(),
     );
   }
