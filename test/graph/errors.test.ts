@@ -13,18 +13,10 @@ import {
   redact,
 } from '../../src/graph/errors.js';
 import { decodeJwtPayload, tokenInfo, translateTokenError } from '../../src/graph/token.js';
+import { errorTableRows } from '../support/docs.js';
 import { fakeToken } from './support/https-stub.js';
 
-/** The codes listed in the "Entra connection errors" section of docs/errors.md (up to the next ## heading). */
-function documentedCodes(): string[] {
-  const text = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-  const start = text.indexOf('\n## Entra connection errors');
-  expect(start).toBeGreaterThanOrEqual(0);
-  const rest = text.slice(start + 1);
-  const end = rest.indexOf('\n## ', 1);
-  const section = end === -1 ? rest : rest.slice(0, end);
-  return [...section.matchAll(/^\|\s*`([a-z_]+)`\s*\|/gm)].map((m) => m[1]!);
-}
+const documentedCodes = () => [...errorTableRows('Entra connection errors').keys()];
 
 describe('error catalog', () => {
   it('docs/errors.md lists exactly the catalog codes', () => {

@@ -1,24 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/directory/errors.js';
 import { GRAPH_ERROR_CODES } from '../../src/graph/errors.js';
 import { RUN_ERRORS, runError } from '../../src/jobs/run-errors.js';
+import { errorTableRows } from '../support/docs.js';
 
-/** Rows of the "Sync run errors" table of docs/errors.md: code → [retry, meaning]. */
-function documentedRows(): Map<string, string[]> {
-  const text = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-  const section = text.split('\n## Sync run errors\n')[1]?.split(/\n## /)[0] ?? '';
-  const rows = new Map<string, string[]>();
-  for (const line of section.split('\n')) {
-    const m = /^\| `([a-z_]+)` \| (.+) \|$/.exec(line.trim());
-    if (m)
-      rows.set(
-        m[1]!,
-        m[2]!.split(' | ').map((c) => c.trim()),
-      );
-  }
-  return rows;
-}
+const documentedRows = () => errorTableRows('Sync run errors');
 
 describe('docs/errors.md, sync run errors', () => {
   it('lists exactly the run-level codes of the catalog, with retry and sentence', () => {
