@@ -13,15 +13,15 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, query } from '../api/client';
-import type { Group as DirectoryGroup, GroupDetail, Page } from '../api/types';
+import { api } from '../api/client';
+import type { Group as DirectoryGroup, GroupDetail } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
+import { GROUPS, useExemptToggle, useServerList } from '../components/directory-lists';
 import { ConfirmDialog } from '../components/forms';
 import { GroupFormModal } from '../components/GroupForms';
 import { orgPath, useOrgRef } from '../components/hooks';
@@ -29,42 +29,20 @@ import { sourceName } from './UsersPage';
 
 const KIND_NAMES = { distribution: 'Distribution', security: 'Security' } as const;
 
-function useGroupExemptToggle(org: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (g: { id: string; exempt: boolean }) =>
-      api<DirectoryGroup>('PATCH', `${orgPath(org)}/groups/${g.id}`, { exempt: g.exempt }),
-    onSuccess: (group) => {
-      notifications.show({
-        color: 'green',
-        message: group.exempt
-          ? `${group.name} is now exempt from sync: sync will not change or remove it.`
-          : `${group.name} is synced again.`,
-      });
-      void queryClient.invalidateQueries({ queryKey: ['groups', org] });
-      void queryClient.invalidateQueries({ queryKey: ['group', org, group.id] });
-    },
-    onError: (error) => notifications.show({ color: 'red', title: 'Not changed', message: error.message }),
-  });
-}
-
 /** The organization's groups: searchable, paged on the server. */
 export function GroupsPage() {
   const org = useOrgRef();
-  const [search, setSearch] = useState('');
-  const [debounced] = useDebouncedValue(search.trim(), 250);
-  const [page, setPage] = useState(1);
-  const [pageSize, setPageSize] = useState(50);
-  const groups = useQuery({
-    queryKey: ['groups', org, debounced, page, pageSize],
-    queryFn: () =>
-      api<Page<DirectoryGroup>>(
-        'GET',
-        `${orgPath(org)}/groups${query({ search: debounced, limit: pageSize, offset: (page - 1) * pageSize })}`,
-      ),
-    placeholderData: keepPreviousData,
-  });
-  const exempt = useGroupExemptToggle(org);
+  const {
+    list: groups,
+    search,
+    searching,
+    setSearch,
+    page,
+    setPage,
+    pageSize,
+    setPageSize,
+  } = useServerList<DirectoryGroup>(org, GROUPS);
+  const exempt = useExemptToggle<DirectoryGroup>(org, GROUPS, (g) => g.name);
   const [adding, setAdding] = useState(false);
 
   return (
@@ -80,7 +58,6 @@ export function GroupsPage() {
         value={search}
         onChange={(e) => {
           setSearch(e.currentTarget.value);
-          setPage(1);
         }}
         maw={420}
       />
@@ -99,9 +76,8 @@ export function GroupsPage() {
         recordsPerPageOptions={[25, 50, 100, 250]}
         onRecordsPerPageChange={(n) => {
           setPageSize(n);
-          setPage(1);
         }}
-        noRecordsText={debounced ? 'No group matches the search.' : 'No groups yet.'}
+        noRecordsText={searching ? 'No group matches the search.' : 'No groups yet.'}
         columns={[
           {
             accessor: 'name',
@@ -141,7 +117,7 @@ export function GroupPage() {
     queryKey: ['group', org, id],
     queryFn: () => api<GroupDetail>('GET', `${orgPath(org)}/groups/${encodeURIComponent(id!)}`),
   });
-  const exempt = useGroupExemptToggle(org);
+  const exempt = useExemptToggle<DirectoryGroup>(org, GROUPS, (g) => g.name);
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState(false);

@@ -11,58 +11,33 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, query } from '../api/client';
-import type { Page, User } from '../api/types';
+import { api } from '../api/client';
+import type { User } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
+import { PAGE_SIZES, USERS, useExemptToggle, useServerList } from '../components/directory-lists';
 import { ConfirmDialog } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { PasswordForm, ROLE_NAMES, UserFormModal } from '../components/UserForms';
 
-const PAGE_SIZES = [25, 50, 100, 250];
-
-/** Flips a user's exempt-from-sync flag and refreshes what shows it. */
-function useExemptToggle(org: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (u: { id: string; exempt: boolean }) =>
-      api<User>('PATCH', `${orgPath(org)}/users/${u.id}`, { exempt: u.exempt }),
-    onSuccess: (user) => {
-      notifications.show({
-        color: 'green',
-        message: user.exempt
-          ? `${user.email} is now exempt from sync: sync will not change or remove it.`
-          : `${user.email} is synced again.`,
-      });
-      void queryClient.invalidateQueries({ queryKey: ['users', org] });
-      void queryClient.invalidateQueries({ queryKey: ['user', org, user.id] });
-    },
-    onError: (error) => notifications.show({ color: 'red', title: 'Not changed', message: error.message }),
-  });
-}
-
 /** The organization's users: searchable, paged on the server. */
 export function UsersPage() {
   const org = useOrgRef();
-  const [search, setSearch] = useState('');
-  const [debounced] = useDebouncedValue(search.trim(), 250);
-  const [page, setPage] = useState(1);
-  const [pageSize, setPageSize] = useState(50);
-  const users = useQuery({
-    queryKey: ['users', org, debounced, page, pageSize],
-    queryFn: () =>
-      api<Page<User>>(
-        'GET',
-        `${orgPath(org)}/users${query({ search: debounced, limit: pageSize, offset: (page - 1) * pageSize })}`,
-      ),
-    placeholderData: keepPreviousData,
-  });
-  const exempt = useExemptToggle(org);
+  const {
+    list: users,
+    search,
+    searching,
+    setSearch,
+    page,
+    setPage,
+    pageSize,
+    setPageSize,
+  } = useServerList<User>(org, USERS);
+  const exempt = useExemptToggle<User>(org, USERS, (u) => u.email);
   const [adding, setAdding] = useState(false);
 
   return (
@@ -78,7 +53,6 @@ export function UsersPage() {
         value={search}
         onChange={(e) => {
           setSearch(e.currentTarget.value);
-          setPage(1);
         }}
         maw={420}
       />
@@ -97,9 +71,8 @@ export function UsersPage() {
         recordsPerPageOptions={PAGE_SIZES}
         onRecordsPerPageChange={(n) => {
           setPageSize(n);
-          setPage(1);
         }}
-        noRecordsText={debounced ? 'No user matches the search.' : 'No users yet.'}
+        noRecordsText={searching ? 'No user matches the search.' : 'No users yet.'}
         columns={[
           {
             accessor: 'email',
@@ -144,7 +117,7 @@ export function UserPage() {
     queryKey: ['user', org, id],
     queryFn: () => api<User>('GET', `${orgPath(org)}/users/${encodeURIComponent(id!)}`),
   });
-  const exempt = useExemptToggle(org);
+  const exempt = useExemptToggle<User>(org, USERS, (u) => u.email);
   const remove = useMutation({
     mutationFn: (u: User) => api('DELETE', `${orgPath(org)}/users/${u.id}`),
     onSuccess: (_, u) => {
