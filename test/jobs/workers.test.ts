@@ -14,6 +14,8 @@ const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
 interface Worker {
   child: ChildProcess;
   lines: () => Array<Record<string, unknown>>;
+  /** Everything the process wrote, for failure messages. */
+  output: () => string;
 }
 
 /**
@@ -42,6 +44,7 @@ describe('entrasync worker processes on postgres', () => {
     });
     const worker = {
       child,
+      output: () => out,
       // Complete lines only: the last one may still be arriving.
       lines: () =>
         out
@@ -92,10 +95,21 @@ describe('entrasync worker processes on postgres', () => {
     // All three polling before anything is due, so a slow start (tsx, a loaded machine) cannot
     // leave one worker without a share.
     await waitFor(
-      async () => [a, b, c].every((w) => w.lines().some((l) => l.msg === 'jobs started')),
-      60_000,
+      async () => {
+        // A worker that died at start would make this wait in vain: say why at once.
+        const dead = [a, b, c].find((w) => w.child.exitCode !== null);
+        if (dead)
+          throw new Error(
+            `a worker exited (${dead.child.exitCode}) before starting:\n${dead.output().slice(-3000)}`,
+          );
+        return [a, b, c].every((w) => w.lines().some((l) => l.msg === 'jobs started'));
+      },
+      120_000,
       'three workers to start',
-    );
+    ).catch((error: Error) => {
+      const tails = [a, b, c].map((w, i) => `--- worker ${i} ---\n${w.output().slice(-1500)}`).join('\n');
+      throw new Error(`${error.message}\n${tails}`);
+    });
     const orgs: string[] = [];
     for (let i = 0; i < 50; i++) {
       addUsers(emu, `w${i}.example`, 2);

