@@ -38,9 +38,10 @@ export function openStore(location: StoreLocation, options: { poolSize?: number 
   }
   mkdirSync(dirname(location.sqliteFile), { recursive: true });
   const database = new SQLite(location.sqliteFile);
-  database.pragma('journal_mode = WAL');
-  // Another process (a second `entrasync` command, a migration) may hold the write lock briefly.
+  // Another process (a second `entrasync` command, a migration) may hold the write lock briefly;
+  // set first, so that even switching to WAL waits for it instead of failing.
   database.pragma('busy_timeout = 10000');
+  database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
   const db = new Kysely<Database>({
@@ -51,12 +52,17 @@ export function openStore(location: StoreLocation, options: { poolSize?: number 
 }
 
 /**
- * Kysely's SQLite adapter takes no migration lock because one connection is all a process has.
- * Two processes starting at once each have their own, so we take SQLite's write lock first thing
- * in the migration transaction: the second process then waits (busy_timeout) instead of both
- * reading "not migrated" and racing.
+ * Kysely's SQLite adapter takes no migration lock because one connection is all a process has,
+ * and runs migrations outside a transaction. Two processes starting at once each have their own
+ * connection, so we run the migrations in one transaction (SQLite's DDL is transactional) and
+ * take SQLite's write lock first thing in it: the second process then waits (busy_timeout)
+ * instead of both reading "not migrated" and racing.
  */
 class SerializedMigrationSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+
   override async acquireMigrationLock(db: Kysely<unknown>): Promise<void> {
     await sql`update kysely_migration_lock set is_locked = 1 where id = 'migration_lock'`.execute(db);
   }
