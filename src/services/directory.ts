@@ -1,5 +1,6 @@
 import { normalizeAddress, parseAddress, parseAliases } from '../directory/addresses.js';
 import { conflict, invalid, notFound } from '../directory/errors.js';
+import { effectiveMembers } from '../directory/membership.js';
 import {
   GROUP_KINDS,
   type Group,
@@ -185,12 +186,12 @@ export class DirectoryService {
   async getGroup(id: string): Promise<GroupView & { effectiveMembers: string[] }> {
     const group = await this.#group(id);
     const [view] = await this.#groupViews([group]);
-    const effective = await this.#effectiveUserIds(group);
+    const effective = effectiveMembers(await this.#withNestedGroups(group), group.id);
     const described = await this.repo.describeMembers(
       [...effective].map((uid) => ({ type: 'user', id: uid })),
     );
-    const effectiveMembers = [...described.values()].map((m) => m.email ?? '').sort();
-    return { ...view!, effectiveMembers };
+    const addresses = [...described.values()].map((m) => m.email ?? '').sort();
+    return { ...view!, effectiveMembers: addresses };
   }
 
   async addGroup(input: NewGroup, actor: string): Promise<GroupView> {
@@ -337,27 +338,23 @@ export class DirectoryService {
     }));
   }
 
-  /** Users reached through nested groups, each group visited once (memberships may form cycles). */
-  async #effectiveUserIds(group: Group): Promise<Set<string>> {
-    const users = new Set<string>();
-    const seen = new Set<string>([group.id]);
-    let frontier: MemberRef[] = group.members;
-    while (frontier.length) {
-      const nextGroups: string[] = [];
-      for (const m of frontier) {
-        if (m.type === 'user') users.add(m.id);
-        else if (!seen.has(m.id)) {
-          seen.add(m.id);
-          nextGroups.push(m.id);
-        }
-      }
-      frontier = [];
-      for (const id of nextGroups) {
+  /** The group and every group nested in it, each loaded once (memberships may form cycles). */
+  async #withNestedGroups(group: Group): Promise<Group[]> {
+    const loaded = new Map<string, Group>([[group.id, group]]);
+    const nestedIds = (g: Group) => g.members.filter((m) => m.type === 'group').map((m) => m.id);
+    let pending = nestedIds(group);
+    while (pending.length) {
+      const next: string[] = [];
+      for (const id of pending) {
+        if (loaded.has(id)) continue;
         const nested = await this.repo.getGroup(id);
-        if (nested) frontier.push(...nested.members);
+        if (!nested) continue;
+        loaded.set(id, nested);
+        next.push(...nestedIds(nested));
       }
+      pending = next;
     }
-    return users;
+    return [...loaded.values()];
   }
 
   /** Runs one change and records it in the audit log, in one transaction. */

@@ -1,4 +1,4 @@
-import { Alert, Center, Loader } from '@mantine/core';
+import { Alert, Center, List, Loader, Text } from '@mantine/core';
 import { ApiError } from '../api/client';
 
 /** An API failure in a sentence, as the server wrote it. */
@@ -38,4 +38,25 @@ export function duration(from: string | null | undefined, to: string | null | un
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** A sync run's errors: what to do (the hint) first, Microsoft's or our text below it. */
+export function RunErrors({ errors }: { errors: { code: string; message: string; hint?: string }[] }) {
+  if (errors.length === 0) return null;
+  return (
+    <Alert color="red" title="Errors">
+      <List size="sm">
+        {errors.map((e) => (
+          <List.Item key={`${e.code}:${e.message}`}>
+            {e.hint ?? e.message}
+            {e.hint && (
+              <Text size="xs" c="dimmed">
+                {e.message}
+              </Text>
+            )}
+          </List.Item>
+        ))}
+      </List>
+    </Alert>
+  );
 }

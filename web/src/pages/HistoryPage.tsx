@@ -1,11 +1,9 @@
 import {
-  Alert,
   Anchor,
   Badge,
   Button,
   Card,
   Group,
-  List,
   SegmentedControl,
   SimpleGrid,
   Stack,
@@ -27,7 +25,7 @@ import {
   type SyncRunDetail,
 } from '../api/types';
 import { CATEGORY_LABELS, ChangeDetail } from '../components/changes';
-import { duration, ErrorAlert, Loading, when } from '../components/common';
+import { duration, ErrorAlert, Loading, RunErrors, when } from '../components/common';
 import { HeldRun } from '../components/HeldRun';
 import { orgPath, useOrgRef } from '../components/hooks';
 
@@ -219,22 +217,7 @@ export function RunPage() {
         </Card>
       </SimpleGrid>
       {r.status === 'held' && <HeldRun org={org} runId={r.id} reason={s.held?.message ?? null} />}
-      {errors.length > 0 && (
-        <Alert color="red" title="Errors">
-          <List size="sm">
-            {errors.map((e) => (
-              <List.Item key={`${e.code}:${e.message}`}>
-                {e.hint ?? e.message}
-                {e.hint && (
-                  <Text size="xs" c="dimmed">
-                    {e.message}
-                  </Text>
-                )}
-              </List.Item>
-            ))}
-          </List>
-        </Alert>
-      )}
+      <RunErrors errors={errors} />
       {r.detail && <Outcomes outcomes={r.detail} />}
       {skipped.length > 0 && (
         <Card withBorder component="section" aria-labelledby="skipped-title">

@@ -33,7 +33,7 @@ import {
   type WhatSwitches,
 } from '../api/types';
 import { CATEGORY_LABELS, ChangeDetail } from '../components/changes';
-import { ErrorAlert, Loading, when } from '../components/common';
+import { ErrorAlert, Loading, RunErrors, when } from '../components/common';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { HOW_LABELS, WHAT_LABELS } from './EntraSettingsPage';
 
@@ -509,22 +509,7 @@ function Outcome({ result, onAgain }: { result: ExecuteResult; onAgain: () => vo
             </List>
           </Alert>
         )}
-        {errors.length > 0 && (
-          <Alert color="red" title="Errors">
-            <List size="sm">
-              {errors.map((e) => (
-                <List.Item key={`${e.code}:${e.message}`}>
-                  {e.hint ?? e.message}
-                  {e.hint && (
-                    <Text size="xs" c="dimmed">
-                      {e.message}
-                    </Text>
-                  )}
-                </List.Item>
-              ))}
-            </List>
-          </Alert>
-        )}
+        <RunErrors errors={errors} />
         <Group>
           <Button component={Link} to={`/orgs/${org}/history/${result.runId}`} variant="default">
             Open this run in the history
