@@ -126,7 +126,8 @@ export function GroupPage() {
     mutationFn: (g: GroupDetail) => api('DELETE', `${orgPath(org)}/groups/${g.id}`),
     onSuccess: (_, g) => {
       notifications.show({ color: 'green', message: `Group ${g.name} deleted.` });
-      void queryClient.invalidateQueries({ queryKey: ['groups', org] });
+      // Dropped, not just invalidated: the list must not show the deleted group while it refetches.
+      queryClient.removeQueries({ queryKey: ['groups', org] });
       queryClient.removeQueries({ queryKey: ['group', org, g.id] });
       navigate(`/orgs/${org}/groups`);
     },

@@ -122,7 +122,9 @@ export function UserPage() {
     mutationFn: (u: User) => api('DELETE', `${orgPath(org)}/users/${u.id}`),
     onSuccess: (_, u) => {
       notifications.show({ color: 'green', message: `User ${u.email} deleted.` });
-      void queryClient.invalidateQueries({ queryKey: ['users', org] });
+      // Dropped, not just invalidated: the list we go back to must not show the deleted user
+      // while it refetches.
+      queryClient.removeQueries({ queryKey: ['users', org] });
       void queryClient.invalidateQueries({ queryKey: ['groups', org] });
       queryClient.removeQueries({ queryKey: ['user', org, u.id] });
       navigate(`/orgs/${org}/users`);
