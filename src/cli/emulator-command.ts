@@ -1,6 +1,10 @@
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
-import { type EmulatorOptions, startEmulator } from '../emulator/index.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  EMULATOR_CLOUDS,
+  type EmulatorCloud,
+  type EmulatorOptions,
+  startEmulator,
+} from '../emulator/index.js';
 
 function intArg(name: string, min: number, max: number): (v: string) => number {
   return (v) => {
@@ -19,8 +23,10 @@ function rateArg(v: string): number {
 }
 
 interface EmulatorCommandOptions {
-  port: number;
+  port?: number;
   host: string;
+  asMicrosoft?: boolean;
+  cloud?: EmulatorCloud;
   users?: number;
   groups?: number;
   seed?: number;
@@ -38,8 +44,22 @@ export function registerEmulatorCommand(program: Command): void {
   program
     .command('emulator')
     .description('run the Microsoft Entra ID + Microsoft Graph emulator (HTTPS, own CA)')
-    .option('--port <n>', 'port to listen on (0 = a free port)', intArg('port', 0, 65535), 0)
+    .option(
+      '--port <n>',
+      'port to listen on (0 = a free port; default 0, or 443 with --as-microsoft)',
+      intArg('port', 0, 65535),
+    )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--as-microsoft',
+      'answer as Microsoft\'s own hosts (point them at --host, e.g. in /etc/hosts); prints them as "hosts"',
+    )
+    .addOption(
+      new Option(
+        '--cloud <cloud>',
+        'with --as-microsoft: the cloud whose hosts to answer as (default global)',
+      ).choices(EMULATOR_CLOUDS),
+    )
     .option('--users <n>', 'generated users (default 200)', intArg('users', 0, 10_000_000))
     .option('--groups <n>', 'generated groups (default 20)', intArg('groups', 0, 1_000_000))
     .option(
@@ -68,9 +88,13 @@ export function registerEmulatorCommand(program: Command): void {
       if (opts.domainPrefix !== undefined && !/^[a-z0-9][a-z0-9-]{0,40}$/i.test(opts.domainPrefix)) {
         cmd.error('--domain-prefix must be letters, digits and dashes', { exitCode: 2 });
       }
+      if (opts.cloud !== undefined && !opts.asMicrosoft) {
+        cmd.error('--cloud needs --as-microsoft', { exitCode: 2 });
+      }
       const options: EmulatorOptions = {
         port: opts.port,
         host: opts.host,
+        asMicrosoft: opts.asMicrosoft ? (opts.cloud ?? 'global') : undefined,
         users: opts.users,
         groups: opts.groups,
         seed: opts.seed,
@@ -87,6 +111,8 @@ export function registerEmulatorCommand(program: Command): void {
         const line = {
           authorityHost: info.authorityHost,
           graphBaseUrl: info.graphBaseUrl,
+          hosts: info.hosts,
+          ...(info.cloud ? { cloud: info.cloud } : {}),
           caFile: info.caFile,
           tenantId: info.tenantId,
           tenantDomains: info.tenantDomains,
@@ -107,6 +133,11 @@ export function registerEmulatorCommand(program: Command): void {
           `Entra ID + Graph emulator ready (${users} users, ${groups} groups)`,
           `  authority host: ${info.authorityHost}   (token: ${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token)`,
           `  Graph base URL: ${info.graphBaseUrl}   (e.g. ${info.graphBaseUrl}/v1.0/users)`,
+          ...(info.cloud
+            ? [
+                `  answers as:     ${info.hosts.join(', ')} (the ${info.cloud} cloud; point these names at ${opts.host})`,
+              ]
+            : []),
           `  CA file:        ${info.caFile}`,
           `  tenant:         ${info.tenantId}  domains: ${info.tenantDomains.join(', ')}`,
           `  admin API:      ${info.adminUrl}`,

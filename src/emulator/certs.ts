@@ -55,7 +55,7 @@ function createCa(): { certPem: string; keyPem: string } {
 
 function createServerCert(
   ca: { certPem: string; keyPem: string },
-  host: string,
+  names: readonly string[],
 ): { certPem: string; keyPem: string } {
   const keys = rsaKeyPair();
   const caCert = forge.pki.certificateFromPem(ca.certPem);
@@ -64,17 +64,19 @@ function createServerCert(
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(Date.now() - 3600_000);
   cert.validity.notAfter = new Date(Date.now() + 365 * 24 * 3600_000);
-  cert.setSubject([{ name: 'commonName', value: host }]);
+  cert.setSubject([{ name: 'commonName', value: names[0] ?? 'localhost' }]);
   cert.setIssuer(caCert.subject.attributes);
   const altNames: Array<{ type: number; value?: string; ip?: string }> = [
     { type: 2, value: 'localhost' },
     { type: 7, ip: '127.0.0.1' },
     { type: 7, ip: '::1' },
   ];
-  if (isIP(host)) {
-    if (host !== '127.0.0.1' && host !== '::1') altNames.push({ type: 7, ip: host });
-  } else if (host !== 'localhost') {
-    altNames.push({ type: 2, value: host });
+  for (const name of names) {
+    if (isIP(name)) {
+      if (name !== '127.0.0.1' && name !== '::1') altNames.push({ type: 7, ip: name });
+    } else if (name !== 'localhost') {
+      altNames.push({ type: 2, value: name });
+    }
   }
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
@@ -87,10 +89,10 @@ function createServerCert(
 }
 
 /**
- * Returns TLS material for `host`. The CA is reused when stateDir already holds one, so clients
+ * Returns TLS material for a certificate naming `names` (addresses or DNS names). The CA is reused when stateDir already holds one, so clients
  * that trust a previous run's ca.pem keep working; the server certificate is issued fresh.
  */
-export function loadOrCreateTls(stateDir: string, host: string): TlsMaterial {
+export function loadOrCreateTls(stateDir: string, names: readonly string[]): TlsMaterial {
   mkdirSync(stateDir, { recursive: true });
   const caFile = join(stateDir, 'ca.pem');
   const caKeyFile = join(stateDir, 'ca-key.pem');
@@ -102,6 +104,6 @@ export function loadOrCreateTls(stateDir: string, host: string): TlsMaterial {
     writeFileSync(caKeyFile, ca.keyPem, { mode: 0o600 });
     writeFileSync(caFile, ca.certPem);
   }
-  const server = createServerCert(ca, host);
+  const server = createServerCert(ca, names);
   return { caPem: ca.certPem, caFile, certPem: server.certPem, keyPem: server.keyPem };
 }

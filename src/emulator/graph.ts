@@ -23,6 +23,8 @@ export interface GraphRequest {
   body: unknown;
   roles: ReadonlySet<string>;
   appId: string;
+  /** The version root the request came to, e.g. `https://graph.microsoft.com/v1.0`: every link is built on it. */
+  root: string;
 }
 
 /** A Graph response: status, headers and a serialized body. */
@@ -171,7 +173,6 @@ export class GraphService {
 
   constructor(
     private readonly store: TenantStore,
-    private readonly base: () => string,
     private readonly limits: GraphLimits,
   ) {}
 
@@ -221,7 +222,7 @@ export class GraphService {
     }
     if (root === 'organization' && segs.length === 1) {
       if (!can(req.roles, ORG_READ)) throw denied();
-      return this.organization();
+      return this.organization(req);
     }
     throw segmentNotFound(root ?? '');
   }
@@ -243,12 +244,12 @@ export class GraphService {
 
   private one(req: GraphRequest, obj: DirObject): GraphResponse {
     const select = parseSelect(obj.kind, req.query.get('$select'));
-    const ctx = `${this.base()}/$metadata#${obj.kind}s${select ? `(${select.join(',')})` : ''}/$entity`;
+    const ctx = `${req.root}/$metadata#${obj.kind}s${select ? `(${select.join(',')})` : ''}/$entity`;
     const json = project(obj, select);
     return ok(`{"@odata.context":${JSON.stringify(ctx)},${json.slice(1)}`);
   }
 
-  private organization(): GraphResponse {
+  private organization(req: GraphRequest): GraphResponse {
     const s = this.store;
     const org = {
       id: s.tenantId,
@@ -261,7 +262,7 @@ export class GraphService {
         type: 'Managed',
       })),
     };
-    return ok(collection(`${this.base()}/$metadata#organization`, [JSON.stringify(org)], {}));
+    return ok(collection(`${req.root}/$metadata#organization`, [JSON.stringify(org)], {}));
   }
 
   private filterFor(req: GraphRequest, kind: 'user' | 'group'): CompiledFilter | null {
@@ -378,7 +379,7 @@ export class GraphService {
       extra['@odata.count'] = n;
     }
     if (i < slots.length) extra['@odata.nextLink'] = this.nextLink(req, { i });
-    const ctx = `${this.base()}/$metadata#${kind}s${select ? `(${select.join(',')})` : ''}`;
+    const ctx = `${req.root}/$metadata#${kind}s${select ? `(${select.join(',')})` : ''}`;
     return ok(collection(ctx, values, extra));
   }
 
@@ -386,7 +387,7 @@ export class GraphService {
     const q = new URLSearchParams(req.query);
     q.delete('$skiptoken');
     q.set('$skiptoken', encodeToken(state));
-    return `${this.base()}${req.path}?${q.toString().replace(/%24/g, '$').replace(/%2C/g, ',')}`;
+    return `${req.root}${req.path}?${q.toString().replace(/%24/g, '$').replace(/%2C/g, ',')}`;
   }
 
   private count(req: GraphRequest, kind: 'user' | 'group'): GraphResponse {
@@ -477,7 +478,7 @@ export class GraphService {
       extra['@odata.count'] = ids.filter((id) => match(this.store.byId.get(id))).length;
     }
     if (i < ids.length) extra['@odata.nextLink'] = this.nextLink(req, { i });
-    const ctx = `${this.base()}/$metadata#${castKind ? `${castKind}s` : 'directoryObjects'}${select ? `(${select.join(',')})` : ''}`;
+    const ctx = `${req.root}/$metadata#${castKind ? `${castKind}s` : 'directoryObjects'}${select ? `(${select.join(',')})` : ''}`;
     return ok(collection(ctx, values, extra));
   }
 
@@ -491,11 +492,10 @@ export class GraphService {
         'resyncRequired',
         'The delta token is no longer valid, and the app must reset the sync state.',
         {
-          location: `${this.base()}/${kind}s/delta?${q}$deltatoken=`,
+          location: `${req.root}/${kind}s/delta?${q}$deltatoken=`,
         },
       );
     }
-    void req;
     return new GraphError(
       400,
       'syncStateNotFound',
@@ -531,8 +531,8 @@ export class GraphService {
       const select = parseSelect(kind, req.query.get('$select'), true);
       const ids = this.deltaIds(req, kind);
       if (dtok === 'latest') {
-        const link = this.deltaLink(kind, { v: this.store.version, s: select, f: ids });
-        return ok(collection(`${this.base()}/$metadata#${kind}s`, [], { '@odata.deltaLink': link }));
+        const link = this.deltaLink(req, kind, { v: this.store.version, s: select, f: ids });
+        return ok(collection(`${req.root}/$metadata#${kind}s`, [], { '@odata.deltaLink': link }));
       }
       const tok = decodeToken(dtok);
       this.checkToken(req, kind, tok);
@@ -552,8 +552,8 @@ export class GraphService {
       };
     }
     return state.m === 'init'
-      ? this.deltaInitial(kind, state, pageSize)
-      : this.deltaIncremental(kind, state, pageSize);
+      ? this.deltaInitial(req, kind, state, pageSize)
+      : this.deltaIncremental(req, kind, state, pageSize);
   }
 
   private deltaIds(req: GraphRequest, kind: 'user' | 'group'): string[] | null {
@@ -572,7 +572,11 @@ export class GraphService {
     return f.idsOnly;
   }
 
-  private deltaLink(kind: 'user' | 'group', s: { v: number; s: unknown; f: unknown }): string {
+  private deltaLink(
+    req: GraphRequest,
+    kind: 'user' | 'group',
+    s: { v: number; s: unknown; f: unknown },
+  ): string {
     const token = encodeToken({
       r: kind,
       g: this.store.tokenGeneration,
@@ -581,10 +585,11 @@ export class GraphService {
       s: s.s,
       f: s.f,
     });
-    return `${this.base()}/${kind}s/delta?$deltatoken=${token}`;
+    return `${req.root}/${kind}s/delta?$deltatoken=${token}`;
   }
 
   private deltaPage(
+    req: GraphRequest,
     kind: 'user' | 'group',
     state: Record<string, unknown>,
     values: string[],
@@ -592,12 +597,12 @@ export class GraphService {
     roundEnd: number,
   ): GraphResponse {
     const select = (state.s as string[] | null) ?? null;
-    const ctx = `${this.base()}/$metadata#${kind}s${select ? `(${select.join(',')})` : ''}`;
+    const ctx = `${req.root}/$metadata#${kind}s${select ? `(${select.join(',')})` : ''}`;
     const extra: Record<string, unknown> = {};
     if (next)
       extra['@odata.nextLink'] =
-        `${this.base()}/${kind}s/delta?$skiptoken=${encodeToken({ ...state, ...next })}`;
-    else extra['@odata.deltaLink'] = this.deltaLink(kind, { v: roundEnd, s: state.s, f: state.f });
+        `${req.root}/${kind}s/delta?$skiptoken=${encodeToken({ ...state, ...next })}`;
+    else extra['@odata.deltaLink'] = this.deltaLink(req, kind, { v: roundEnd, s: state.s, f: state.f });
     return ok(collection(ctx, values, extra));
   }
 
@@ -611,6 +616,7 @@ export class GraphService {
   }
 
   private deltaInitial(
+    req: GraphRequest,
     kind: 'user' | 'group',
     state: Record<string, unknown>,
     pageSize: number,
@@ -653,7 +659,7 @@ export class GraphService {
     }
     while (i < slots.length && (!slots[i] || slots[i]!.deleted || (idSet && !idSet.has(slots[i]!.id)))) i++;
     const next = i < slots.length ? { o: i, mo } : null;
-    return this.deltaPage(kind, state, values, next, Number(state.v));
+    return this.deltaPage(req, kind, state, values, next, Number(state.v));
   }
 
   /** Ids of `kind` changed in (from, to], in order of first change; cached per window. */
@@ -691,6 +697,7 @@ export class GraphService {
   }
 
   private deltaIncremental(
+    req: GraphRequest,
     kind: 'user' | 'group',
     state: Record<string, unknown>,
     pageSize: number,
@@ -734,7 +741,7 @@ export class GraphService {
       mo = 0;
     }
     const next = o < ids.length ? { o, mo } : null;
-    return this.deltaPage(kind, state, values, next, to);
+    return this.deltaPage(req, kind, state, values, next, to);
   }
 }
 

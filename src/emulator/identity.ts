@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { exportJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import type { HostNames } from './hosts.js';
 import type { EmulatorApp, TenantStore } from './tenant.js';
 
 /** Microsoft Graph's well-known application id, also accepted as a scope resource. */
@@ -47,7 +48,7 @@ export class IdentityService {
 
   constructor(
     private readonly store: TenantStore,
-    private readonly origin: () => string,
+    private readonly hosts: HostNames,
     private readonly opts: { tokenLifetimeSeconds: number; tokenRequestsPer10s: number },
   ) {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -58,10 +59,11 @@ export class IdentityService {
 
   /** Graph roots accepted as the scope resource and token audience. */
   audiences(): string[] {
-    return [this.origin(), 'https://graph.microsoft.com', GRAPH_APP_ID];
+    return [...this.hosts.graphResources(), GRAPH_APP_ID];
   }
 
   private error(
+    origin: string,
     status: number,
     error: string,
     code: number,
@@ -81,16 +83,17 @@ export class IdentityService {
         timestamp: ts,
         trace_id: traceId,
         correlation_id: correlationId,
-        error_uri: `${this.origin()}/error?code=${code}`,
+        error_uri: `${origin}/error?code=${code}`,
       },
     };
   }
 
   /** Checks the {tenant} path segment; returns an error response when it is malformed or unknown. */
-  resolveTenant(tenant: string): IdentityResponse | null {
+  resolveTenant(origin: string, tenant: string): IdentityResponse | null {
     const isGuid = GUID.test(tenant);
     if (!TENANT_SYNTAX.test(tenant) || (!isGuid && !DNS_NAME.test(tenant))) {
       return this.error(
+        origin,
         400,
         'invalid_request',
         900023,
@@ -99,6 +102,7 @@ export class IdentityService {
     }
     if (tenant === '00000000-0000-0000-0000-000000000000') {
       return this.error(
+        origin,
         400,
         'invalid_tenant',
         90002,
@@ -107,6 +111,7 @@ export class IdentityService {
     }
     if (!this.store.matchesTenant(tenant)) {
       return this.error(
+        origin,
         400,
         'invalid_tenant',
         90002,
@@ -117,12 +122,12 @@ export class IdentityService {
   }
 
   /** GET /{tenant}/v2.0/.well-known/openid-configuration */
-  openidConfiguration(tenant: string): IdentityResponse {
-    const bad = this.resolveTenant(tenant);
+  openidConfiguration(origin: string, tenant: string): IdentityResponse {
+    const bad = this.resolveTenant(origin, tenant);
     if (bad) return bad;
-    const o = this.origin();
+    const o = origin;
     const tid = this.store.tenantId;
-    const host = new URL(o).host;
+    const cloud = this.hosts.cloudFacts();
     return {
       status: 200,
       headers: {},
@@ -161,37 +166,39 @@ export class IdentityService {
           'roles',
         ],
         kerberos_endpoint: `${o}/${tid}/kerberos`,
-        tenant_region_scope: 'EU',
-        cloud_instance_name: host,
+        tenant_region_scope: cloud.region,
+        cloud_instance_name: cloud.instance,
         cloud_graph_host_name: 'graph.windows.net',
-        msgraph_host: host,
+        msgraph_host: new URL(this.hosts.graphOrigin).host,
         rbac_url: 'https://pas.windows.net',
       },
     };
   }
 
   /** GET /{tenant}/discovery/v2.0/keys */
-  async jwks(tenant: string): Promise<IdentityResponse> {
-    const bad = this.resolveTenant(tenant);
+  async jwks(origin: string, tenant: string): Promise<IdentityResponse> {
+    const bad = this.resolveTenant(origin, tenant);
     if (bad) return bad;
     if (!this.jwk) this.jwk = { ...(await exportJWK(this.publicKey)), kid: this.kid, use: 'sig', kty: 'RSA' };
     return {
       status: 200,
       headers: {},
-      body: { keys: [{ ...this.jwk, issuer: `${this.origin()}/${this.store.tenantId}/v2.0` }] },
+      body: { keys: [{ ...this.jwk, issuer: `${origin}/${this.store.tenantId}/v2.0` }] },
     };
   }
 
   /** Instance discovery, for clients configured without knownAuthorities. */
-  instanceDiscovery(): IdentityResponse {
-    const host = new URL(this.origin()).host;
+  instanceDiscovery(origin: string): IdentityResponse {
+    const host = new URL(origin).host;
     return {
       status: 200,
       headers: {},
       body: {
-        tenant_discovery_endpoint: `${this.origin()}/${this.store.tenantId}/v2.0/.well-known/openid-configuration`,
+        tenant_discovery_endpoint: `${origin}/${this.store.tenantId}/v2.0/.well-known/openid-configuration`,
         'api-version': '1.1',
-        metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+        metadata: [
+          { preferred_network: host, preferred_cache: host, aliases: this.hosts.loginAliases(host) },
+        ],
       },
     };
   }
@@ -206,11 +213,12 @@ export class IdentityService {
 
   /** POST /{tenant}/oauth2/v2.0/token (client credentials only). */
   async token(
+    origin: string,
     tenant: string,
     form: URLSearchParams,
     authorization: string | undefined,
   ): Promise<IdentityResponse> {
-    const bad = this.resolveTenant(tenant);
+    const bad = this.resolveTenant(origin, tenant);
     if (bad) return bad;
     let clientId = form.get('client_id');
     let secret = form.get('client_secret');
@@ -223,6 +231,7 @@ export class IdentityService {
     const grant = form.get('grant_type');
     if (!grant) {
       return this.error(
+        origin,
         400,
         'invalid_request',
         900144,
@@ -231,6 +240,7 @@ export class IdentityService {
     }
     if (grant !== 'client_credentials') {
       return this.error(
+        origin,
         400,
         'unsupported_grant_type',
         70003,
@@ -239,6 +249,7 @@ export class IdentityService {
     }
     if (!clientId) {
       return this.error(
+        origin,
         400,
         'invalid_request',
         900144,
@@ -248,6 +259,7 @@ export class IdentityService {
     const app = this.store.findApp(clientId);
     if (!app) {
       return this.error(
+        origin,
         400,
         'unauthorized_client',
         700016,
@@ -256,6 +268,7 @@ export class IdentityService {
     }
     if (this.throttled(app.clientId)) {
       const res = this.error(
+        origin,
         429,
         'invalid_request',
         90055,
@@ -266,6 +279,7 @@ export class IdentityService {
     }
     if (!secret) {
       return this.error(
+        origin,
         401,
         'invalid_client',
         7000218,
@@ -274,6 +288,7 @@ export class IdentityService {
     }
     if (secret !== app.clientSecret) {
       return this.error(
+        origin,
         401,
         'invalid_client',
         7000215,
@@ -282,6 +297,7 @@ export class IdentityService {
     }
     if (app.secretExpired) {
       return this.error(
+        origin,
         401,
         'invalid_client',
         7000222,
@@ -291,6 +307,7 @@ export class IdentityService {
     const scope = form.get('scope');
     if (!scope)
       return this.error(
+        origin,
         400,
         'invalid_request',
         900144,
@@ -300,6 +317,7 @@ export class IdentityService {
     const resources = new Set(scopes.map((s) => s.replace(/\/[^/]*$/, '')));
     if (resources.size > 1) {
       return this.error(
+        origin,
         400,
         'invalid_scope',
         70011,
@@ -309,6 +327,7 @@ export class IdentityService {
     const single = scopes[0]!;
     if (scopes.length > 1 || !single.endsWith('/.default')) {
       return this.error(
+        origin,
         400,
         'invalid_scope',
         1002012,
@@ -318,6 +337,7 @@ export class IdentityService {
     const resource = single.slice(0, -'/.default'.length).replace(/\/$/, '');
     if (!this.audiences().includes(resource)) {
       return this.error(
+        origin,
         400,
         'invalid_resource',
         500011,
@@ -327,7 +347,7 @@ export class IdentityService {
     return {
       status: 200,
       headers: {},
-      body: await this.issue(app, resource === GRAPH_APP_ID ? this.origin() : resource),
+      body: await this.issue(app, resource === GRAPH_APP_ID ? this.hosts.graphOrigin : resource),
     };
   }
 

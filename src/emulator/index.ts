@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadOrCreateTls } from './certs.js';
 import { generateTenant } from './generate.js';
 import { GraphService } from './graph.js';
+import { type EmulatorCloud, HostNames } from './hosts.js';
 import { IdentityService } from './identity.js';
 import { EmulatorHandler, type RuntimeSettings } from './server.js';
 import {
@@ -18,15 +19,21 @@ import {
 import { quotaFor, ResourceUnitThrottle } from './throttle.js';
 
 export { generateTenant, SYNC_APP_ROLES, tenantDomains } from './generate.js';
+export { EMULATOR_CLOUDS, type EmulatorCloud, MICROSOFT_CLOUD_HOSTS } from './hosts.js';
 export type { EmulatorApp, GraphObject, TenantData } from './tenant.js';
 export { EmulatorError } from './tenant.js';
 
 /** How to start the emulator; every field is optional. */
 export interface EmulatorOptions {
-  /** 0 (default) picks a free port. */
+  /** 0 (default) picks a free port; 443 by default with `asMicrosoft`. */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Answer as this Microsoft cloud's own hosts (login.microsoftonline.com, graph.microsoft.com, …)
+   * instead of the listen address; clients reach it by pointing those names at `host`.
+   */
+  asMicrosoft?: EmulatorCloud;
   users?: number;
   groups?: number;
   seed?: number;
@@ -62,6 +69,10 @@ export type { EmulatorApp as EmulatorAppRegistration };
 export interface EmulatorInfo {
   authorityHost: string;
   graphBaseUrl: string;
+  /** DNS names to point at the listen address (empty unless `asMicrosoft`). */
+  hosts: string[];
+  /** The cloud the emulator answers as, when `asMicrosoft`. */
+  cloud: EmulatorCloud | undefined;
   caFile: string;
   caPem: string;
   tenantId: string;
@@ -214,26 +225,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const store = new TenantStore(data);
   const ownStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'entrasync-emulator-'));
-  const tls = loadOrCreateTls(stateDir, host);
-  let origin = '';
+  const hosts = new HostNames(host, options.asMicrosoft);
+  const tls = loadOrCreateTls(stateDir, hosts.certificateNames);
   const settings: RuntimeSettings = {
     latencyMs: options.latencyMs ?? 0,
     faultRate: options.faultRate ?? 0,
     faultRetryAfter: options.faultRetryAfter ?? 1,
     throttle: options.throttle ?? true,
   };
-  const identity = new IdentityService(store, () => origin, {
+  const identity = new IdentityService(store, hosts, {
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
     tokenRequestsPer10s: options.tokenRequestsPer10s ?? 300,
   });
-  const graph = new GraphService(store, () => `${origin}/v1.0`, {
+  const graph = new GraphService(store, {
     deltaPageSize: options.deltaPageSize ?? 200,
     deltaMembersPerPage: options.deltaMembersPerPage ?? 500,
   });
   const throttle = new ResourceUnitThrottle(() => options.resourceUnitQuota ?? quotaFor(store.liveUsers));
   const tenant = tenantApi(store);
   let info: EmulatorInfo;
-  const handler = new EmulatorHandler(store, identity, graph, throttle, settings, {
+  const handler = new EmulatorHandler(hosts, store, identity, graph, throttle, settings, {
     info: () => ({ ...info, apps: store.apps.map(copyApp) }),
     tenant: {
       add: (kind, body) => store.addObject(kind, body as Partial<GraphObject>),
@@ -267,24 +278,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen(options.port ?? (options.asMicrosoft ? 443 : 0), host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
-  origin = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  handler.origin = origin;
+  hosts.setPort(port);
   info = {
-    authorityHost: origin,
-    graphBaseUrl: origin,
+    authorityHost: hosts.loginOrigin,
+    graphBaseUrl: hosts.graphOrigin,
+    hosts: hosts.dnsNames,
+    cloud: options.asMicrosoft,
     caFile: tls.caFile,
     caPem: tls.caPem,
     tenantId: store.tenantId,
     tenantDomains: [...store.domains],
     apps: store.apps.map(copyApp),
-    adminUrl: `${origin}/_emulator`,
+    adminUrl: `${hosts.adminOrigin}/_emulator`,
   };
   let closed = false;
   return {

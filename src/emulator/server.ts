@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphRequest, GraphResponse, GraphService } from './graph.js';
+import type { HostNames, Site } from './hosts.js';
 import type { IdentityResponse, IdentityService } from './identity.js';
 import { GraphError } from './odata.js';
 import { EmulatorError, type ObjectKind, type TenantStore } from './tenant.js';
@@ -76,9 +77,9 @@ export interface AdminOps {
 /** HTTP front: identity, Graph, $batch and the admin API on one HTTPS listener. */
 export class EmulatorHandler {
   stats: Stats = { requests: 0, byPath: {}, throttled: 0, faults: 0 };
-  origin = '';
 
   constructor(
+    private readonly hosts: HostNames,
     private readonly store: TenantStore,
     private readonly identity: IdentityService,
     private readonly graph: GraphService,
@@ -115,17 +116,32 @@ export class EmulatorHandler {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.origin);
+    // Every URL written in the answer is built on the name the client asked for.
+    const site = this.hosts.resolve(req.headers.host);
+    if (!site) {
+      send(res, 421, { 'content-type': 'text/plain' }, `This server does not serve ${req.headers.host}.`);
+      return;
+    }
+    const url = new URL(req.url ?? '/', site.origin);
     const method = req.method ?? 'GET';
     const segs = url.pathname.split('/').filter(Boolean);
-    if (segs[0] === '_emulator') {
+    if (segs[0] === '_emulator' && site.admin) {
       await this.adminRoute(req, res, method, segs.slice(1).map(decodeURIComponent), url);
       return;
     }
     if (this.settings.latencyMs > 0) await sleep(this.settings.latencyMs);
-    if (segs[0] === 'v1.0' || segs[0] === 'beta') {
+    if ((segs[0] === 'v1.0' || segs[0] === 'beta') && site.graph) {
       this.count(method, `/${segs[0]}/${segs.slice(1).join('/')}`);
-      await this.graphRoute(req, res, method, url);
+      await this.graphRoute(req, res, method, url, site);
+      return;
+    }
+    if (!site.login) {
+      send(
+        res,
+        404,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ error: 'not_found', error_description: `No route for ${method} ${url.pathname}` }),
+      );
       return;
     }
     const tenantPath = `/{tenant}/${segs.slice(1).join('/')}`;
@@ -134,17 +150,22 @@ export class EmulatorHandler {
     const rest = segs.slice(1).join('/');
     let out: IdentityResponse | null = null;
     if (method === 'GET' && tenant === 'common' && rest === 'discovery/instance')
-      out = this.identity.instanceDiscovery();
+      out = this.identity.instanceDiscovery(site.origin);
     else if (
       method === 'GET' &&
       (rest === 'v2.0/.well-known/openid-configuration' || rest === '.well-known/openid-configuration')
     ) {
-      out = this.identity.openidConfiguration(tenant);
+      out = this.identity.openidConfiguration(site.origin, tenant);
     } else if (method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys'))
-      out = await this.identity.jwks(tenant);
+      out = await this.identity.jwks(site.origin, tenant);
     else if (method === 'POST' && rest === 'oauth2/v2.0/token') {
       const body = await readBody(req);
-      out = await this.identity.token(tenant, new URLSearchParams(body), req.headers.authorization);
+      out = await this.identity.token(
+        site.origin,
+        tenant,
+        new URLSearchParams(body),
+        req.headers.authorization,
+      );
     }
     if (!out) {
       send(
@@ -270,6 +291,7 @@ export class EmulatorHandler {
     res: ServerResponse,
     method: string,
     url: URL,
+    site: Site,
   ): Promise<void> {
     const rid = randomUUID();
     const crid = String(req.headers['client-request-id'] ?? rid);
@@ -294,7 +316,7 @@ export class EmulatorHandler {
         ...this.errorResponse(new GraphError(401, 'InvalidAuthenticationToken', message), rid, crid),
         headers: {
           'content-type': 'application/json',
-          'www-authenticate': `Bearer realm="", authorization_uri="${this.origin}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
+          'www-authenticate': `Bearer realm="", authorization_uri="${site.login ? site.origin : this.hosts.loginOrigin}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
         },
       });
     if (!token) return unauthorized('Access token is empty.');
@@ -308,7 +330,7 @@ export class EmulatorHandler {
           this.errorResponse(new GraphError(405, 'BadRequest', 'Use POST for $batch.'), rid, crid),
         );
       const raw = await readBody(req);
-      return reply(this.batch(raw, claims.appId, new Set(claims.roles), rid, crid));
+      return reply(this.batch(raw, claims.appId, new Set(claims.roles), site.origin, rid, crid));
     }
     const body = method === 'GET' ? undefined : await readBody(req);
     reply(
@@ -321,6 +343,7 @@ export class EmulatorHandler {
           body,
           roles: new Set(claims.roles),
           appId: claims.appId,
+          root: `${site.origin}/v1.0`,
         },
         rid,
         crid,
@@ -332,6 +355,7 @@ export class EmulatorHandler {
     raw: string,
     appId: string,
     roles: ReadonlySet<string>,
+    origin: string,
     rid: string,
     crid: string,
   ): GraphResponse {
@@ -369,7 +393,7 @@ export class EmulatorHandler {
       if (failedDep !== undefined) {
         out = this.errorResponse(new GraphError(424, 'BadRequest', 'Failed dependency'), rid, crid);
       } else {
-        out = this.batchItem(r, appId, roles, rid, crid);
+        out = this.batchItem(r, appId, roles, origin, rid, crid);
       }
       results.set(id.toLowerCase(), out);
       responses.push({ id, status: out.status, headers: batchHeaders(out.headers), body: batchBody(out) });
@@ -385,6 +409,7 @@ export class EmulatorHandler {
     r: Record<string, unknown>,
     appId: string,
     roles: ReadonlySet<string>,
+    origin: string,
     rid: string,
     crid: string,
   ): GraphResponse {
@@ -399,7 +424,7 @@ export class EmulatorHandler {
     if (!rel.startsWith('/')) rel = `/${rel}`;
     // The JS SDK's BatchRequestContent keeps the version segment; Graph tolerates it.
     rel = rel.replace(/^\/v1\.0(?=\/)/, '');
-    const u = new URL(`${this.origin}/v1.0${rel}`);
+    const u = new URL(`${origin}/v1.0${rel}`);
     const path = `/${u.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent).join('/')}`;
     this.count(`${String(r.method).toUpperCase()}`, `/v1.0${path} ($batch)`);
     const fault = this.pickFault();
@@ -416,6 +441,7 @@ export class EmulatorHandler {
         body: r.body,
         roles,
         appId,
+        root: `${origin}/v1.0`,
       },
       rid,
       crid,

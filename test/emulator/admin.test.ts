@@ -139,12 +139,14 @@ describe('entrasync emulator --json', () => {
     expect(Object.keys(info)).toEqual([
       'authorityHost',
       'graphBaseUrl',
+      'hosts',
       'caFile',
       'tenantId',
       'tenantDomains',
       'apps',
       'adminUrl',
     ]);
+    expect(info.hosts).toEqual([]);
     expect(info.tenantDomains).toEqual(['adatum.com', 'litware.com', 'adatum.onmicrosoft.com']);
     expect(Object.keys(info.apps[0])).toEqual([
       'clientId',
