@@ -7,6 +7,26 @@ import { type App, openApp } from '../services/app.js';
 /** Exit codes of every command: 0 success, 2 bad input, 1 any other failure. */
 export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const;
 
+/**
+ * Thrown by a command once it has printed a result that itself reports a failure — a connection
+ * test that found the connection broken, a sync run that failed or was held: the process exits 1
+ * and prints nothing more, since the result already says what went wrong.
+ */
+export class FailureReported extends Error {
+  constructor(what: string) {
+    super(what);
+    this.name = 'FailureReported';
+  }
+}
+
+/** Statuses of a sync run that mean it did not do what was asked (cron jobs exit 1 on them). */
+const FAILED_RUN_STATUSES: ReadonlySet<string> = new Set(['failed', 'held']);
+
+/** Throws FailureReported when a printed run did not apply. */
+export function failUnlessApplied(run: { runId: string; status: string }): void {
+  if (FAILED_RUN_STATUSES.has(run.status)) throw new FailureReported(`run ${run.runId} ${run.status}`);
+}
+
 /** What a command prints: JSON for --json, and text for people otherwise. */
 export interface Output {
   json: boolean;
@@ -79,6 +99,7 @@ function allCommands(c: Command): Command[] {
 }
 
 function reportError(error: unknown, json: boolean): number {
+  if (error instanceof FailureReported) return EXIT.failure;
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
     if (error.code === 'commander.help' || error.exitCode === 0) return EXIT.ok;

@@ -7,7 +7,7 @@ import type { Preview, RunResult } from '../services/sync.js';
 import { CATEGORIES } from '../sync/changes.js';
 import { formatHow, formatWhat, HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../sync/policy.js';
 import { readSecret } from './directory-commands.js';
-import { appCommand } from './run.js';
+import { appCommand, FailureReported, failUnlessApplied } from './run.js';
 
 /** `entrasync entra set|show|test`: an organization's connection to its Entra tenant. */
 export function registerEntraCommands(program: Command): void {
@@ -117,7 +117,7 @@ export function registerEntraCommands(program: Command): void {
           report.ok ? 'The connection works.' : 'The connection does not work yet: see above.',
         ].join('\n'),
       );
-      if (!report.ok) process.exitCode = 1;
+      if (!report.ok) throw new FailureReported('the connection does not work');
     },
   );
 }
@@ -163,7 +163,7 @@ export function registerSyncCommand(program: Command): void {
         )
         .finally(() => progress.done());
       out.result(result, () => describeRun(result));
-      if (result.status === 'failed') process.exitCode = 1;
+      failUnlessApplied(result);
     },
   );
 }

@@ -8,7 +8,7 @@ import { openApp } from '../services/app.js';
 import type { RunResult } from '../services/sync.js';
 import { CATEGORIES } from '../sync/changes.js';
 import { readSecret } from './directory-commands.js';
-import { appCommand, makeOutput } from './run.js';
+import { appCommand, failUnlessApplied, makeOutput } from './run.js';
 
 /** `entrasync worker`, `entrasync sync approve|dismiss`, `entrasync automation show|set`. */
 export function registerJobCommands(program: Command): void {
@@ -103,7 +103,7 @@ function registerHeldRunCommands(program: Command): void {
           if (name === 'approve') {
             const result = await sync.approve(opts.run, 'cli');
             out.result(result, () => describeApproved(result));
-            if (result.status === 'failed') process.exitCode = 1;
+            failUnlessApplied(result);
           } else {
             await sync.dismiss(opts.run, 'cli');
             out.result(
