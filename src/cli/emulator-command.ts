@@ -74,7 +74,7 @@ export function registerEmulatorCommand(program: Command): void {
       'latency added to every identity and Graph request',
       intArg('latency', 0, 600_000),
     )
-    .option('--fault-rate <r>', 'share of Graph requests answered 429, 503 or dropped (0..1)', rateArg)
+    .option('--fault-rate <r>', 'share of Graph requests answered 429, 503, 504 or dropped (0..1)', rateArg)
     .option('--state-dir <dir>', 'where ca.pem is written and reused (default: a temp dir)')
     .option('--no-throttle', 'disable resource-unit throttling')
     .option('--json', 'print one line of JSON once ready')

@@ -234,7 +234,8 @@ function isoDaysAgo(rng: Rng, maxDays: number): string {
 /**
  * Generates a realistic tenant deterministically from `seed`: members and guests, disabled and
  * mailbox-less users, shared and room mailboxes, all group kinds incl. dynamic and nested groups,
- * contacts and devices as members (~2.5 memberships per user), and the three standard apps.
+ * contacts, devices and service principals as members (~2.5 memberships per user), mail that is
+ * not the primary SMTP address, case-duplicated aliases, and the three standard apps.
  */
 export function generateTenant(options: GenerateOptions = {}): TenantData {
   const nUsers = options.users ?? 200;
@@ -245,6 +246,9 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
   const [primary, secondary, initial] = domains as [string, string, string];
   const company = primary.split('.')[0]!;
   const tenantId = rng.guid();
+  // Quirks of real tenants draw from a stream of their own, so adding one leaves every other
+  // generated object (and the tests counting them) as it was.
+  const quirk = new Rng(seed ^ 0x5bd1e995);
   // Every address handed out is registered, so suffixed names ("x2") cannot collide with a later
   // person whose base name already ends in that suffix: proxyAddresses are tenant-unique.
   const usedAddress = new Set<string>();
@@ -376,13 +380,20 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
         const ul = unique(l, d);
         proxies.push(`smtp:${ul}@${d}`);
       }
+      // Prefixes of non-SMTP types come in either case (graph-facts §2.3: only SMTP's case means anything).
       if (rng.chance(0.3))
         proxies.push(
-          `X500:/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=${id.slice(0, 8)}-${local}`,
+          `${quirk.chance(0.3) ? 'x500' : 'X500'}:/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=${id.slice(0, 8)}-${local}`,
         );
-      if (rng.chance(0.4)) proxies.push(`SIP:${upn}`);
+      if (rng.chance(0.4)) proxies.push(`${quirk.chance(0.3) ? 'sip' : 'SIP'}:${upn}`);
       if (rng.chance(0.2)) proxies.push(`SPO:SPO_${rng.guid()}@SPO_${tenantId}`);
+      // The primary again as an alias in other letter case: the same address, listed twice.
+      if (quirk.chance(0.03)) proxies.push(`smtp:${capitalized(local)}@${domain}`);
       user.mail = upn;
+      // `mail` need not be the primary SMTP address: some mailboxes show an alias on the other custom domain.
+      const otherDomain = domain === primary ? secondary : primary;
+      const onOther = proxies.find((p) => p.startsWith('smtp:') && p.endsWith(`@${otherDomain}`));
+      if (onOther && quirk.chance(0.12)) user.mail = onOther.slice(5);
       user.proxyAddresses = proxies;
     }
     memberUserIdx.push(i);
@@ -416,6 +427,24 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
       accountEnabled: true,
       operatingSystem: rng.pick(['Windows', 'MacMDM', 'iOS', 'Android']),
       operatingSystemVersion: rng.pick(['10.0.22631.4460', '14.6.1', '17.5', '14']),
+    });
+  }
+
+  // Apps' service principals can be group members too (graph-facts addendum: members@delta holds them).
+  const servicePrincipals: GraphObject[] = [];
+  const nServicePrincipals = Math.max(2, Math.floor(nUsers / 200));
+  for (let i = 0; i < nServicePrincipals; i++) {
+    const name = `${company.charAt(0).toUpperCase()}${company.slice(1)} ${quirk.pick(['Mail Relay', 'HR Connector', 'Scanner', 'Backup', 'Provisioning'])} ${i + 1}`;
+    servicePrincipals.push({
+      id: quirk.guid(),
+      displayName: name,
+      appDisplayName: name,
+      appId: quirk.guid(),
+      accountEnabled: true,
+      servicePrincipalType: 'Application',
+      servicePrincipalNames: [],
+      signInAudience: 'AzureADMyOrg',
+      tags: ['WindowsAzureActiveDirectoryIntegratedApp'],
     });
   }
 
@@ -505,6 +534,8 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
     for (const ui of seen) group.members.push(users[ui]!.id);
     if (kind === 'dl' && rng.chance(0.5)) group.members.push(contacts[rng.int(contacts.length)]!.id);
     if (kind === 'security' && rng.chance(0.3)) group.members.push(devices[rng.int(devices.length)]!.id);
+    if ((kind === 'security' || kind === 'mesg') && quirk.chance(0.3))
+      group.members.push(servicePrincipals[quirk.int(servicePrincipals.length)]!.id);
     groups.push(group);
   }
   // Nesting: a group may contain earlier non-M365 groups, so there are no cycles.
@@ -542,7 +573,12 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
     },
   ];
   const title = company.charAt(0).toUpperCase() + company.slice(1);
-  return { tenantId, displayName: title, domains, apps, users, groups, contacts, devices };
+  return { tenantId, displayName: title, domains, apps, users, groups, contacts, devices, servicePrincipals };
+}
+
+/** `ada.vance` → `Ada.Vance`: the same local part in other letter case. */
+function capitalized(local: string): string {
+  return local.replace(/(^|[.])([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
 }
 
 function secretFrom(rng: Rng): string {

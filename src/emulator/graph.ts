@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CompiledFilter,
+  checkCollectionSelect,
   compileFilter,
   DEFAULT_SELECT,
   GraphError,
@@ -34,12 +35,16 @@ export interface GraphResponse {
   body: string | null;
 }
 
-/** Tunables of Graph paging that have no query parameter. */
+/** How a soft-deleted object appears in delta: `{id, @removed}` (documented) or with its selected properties too. */
+export type SoftDeletedInDelta = 'id' | 'properties';
+
+/** Tunables of Graph that have no query parameter. */
 export interface GraphLimits {
   /** Objects per delta page (Graph: 200 for directory objects). */
   deltaPageSize: number;
   /** members@delta entries per delta page (Graph: 500 directory links). */
   deltaMembersPerPage: number;
+  softDeletedInDelta: SoftDeletedInDelta;
 }
 
 const USER_READ = [
@@ -63,6 +68,12 @@ const READ_BY_KIND: Record<ObjectKind, string[]> = {
   group: MEMBER_LIST,
   orgContact: ['OrgContact.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   device: ['Device.Read.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  servicePrincipal: [
+    'Application.Read.All',
+    'Application.ReadWrite.All',
+    'Directory.Read.All',
+    'Directory.ReadWrite.All',
+  ],
 };
 const ORG_READ = [
   'Organization.Read.All',
@@ -142,6 +153,42 @@ function project(
   return json;
 }
 
+/**
+ * The delta representation of `props` (id first): a null property that was never set is left out
+ * ("If the property has never been set before it will not be included in the response at all",
+ * user-delta); collections are never null, so an unset one is `[]`.
+ */
+function deltaJson(obj: DirObject, props: string[]): string {
+  const key = `d|${props.join(',')}`;
+  const hit = obj.cache.get(key);
+  if (hit !== undefined) return hit;
+  const parts: string[] = [];
+  for (const p of props) {
+    if (!isProperty(obj.kind, p)) continue;
+    let v = p === 'id' ? obj.id : obj.props[p];
+    if (v === undefined || v === null) {
+      if (isCollection(obj.kind, p)) v = [];
+      else if (!obj.everSet.has(p)) continue;
+      else v = null;
+    }
+    parts.push(`${JSON.stringify(p)}:${JSON.stringify(v)}`);
+  }
+  const json = `{${parts.join(',')}}`;
+  obj.cache.set(key, json);
+  return json;
+}
+
+/** The properties a delta round serves: its $select without `members` (id always first), or the default set. */
+function deltaProps(kind: ObjectKind, select: string[] | null): string[] {
+  const props = select ? select.filter((p) => p !== 'members' && p !== 'id') : DEFAULT_SELECT[kind];
+  return ['id', ...props.filter((p) => p !== 'id')];
+}
+
+/** True when the request asks for only the changed properties (user-delta "Prefer: return=minimal"). */
+function wantsMinimal(req: GraphRequest): boolean {
+  return /(^|[\s,;])return=minimal\b/i.test(req.headers.prefer ?? '');
+}
+
 function memberRef(obj: DirObject | undefined, id: string, removed: boolean): string {
   const type = obj ? TYPE_NAME[obj.kind] : 'directoryObject';
   return removed
@@ -168,7 +215,7 @@ type ListResource = { kind: 'user' | 'group'; slots: Array<DirObject | undefined
 
 /** Graph v1.0 for one tenant: routing, queries, paging, delta. */
 export class GraphService {
-  private readonly deltaListCache = new Map<string, string[]>();
+  private readonly deltaListCache = new Map<string, Array<[string, Set<string> | null]>>();
   private readonly sortCache = new Map<string, { v: number; ids: DirObject[] }>();
 
   constructor(
@@ -352,6 +399,7 @@ export class GraphService {
       throw new GraphError(400, 'Request_BadRequest', "'$skip' is not supported by the service.");
     }
     const select = parseSelect(kind, req.query.get('$select'));
+    checkCollectionSelect(kind, select);
     const top = parseTop(req.query.get('$top'));
     const filter = this.filterFor(req, kind);
     const search = this.searchFor(req);
@@ -420,7 +468,7 @@ export class GraphService {
       };
     }
     if (cast !== undefined) {
-      const m = /^microsoft\.graph\.(user|group|orgContact|device)$/.exec(cast);
+      const m = /^microsoft\.graph\.(user|group|orgContact|device|servicePrincipal)$/.exec(cast);
       if (!m || rest.length > 0) throw segmentNotFound(cast);
       castKind = m[1] as ObjectKind;
       if (
@@ -452,7 +500,7 @@ export class GraphService {
     const state = req.query.has('$skiptoken') ? decodeToken(req.query.get('$skiptoken')!) : { i: 0 };
     const filterSrc = req.query.get('$filter');
     const filter =
-      filterSrc && castKind && castKind !== 'orgContact' && castKind !== 'device'
+      filterSrc && (castKind === 'user' || castKind === 'group')
         ? compileFilter(castKind, filterSrc, true)
         : filterSrc
           ? compileFilter('user', filterSrc, true)
@@ -485,7 +533,8 @@ export class GraphService {
   // ------------------------------------------------------------------ delta
 
   private deltaError(req: GraphRequest, kind: 'user' | 'group', select: string[] | null): GraphError {
-    if (this.store.tokenExpiryMode === 'resync') {
+    const mode = this.store.tokenExpiryMode;
+    if (mode === 'resync') {
       const q = select ? `$select=${select.join(',')}&` : '';
       return new GraphError(
         410,
@@ -496,9 +545,10 @@ export class GraphService {
         },
       );
     }
+    // The mode is the error code's spelling: syncStateNotFound (documented) or SyncStateNotFound (seen).
     return new GraphError(
       400,
-      'syncStateNotFound',
+      mode,
       'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
     );
   }
@@ -512,7 +562,8 @@ export class GraphService {
   }
 
   private delta(req: GraphRequest, kind: 'user' | 'group'): GraphResponse {
-    for (const p of ['$top', '$orderby', '$expand', '$search']) {
+    // $top is documented as unsupported but Graph ignores it (graph-facts addendum); the others fail.
+    for (const p of ['$orderby', '$expand', '$search']) {
       if (req.query.has(p))
         throw new GraphError(
           400,
@@ -595,6 +646,7 @@ export class GraphService {
     values: string[],
     next: Record<string, unknown> | null,
     roundEnd: number,
+    headers: Record<string, string> = {},
   ): GraphResponse {
     const select = (state.s as string[] | null) ?? null;
     const ctx = `${req.root}/$metadata#${kind}s${select ? `(${select.join(',')})` : ''}`;
@@ -603,16 +655,24 @@ export class GraphService {
       extra['@odata.nextLink'] =
         `${req.root}/${kind}s/delta?$skiptoken=${encodeToken({ ...state, ...next })}`;
     else extra['@odata.deltaLink'] = this.deltaLink(req, kind, { v: roundEnd, s: state.s, f: state.f });
-    return ok(collection(ctx, values, extra));
+    return ok(collection(ctx, values, extra), headers);
   }
 
-  /** One delta representation of a live object: selected properties (id always) plus members@delta. */
-  private deltaObject(obj: DirObject, select: string[] | null, members: string[] | null): string {
-    const props = select ? select.filter((p) => p !== 'members') : null;
-    const withId = props && !props.includes('id') ? ['id', ...props] : props;
-    const json = project(obj, withId);
+  /** One delta representation of a live object: `props` plus members@delta. */
+  private deltaObject(obj: DirObject, props: string[], members: string[] | null): string {
+    const json = deltaJson(obj, props);
     if (members === null || members.length === 0) return json;
     return `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"members@delta":[${members.join(',')}]}`;
+  }
+
+  /** A removed object: id and @removed, and in 'properties' mode a soft-deleted one's properties too. */
+  private removedObject(obj: DirObject, props: string[]): string {
+    const reason = obj.deleted === 'hard' ? 'deleted' : 'changed';
+    const json =
+      reason === 'changed' && this.limits.softDeletedInDelta === 'properties'
+        ? deltaJson(obj, props)
+        : `{"id":"${obj.id}"}`;
+    return `${json.slice(0, -1)},"@removed":{"reason":"${reason}"}}`;
   }
 
   private deltaInitial(
@@ -623,6 +683,7 @@ export class GraphService {
   ): GraphResponse {
     const slots = kind === 'user' ? this.store.users : this.store.groups;
     const select = (state.s as string[] | null) ?? null;
+    const props = deltaProps(kind, select);
     const withMembers = kind === 'group' && (select === null || select.includes('members'));
     const ids = state.f as string[] | null;
     const idSet = ids ? new Set(ids) : null;
@@ -646,13 +707,13 @@ export class GraphService {
           members = slice.map((id) => memberRef(this.store.byId.get(id), id, false));
           budget -= slice.length;
           mo += slice.length;
-          values.push(this.deltaObject(o, select, members));
+          values.push(this.deltaObject(o, props, members));
           if (mo < all.length) break; // the rest of this group's members go on the next page
         } else {
-          values.push(this.deltaObject(o, select, null));
+          values.push(this.deltaObject(o, props, null));
         }
       } else {
-        values.push(this.deltaObject(o, select, null));
+        values.push(this.deltaObject(o, props, null));
       }
       i++;
       mo = 0;
@@ -662,21 +723,29 @@ export class GraphService {
     return this.deltaPage(req, kind, state, values, next, Number(state.v));
   }
 
-  /** Ids of `kind` changed in (from, to], in order of first change; cached per window. */
-  private changedIds(kind: 'user' | 'group', from: number, to: number): string[] {
+  /**
+   * Objects of `kind` changed in (from, to], in order of first change, each with the properties
+   * those changes set (null = the whole object: created, restored or deleted); cached per window.
+   */
+  private changes(kind: 'user' | 'group', from: number, to: number): Array<[string, Set<string> | null]> {
     const key = `${kind}:${from}:${to}`;
     const hit = this.deltaListCache.get(key);
     if (hit) return hit;
-    const seen = new Set<string>();
+    const changed = new Map<string, Set<string> | null>();
     const log = this.store.changeLog;
     for (let k = this.store.changeLogIndexAfter(from); k < log.length && log[k]!.v <= to; k++) {
       const e = log[k]!;
-      if (e.kind === kind) seen.add(e.id);
+      if (e.kind !== kind) continue;
+      const seen = changed.get(e.id);
+      if (seen === null) continue;
+      if (e.props === null) changed.set(e.id, null);
+      else if (seen) for (const p of e.props) seen.add(p);
+      else changed.set(e.id, new Set(e.props));
     }
-    const ids = [...seen];
+    const entries = [...changed];
     if (this.deltaListCache.size > 64) this.deltaListCache.clear();
-    this.deltaListCache.set(key, ids);
-    return ids;
+    this.deltaListCache.set(key, entries);
+    return entries;
   }
 
   /** Net membership changes of a group in (from, to]: last operation per member wins. */
@@ -704,44 +773,49 @@ export class GraphService {
   ): GraphResponse {
     const from = Number(state.from);
     const to = Number(state.to);
-    const ids = this.changedIds(kind, from, to);
+    const entries = this.changes(kind, from, to);
     const select = (state.s as string[] | null) ?? null;
+    const props = deltaProps(kind, select);
+    // "Prefer: return=minimal" on a round after the initial one: only the properties changed since
+    // the deltaLink was issued, changes to null included (user-delta).
+    const minimal = wantsMinimal(req);
     const filterIds = state.f ? new Set(state.f as string[]) : null;
     const withMembers = kind === 'group' && (select === null || select.includes('members'));
     const values: string[] = [];
     let budget = this.limits.deltaMembersPerPage;
     let o = Number(state.o);
     let mo = Number(state.mo);
-    while (o < ids.length && values.length < pageSize) {
-      const id = ids[o]!;
+    while (o < entries.length && values.length < pageSize) {
+      const [id, changed] = entries[o]!;
       const obj = this.store.byId.get(id);
       if (!obj || (filterIds && !filterIds.has(id))) {
         o++;
         continue;
       }
       if (obj.deleted) {
-        const reason = obj.deleted === 'hard' ? 'deleted' : 'changed';
-        values.push(`{"id":"${id}","@removed":{"reason":"${reason}"}}`);
+        values.push(this.removedObject(obj, props));
         o++;
         mo = 0;
         continue;
       }
+      const served = minimal && changed ? props.filter((p) => p === 'id' || changed.has(p)) : props;
       if (withMembers) {
-        const changes = this.memberChanges(obj, from, to);
-        if (changes.length > 0 && budget <= 0 && values.length > 0) break;
-        const slice = changes.slice(mo, mo + Math.max(budget, 1));
+        const memberChanges = this.memberChanges(obj, from, to);
+        if (memberChanges.length > 0 && budget <= 0 && values.length > 0) break;
+        const slice = memberChanges.slice(mo, mo + Math.max(budget, 1));
         budget -= slice.length;
         mo += slice.length;
-        values.push(this.deltaObject(obj, select, slice));
-        if (mo < changes.length) break;
+        values.push(this.deltaObject(obj, served, slice));
+        if (mo < memberChanges.length) break;
       } else {
-        values.push(this.deltaObject(obj, select, null));
+        values.push(this.deltaObject(obj, served, null));
       }
       o++;
       mo = 0;
     }
-    const next = o < ids.length ? { o, mo } : null;
-    return this.deltaPage(req, kind, state, values, next, to);
+    const next = o < entries.length ? { o, mo } : null;
+    const applied: Record<string, string> = minimal ? { 'preference-applied': 'return=minimal' } : {};
+    return this.deltaPage(req, kind, state, values, next, to, applied);
   }
 }
 
@@ -763,7 +837,7 @@ function parseMemberSelect(raw: string | null): string[] | null {
   for (const part of raw.split(',')) {
     const name = part.trim();
     if (!name) continue;
-    const kinds: ObjectKind[] = ['user', 'group', 'orgContact', 'device'];
+    const kinds: ObjectKind[] = ['user', 'group', 'orgContact', 'device', 'servicePrincipal'];
     if (!kinds.some((k) => isProperty(k, name))) {
       throw new GraphError(
         400,

@@ -88,6 +88,39 @@ export class IdentityService {
     };
   }
 
+  /**
+   * A transient token-endpoint failure: 429 is the throttling answer (AADSTS90055 with
+   * Retry-After, as above `tokenRequestsPer10s`), any other status `temporarily_unavailable`
+   * ("The server is temporarily too busy to handle the request", reference-error-codes) with
+   * AADSTS50033 RetryableError. `error` replaces the OAuth error value.
+   */
+  transientError(
+    origin: string,
+    status: number,
+    retryAfter: string | undefined,
+    error?: string,
+  ): IdentityResponse {
+    const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
+    if (status === 429) {
+      return this.error(
+        origin,
+        429,
+        error ?? 'invalid_request',
+        90055,
+        'TenantThrottlingError - There are too many incoming requests. This exception is thrown for blocked tenants.',
+        headers,
+      );
+    }
+    return this.error(
+      origin,
+      status,
+      error ?? 'temporarily_unavailable',
+      50033,
+      'RetryableError - Indicates a transient error not related to the database operations.',
+      headers,
+    );
+  }
+
   /** Checks the {tenant} path segment; returns an error response when it is malformed or unknown. */
   resolveTenant(origin: string, tenant: string): IdentityResponse | null {
     const isGuid = GUID.test(tenant);
@@ -266,17 +299,7 @@ export class IdentityService {
         `Application with identifier '${clientId}' was not found in the directory '${this.store.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
       );
     }
-    if (this.throttled(app.clientId)) {
-      const res = this.error(
-        origin,
-        429,
-        'invalid_request',
-        90055,
-        'TenantThrottlingError - There are too many incoming requests. This exception is thrown for blocked tenants.',
-        { 'retry-after': '60' },
-      );
-      return res;
-    }
+    if (this.throttled(app.clientId)) return this.transientError(origin, 429, '60');
     if (!secret) {
       return this.error(
         origin,

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateTls } from './certs.js';
 import { generateTenant } from './generate.js';
-import { GraphService } from './graph.js';
+import { GraphService, type SoftDeletedInDelta } from './graph.js';
 import { type EmulatorCloud, HostNames } from './hosts.js';
 import { IdentityService } from './identity.js';
-import { EmulatorHandler, type RuntimeSettings } from './server.js';
+import { type EmulatorFault, EmulatorHandler, type RuntimeSettings } from './server.js';
 import {
+  type DeltaExpiryMode,
   type EmulatorApp,
   EmulatorError,
   type GraphObject,
@@ -19,8 +20,10 @@ import {
 import { quotaFor, ResourceUnitThrottle } from './throttle.js';
 
 export { generateTenant, SYNC_APP_ROLES, tenantDomains } from './generate.js';
+export type { SoftDeletedInDelta } from './graph.js';
 export { EMULATOR_CLOUDS, type EmulatorCloud, MICROSOFT_CLOUD_HOSTS } from './hosts.js';
-export type { EmulatorApp, GraphObject, TenantData } from './tenant.js';
+export type { EmulatorFault } from './server.js';
+export type { DeltaExpiryMode, EmulatorApp, GraphObject, TenantData } from './tenant.js';
 export { EmulatorError } from './tenant.js';
 
 /** How to start the emulator; every field is optional. */
@@ -57,6 +60,11 @@ export interface EmulatorOptions {
   deltaPageSize?: number;
   /** members@delta entries per delta page (default 500, as Graph's directory-link page). */
   deltaMembersPerPage?: number;
+  /**
+   * A soft-deleted user or group in delta: 'id' (default) = `{"id","@removed":{"reason":"changed"}}`
+   * as Microsoft's examples show; 'properties' = its selected properties besides `@removed`.
+   */
+  softDeletedInDelta?: SoftDeletedInDelta;
   /** Token requests per app per 10 s before the token endpoint answers 429 (default 300). */
   tokenRequestsPer10s?: number;
   /** Access-token lifetime in seconds (default 3599). */
@@ -97,6 +105,7 @@ export interface EmulatorTenant {
   restoreGroup(id: string): GraphObject;
   addContact(partial: Partial<GraphObject>): GraphObject;
   addDevice(partial: Partial<GraphObject>): GraphObject;
+  addServicePrincipal(partial: Partial<GraphObject>): GraphObject;
   addMember(groupId: string, memberId: string): void;
   removeMember(groupId: string, memberId: string): void;
   listUsers(): GraphObject[];
@@ -108,8 +117,11 @@ export interface EmulatorTenant {
   grantRoles(clientId: string, roles: string[]): EmulatorApp;
   /** Replaces an app's application permissions. */
   setRoles(clientId: string, roles: string[]): EmulatorApp;
-  /** Every delta/skip token issued so far now fails: 400 syncStateNotFound (default) or 410 + Location ('resync'). */
-  expireDeltaTokens(mode?: 'syncStateNotFound' | 'resync'): void;
+  /**
+   * Every delta/skip token issued so far now fails: 400 with code syncStateNotFound (default) or
+   * SyncStateNotFound (the capitalised spelling Graph has been seen to send), or 410 + Location ('resync').
+   */
+  expireDeltaTokens(mode?: DeltaExpiryMode): void;
   addApp(app: {
     roles?: string[];
     secretExpired?: boolean;
@@ -129,6 +141,11 @@ export interface Emulator {
   setLatency(ms: number): void;
   setFaultRate(rate: number): void;
   setThrottling(on: boolean): void;
+  /**
+   * Queues a one-shot fault (`count` requests, default 1): `on: 'page'` strikes only Graph
+   * requests carrying $skiptoken (nextLinks), 'graph' any Graph request, 'token' the token endpoint.
+   */
+  failNext(fault: EmulatorFault): void;
   close(): Promise<void>;
 }
 
@@ -155,6 +172,7 @@ export function loadTenantFile(path: string): TenantData {
     groups: data.groups ?? [],
     contacts: data.contacts ?? [],
     devices: data.devices ?? [],
+    servicePrincipals: data.servicePrincipals ?? [],
   };
 }
 
@@ -180,6 +198,7 @@ function tenantApi(store: TenantStore): EmulatorTenant {
     restoreGroup: (id) => store.restoreObject('group', id),
     addContact: (p) => store.addObject('orgContact', p),
     addDevice: (p) => store.addObject('device', p),
+    addServicePrincipal: (p) => store.addObject('servicePrincipal', p),
     addMember: (g, m) => store.addMember(g, m),
     removeMember: (g, m) => store.removeMember(g, m),
     listUsers: () => store.users.filter((o) => o && !o.deleted).map((o) => structuredClone(o!.props)),
@@ -240,6 +259,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const graph = new GraphService(store, {
     deltaPageSize: options.deltaPageSize ?? 200,
     deltaMembersPerPage: options.deltaMembersPerPage ?? 500,
+    softDeletedInDelta: options.softDeletedInDelta ?? 'id',
   });
   const throttle = new ResourceUnitThrottle(() => options.resourceUnitQuota ?? quotaFor(store.liveUsers));
   const tenant = tenantApi(store);
@@ -318,6 +338,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     setThrottling: (on) => {
       settings.throttle = on;
     },
+    failNext: (fault) => handler.failNext(fault),
     close: async () => {
       if (closed) return;
       closed = true;

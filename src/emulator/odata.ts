@@ -93,6 +93,18 @@ export const DEFAULT_SELECT: Record<ObjectKind, string[]> = {
     'operatingSystemVersion',
     'trustType',
   ],
+  servicePrincipal: [
+    'id',
+    'deletedDateTime',
+    'accountEnabled',
+    'appDisplayName',
+    'appId',
+    'displayName',
+    'servicePrincipalNames',
+    'servicePrincipalType',
+    'signInAudience',
+    'tags',
+  ],
 };
 
 // creationOptions is returned by default on groups but is a beta-era property missing from the
@@ -107,6 +119,7 @@ export const TYPE_NAME: Record<ObjectKind, string> = {
   group: 'group',
   orgContact: 'orgContact',
   device: 'device',
+  servicePrincipal: 'servicePrincipal',
 };
 
 const RESOURCE_NAME: Record<string, string> = { user: 'User', group: 'Group' };
@@ -152,6 +165,28 @@ function canonicalName(kind: ObjectKind, name: string): string | undefined {
   const lower = name.toLowerCase();
   if (lower === 'id') return 'id';
   return Object.keys(CSDL_PROPERTIES[kind] ?? {}).find((p) => p.toLowerCase() === lower);
+}
+
+// "Certain properties cannot be returned within a user collection. The following properties are
+// only supported when retrieving a single user" (user-list); asking for them on /users is a 501.
+const SINGLE_USER_ONLY = new Set([
+  'aboutMe',
+  'birthday',
+  'hireDate',
+  'interests',
+  'mySite',
+  'pastProjects',
+  'preferredName',
+  'responsibilities',
+  'schools',
+  'skills',
+  'mailboxSettings',
+]);
+
+/** Throws Graph's 501 when a user-collection $select names a property served only for one user. */
+export function checkCollectionSelect(kind: ObjectKind, select: string[] | null): void {
+  if (kind !== 'user' || !select?.some((p) => SINGLE_USER_ONLY.has(p))) return;
+  throw new GraphError(501, 'NotImplemented', 'This operation target is not yet supported.');
 }
 
 /** Parses $top: default 100, 1..999, else 400 like Graph. */

@@ -4,7 +4,13 @@ import type { GraphRequest, GraphResponse, GraphService } from './graph.js';
 import type { HostNames, Site } from './hosts.js';
 import type { IdentityResponse, IdentityService } from './identity.js';
 import { GraphError } from './odata.js';
-import { EmulatorError, type ObjectKind, type TenantStore } from './tenant.js';
+import {
+  DELTA_EXPIRY_MODES,
+  type DeltaExpiryMode,
+  EmulatorError,
+  type ObjectKind,
+  type TenantStore,
+} from './tenant.js';
 import type { ResourceUnitThrottle } from './throttle.js';
 
 /** Knobs that can change while the emulator runs. */
@@ -23,6 +29,62 @@ export interface Stats {
   throttled: number;
   faults: number;
 }
+
+/** A one-shot fault queued by failNext(): where it strikes, its HTTP status, and what it says. */
+export interface EmulatorFault {
+  /** 'token': the token endpoint; 'graph': any Graph request; 'page': Graph requests carrying $skiptoken (nextLinks). */
+  on: 'token' | 'graph' | 'page';
+  status: number;
+  /** Graph's `error.code` (default by status), or on 'token' the OAuth `error` value. */
+  code?: string;
+  /** Retry-After seconds (fractions allowed); a 429 without it carries `faultRetryAfter`. */
+  retryAfter?: number;
+  /** How many matching requests it answers (default 1). */
+  count?: number;
+}
+
+const FAULT_TARGETS = ['token', 'graph', 'page'] as const;
+
+/** Validates a fault given to failNext() or POST /_emulator/fail-next. */
+export function parseFault(input: unknown): EmulatorFault {
+  const f = (input ?? {}) as Record<string, unknown>;
+  const bad = (why: string) => new EmulatorError(400, `fault: ${why}`);
+  if (!FAULT_TARGETS.includes(f.on as EmulatorFault['on'])) throw bad('"on" must be token, graph or page');
+  if (!Number.isInteger(f.status) || (f.status as number) < 400 || (f.status as number) > 599)
+    throw bad('"status" must be an HTTP error status (400-599)');
+  if (f.code !== undefined && (typeof f.code !== 'string' || f.code === ''))
+    throw bad('"code" must be a string');
+  if (f.retryAfter !== undefined && !(typeof f.retryAfter === 'number' && f.retryAfter >= 0))
+    throw bad('"retryAfter" must be a number of seconds');
+  if (f.count !== undefined && !(Number.isInteger(f.count) && (f.count as number) >= 1))
+    throw bad('"count" must be a positive integer');
+  return {
+    on: f.on as EmulatorFault['on'],
+    status: f.status as number,
+    ...(f.code === undefined ? {} : { code: f.code as string }),
+    ...(f.retryAfter === undefined ? {} : { retryAfter: f.retryAfter as number }),
+    ...(f.count === undefined ? {} : { count: f.count as number }),
+  };
+}
+
+/** Graph's error code for an injected status when the fault names none. */
+const FAULT_CODES: Record<number, string> = {
+  400: 'BadRequest',
+  429: 'TooManyRequests',
+  500: 'InternalServerError',
+  503: 'serviceNotAvailable',
+  // A 504's body has been seen as {"code":"UnknownError","message":""} (microsoft-graph-docs#2505).
+  504: 'UnknownError',
+};
+
+/** The message Graph sends with a code (Directory_ExpiredPageToken: MS Q&A 2337800, msgraph-sdk-java#368; docs/emulator.md). */
+const FAULT_MESSAGES: Record<string, string> = {
+  Directory_ExpiredPageToken:
+    'The specified page token value has expired and can no longer be included in your request.',
+  TooManyRequests: 'Please retry again later.',
+  serviceNotAvailable: 'Service is temporarily unavailable. Please retry after some time.',
+  UnknownError: '',
+};
 
 const MAX_BODY = 16 * 1024 * 1024;
 const GUID_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
@@ -70,13 +132,14 @@ export interface AdminOps {
     addApp(body: Record<string, unknown>): unknown;
     grantRoles(clientId: string, roles: string[]): unknown;
     setRoles(clientId: string, roles: string[]): unknown;
-    expireDeltaTokens(mode: 'syncStateNotFound' | 'resync'): void;
+    expireDeltaTokens(mode: DeltaExpiryMode): void;
   };
 }
 
 /** HTTP front: identity, Graph, $batch and the admin API on one HTTPS listener. */
 export class EmulatorHandler {
   stats: Stats = { requests: 0, byPath: {}, throttled: 0, faults: 0 };
+  private readonly queued: Array<{ fault: EmulatorFault; left: number }> = [];
 
   constructor(
     private readonly hosts: HostNames,
@@ -90,6 +153,28 @@ export class EmulatorHandler {
 
   resetStats(): void {
     this.stats = { requests: 0, byPath: {}, throttled: 0, faults: 0 };
+  }
+
+  /** Queues a one-shot fault; faults strike in the order queued. */
+  failNext(input: unknown): void {
+    const fault = parseFault(input);
+    this.queued.push({ fault, left: fault.count ?? 1 });
+  }
+
+  /** Takes the first queued fault aimed at one of `targets`, if any. */
+  private takeFault(targets: ReadonlyArray<EmulatorFault['on']>): EmulatorFault | undefined {
+    const i = this.queued.findIndex((q) => targets.includes(q.fault.on));
+    if (i < 0) return undefined;
+    const q = this.queued[i]!;
+    if (--q.left === 0) this.queued.splice(i, 1);
+    this.stats.faults++;
+    return q.fault;
+  }
+
+  /** Retry-After of a fault: its own, else `faultRetryAfter` for a 429 (which always says when). */
+  private faultRetryAfter(status: number, retryAfter: number | undefined): string | undefined {
+    if (retryAfter !== undefined) return String(retryAfter);
+    return status === 429 ? String(this.settings.faultRetryAfter) : undefined;
   }
 
   private count(method: string, path: string): void {
@@ -160,12 +245,20 @@ export class EmulatorHandler {
       out = await this.identity.jwks(site.origin, tenant);
     else if (method === 'POST' && rest === 'oauth2/v2.0/token') {
       const body = await readBody(req);
-      out = await this.identity.token(
-        site.origin,
-        tenant,
-        new URLSearchParams(body),
-        req.headers.authorization,
-      );
+      const fault = this.takeFault(['token']);
+      out = fault
+        ? this.identity.transientError(
+            site.origin,
+            fault.status,
+            this.faultRetryAfter(fault.status, fault.retryAfter),
+            fault.code,
+          )
+        : await this.identity.token(
+            site.origin,
+            tenant,
+            new URLSearchParams(body),
+            req.headers.authorization,
+          );
     }
     if (!out) {
       send(
@@ -256,34 +349,32 @@ export class EmulatorHandler {
     }
   }
 
-  private pickFault(): '429' | '503' | 'drop' | null {
+  /** A random fault at `faultRate`: 429, 503, 504 or a dropped connection, a quarter each. */
+  private pickFault(): 429 | 503 | 504 | 'drop' | null {
     if (this.settings.faultRate <= 0 || Math.random() >= this.settings.faultRate) return null;
     this.stats.faults++;
     const r = Math.random();
-    return r < 1 / 3 ? '429' : r < 2 / 3 ? '503' : 'drop';
+    return r < 0.25 ? 429 : r < 0.5 ? 503 : r < 0.75 ? 504 : 'drop';
   }
 
-  private faultResponse(kind: '429' | '503', rid: string, crid: string): GraphResponse {
-    const ra = String(this.settings.faultRetryAfter);
-    if (kind === '429') {
-      return this.errorResponse(
-        new GraphError(429, 'TooManyRequests', 'Please retry again later.', { 'retry-after': ra }),
-        rid,
-        crid,
-      );
-    }
+  private randomFaultResponse(status: 429 | 503 | 504, rid: string, crid: string): GraphResponse {
     // Graph's 503s sometimes carry Retry-After and sometimes do not (graph-facts §5.1).
-    const headers: Record<string, string> = Math.random() < 0.5 ? { 'retry-after': ra } : {};
-    return this.errorResponse(
-      new GraphError(
-        503,
-        'serviceNotAvailable',
-        'Service is temporarily unavailable. Please retry after some time.',
-        headers,
-      ),
-      rid,
-      crid,
-    );
+    const retryAfter = status === 503 && Math.random() < 0.5 ? this.settings.faultRetryAfter : undefined;
+    return this.faultResponse(status, undefined, retryAfter, rid, crid);
+  }
+
+  /** Graph's answer to an injected fault: the status with Graph's code and message for it. */
+  private faultResponse(
+    status: number,
+    code: string | undefined,
+    retryAfter: number | undefined,
+    rid: string,
+    crid: string,
+  ): GraphResponse {
+    const c = code ?? FAULT_CODES[status] ?? 'UnknownError';
+    const ra = this.faultRetryAfter(status, retryAfter);
+    const headers: Record<string, string> = ra === undefined ? {} : { 'retry-after': ra };
+    return this.errorResponse(new GraphError(status, c, FAULT_MESSAGES[c] ?? '', headers), rid, crid);
   }
 
   private async graphRoute(
@@ -296,13 +387,15 @@ export class EmulatorHandler {
     const rid = randomUUID();
     const crid = String(req.headers['client-request-id'] ?? rid);
     const base = this.baseHeaders(rid, crid);
+    const reply = (out: GraphResponse) => send(res, out.status, { ...base, ...out.headers }, out.body);
+    const queued = this.takeFault(url.searchParams.has('$skiptoken') ? ['graph', 'page'] : ['graph']);
+    if (queued) return reply(this.faultResponse(queued.status, queued.code, queued.retryAfter, rid, crid));
     const fault = this.pickFault();
     if (fault === 'drop') {
       req.socket.destroy();
       return;
     }
-    const reply = (out: GraphResponse) => send(res, out.status, { ...base, ...out.headers }, out.body);
-    if (fault) return reply(this.faultResponse(fault, rid, crid));
+    if (fault) return reply(this.randomFaultResponse(fault, rid, crid));
     const segs = url.pathname.split('/').filter(Boolean);
     if (segs[0] === 'beta') {
       return reply(
@@ -428,7 +521,7 @@ export class EmulatorHandler {
     const path = `/${u.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent).join('/')}`;
     this.count(`${String(r.method).toUpperCase()}`, `/v1.0${path} ($batch)`);
     const fault = this.pickFault();
-    if (fault) return this.faultResponse(fault === 'drop' ? '503' : fault, rid, crid);
+    if (fault) return this.randomFaultResponse(fault === 'drop' ? 503 : fault, rid, crid);
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries((r.headers as Record<string, unknown>) ?? {}))
       headers[k.toLowerCase()] = String(v);
@@ -479,6 +572,7 @@ export class EmulatorHandler {
         groups: 'group',
         contacts: 'orgContact',
         devices: 'device',
+        'service-principals': 'servicePrincipal',
       };
       if (method === 'GET' && a === 'info' && !b) return json(200, this.admin.info());
       if (a === 'stats' && !b && method === 'GET') return json(200, this.stats);
@@ -496,8 +590,14 @@ export class EmulatorHandler {
       }
       if (a === 'settings' && !b && method === 'GET') return json(200, this.settings);
       if (a === 'expire-delta-tokens' && method === 'POST') {
-        const body = await input();
-        t.expireDeltaTokens(body.mode === 'resync' ? 'resync' : 'syncStateNotFound');
+        const mode = (await input()).mode ?? 'syncStateNotFound';
+        if (!DELTA_EXPIRY_MODES.includes(mode as DeltaExpiryMode))
+          throw new EmulatorError(400, `mode must be one of ${DELTA_EXPIRY_MODES.join(', ')}`);
+        t.expireDeltaTokens(mode as DeltaExpiryMode);
+        return json(204, undefined);
+      }
+      if (a === 'fail-next' && !b && method === 'POST') {
+        this.failNext(await input());
         return json(204, undefined);
       }
       if (a === 'apps') {

@@ -1,7 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
 /** Directory object types the emulator stores. */
-export type ObjectKind = 'user' | 'group' | 'orgContact' | 'device';
+export type ObjectKind = 'user' | 'group' | 'orgContact' | 'device' | 'servicePrincipal';
+
+/**
+ * How expired delta tokens answer: 400 with error code `syncStateNotFound` (documented),
+ * `SyncStateNotFound` (the spelling Graph has been seen to send), or 410 + Location ('resync').
+ */
+export type DeltaExpiryMode = 'syncStateNotFound' | 'SyncStateNotFound' | 'resync';
+export const DELTA_EXPIRY_MODES: readonly DeltaExpiryMode[] = [
+  'syncStateNotFound',
+  'SyncStateNotFound',
+  'resync',
+];
 /** A directory object as Graph names its properties (always has `id`). */
 export type GraphObject = Record<string, unknown> & { id: string };
 
@@ -22,10 +33,11 @@ export interface TenantData {
   domains: string[];
   apps: EmulatorApp[];
   users: GraphObject[];
-  /** Groups carry `members`: ids of users, groups, contacts or devices. */
+  /** Groups carry `members`: ids of users, groups, contacts, devices or service principals. */
   groups: Array<GraphObject & { members?: string[] }>;
   contacts?: GraphObject[];
   devices?: GraphObject[];
+  servicePrincipals?: GraphObject[];
 }
 
 /** Why an emulator call failed (unknown id, bad input); the admin API maps it to an HTTP status. */
@@ -57,6 +69,11 @@ export interface DirObject {
   deleted: false | 'soft' | 'hard';
   /** Serialized JSON per projection key; cleared on every change. */
   cache: Map<string, string>;
+  /**
+   * Properties that have ever held a value: non-null when loaded or added, or named in an update
+   * (a change to null included). Delta omits a null property that was never set (user-delta).
+   */
+  everSet: Set<string>;
   memberOf: Set<string>;
   /** Groups only: ordered direct member ids, with a set for O(1) lookups. */
   members?: string[];
@@ -71,6 +88,8 @@ export interface ChangeEntry {
   v: number;
   kind: 'user' | 'group';
   id: string;
+  /** The properties this change set (`[]` for a membership change); null = the whole object (created, restored, deleted). */
+  props: string[] | null;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -133,19 +152,32 @@ function groupDefaults(p: Partial<GraphObject>): GraphObject {
   };
 }
 
-function plainDefaults(kind: 'orgContact' | 'device', p: Partial<GraphObject>): GraphObject {
-  const base: Record<string, unknown> =
-    kind === 'orgContact'
-      ? {
-          displayName: null,
-          mail: null,
-          mailNickname: null,
-          proxyAddresses: [],
-          givenName: null,
-          surname: null,
-        }
-      : { displayName: null, accountEnabled: true, deviceId: randomUUID(), operatingSystem: null };
-  return { ...base, ...p, id: (p.id as string | undefined) ?? randomUUID() };
+type PlainKind = 'orgContact' | 'device' | 'servicePrincipal';
+
+function plainDefaults(kind: PlainKind, p: Partial<GraphObject>): GraphObject {
+  const base: Record<PlainKind, () => Record<string, unknown>> = {
+    orgContact: () => ({
+      displayName: null,
+      mail: null,
+      mailNickname: null,
+      proxyAddresses: [],
+      givenName: null,
+      surname: null,
+    }),
+    device: () => ({
+      displayName: null,
+      accountEnabled: true,
+      deviceId: randomUUID(),
+      operatingSystem: null,
+    }),
+    servicePrincipal: () => ({
+      displayName: null,
+      accountEnabled: true,
+      appId: randomUUID(),
+      servicePrincipalType: 'Application',
+    }),
+  };
+  return { ...base[kind](), ...p, id: (p.id as string | undefined) ?? randomUUID() };
 }
 
 function clone<T>(v: T): T {
@@ -168,7 +200,7 @@ export class TenantStore {
   version = 0;
   /** Bumped by expireDeltaTokens(); tokens of an older generation are rejected. */
   tokenGeneration = 1;
-  tokenExpiryMode: 'syncStateNotFound' | 'resync' = 'syncStateNotFound';
+  tokenExpiryMode: DeltaExpiryMode = 'syncStateNotFound';
   liveUsers = 0;
   private transitiveCache = new Map<string, { v: number; ids: string[] }>();
 
@@ -184,6 +216,8 @@ export class TenantStore {
     for (const u of data.users) this.insert('user', userDefaults(u));
     for (const c of data.contacts ?? []) this.insert('orgContact', plainDefaults('orgContact', c));
     for (const d of data.devices ?? []) this.insert('device', plainDefaults('device', d));
+    for (const sp of data.servicePrincipals ?? [])
+      this.insert('servicePrincipal', plainDefaults('servicePrincipal', sp));
     for (const g of data.groups) this.insert('group', groupDefaults(g));
     for (const g of data.groups) {
       const group = this.byId.get(g.id)!;
@@ -205,6 +239,7 @@ export class TenantStore {
       version: this.version,
       deleted: false,
       cache: new Map(),
+      everSet: new Set(Object.keys(props).filter((k) => props[k] !== null && props[k] !== undefined)),
       memberOf: new Set(),
     };
     if (kind === 'group') {
@@ -218,11 +253,13 @@ export class TenantStore {
     return obj;
   }
 
-  private bump(obj: DirObject): number {
+  /** Records a change of `props` (null = the whole object) and returns its version. */
+  private bump(obj: DirObject, props: string[] | null): number {
     const v = ++this.version;
     obj.version = v;
     obj.cache.clear();
-    if (obj.kind === 'user' || obj.kind === 'group') this.changeLog.push({ v, kind: obj.kind, id: obj.id });
+    if (obj.kind === 'user' || obj.kind === 'group')
+      this.changeLog.push({ v, kind: obj.kind, id: obj.id, props });
     return v;
   }
 
@@ -238,7 +275,7 @@ export class TenantStore {
     group.members!.push(member.id);
     group.memberSet!.add(member.id);
     member.memberOf.add(group.id);
-    if (record) group.memberLog!.push({ v: this.bump(group), memberId: member.id, op: 'add' });
+    if (record) group.memberLog!.push({ v: this.bump(group, []), memberId: member.id, op: 'add' });
   }
 
   private unlink(group: DirObject, memberId: string): boolean {
@@ -246,7 +283,7 @@ export class TenantStore {
     const i = group.members!.indexOf(memberId);
     group.members!.splice(i, 1);
     this.byId.get(memberId)?.memberOf.delete(group.id);
-    group.memberLog!.push({ v: this.bump(group), memberId, op: 'remove' });
+    group.memberLog!.push({ v: this.bump(group, []), memberId, op: 'remove' });
     return true;
   }
 
@@ -270,7 +307,7 @@ export class TenantStore {
           ? groupDefaults(partial)
           : plainDefaults(kind, partial);
     const obj = this.insert(kind, props);
-    this.bump(obj);
+    this.bump(obj, null);
     if (kind === 'group') {
       for (const m of (partial as { members?: string[] }).members ?? []) this.link(obj, m, true);
     }
@@ -281,7 +318,8 @@ export class TenantStore {
     const obj = this.must(id, kind);
     const { id: _id, members: _m, ...rest } = patch as Partial<GraphObject> & { members?: unknown };
     Object.assign(obj.props, clone(rest));
-    this.bump(obj);
+    for (const k of Object.keys(rest)) obj.everSet.add(k);
+    this.bump(obj, Object.keys(rest));
     return clone(obj.props);
   }
 
@@ -302,7 +340,7 @@ export class TenantStore {
     }
     obj.deleted = permanent ? 'hard' : 'soft';
     obj.props.deletedDateTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    this.bump(obj);
+    this.bump(obj, null);
   }
 
   restoreObject(kind: ObjectKind, id: string): GraphObject {
@@ -312,7 +350,7 @@ export class TenantStore {
     }
     obj.deleted = false;
     obj.props.deletedDateTime = null;
-    this.bump(obj);
+    this.bump(obj, null);
     if (kind === 'user') this.liveUsers++;
     if (obj.kind === 'group') {
       for (const m of obj.members!) this.byId.get(m)?.memberOf.add(obj.id);
@@ -341,7 +379,7 @@ export class TenantStore {
     return group.members!;
   }
 
-  /** Flattened nested membership (users, groups, contacts, devices), cycle-safe, cached per version. */
+  /** Flattened nested membership (every member type), cycle-safe, cached per version. */
   transitiveMembers(group: DirObject): string[] {
     const hit = this.transitiveCache.get(group.id);
     if (hit && hit.v === this.version) return hit.ids;

@@ -1,5 +1,5 @@
 /**
- * Every property the emulator serves for users, groups, contacts and devices must exist in the
+ * Every property the emulator serves for users, groups, contacts, devices and service principals must exist in the
  * official Graph v1.0 CSDL with a matching JSON type.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -54,12 +54,13 @@ beforeAll(async () => {
 afterAll(() => emu?.close());
 
 describe('served properties against the v1.0 CSDL', () => {
-  it('types every user, group, orgContact and device property as the CSDL does', async () => {
+  it('types every user, group, orgContact, device and servicePrincipal property as the CSDL does', async () => {
     const schema = {
       user: entityProperties(xml, 'user'),
       group: entityProperties(xml, 'group'),
       orgContact: entityProperties(xml, 'orgContact'),
       device: entityProperties(xml, 'device'),
+      servicePrincipal: entityProperties(xml, 'servicePrincipal'),
     };
     expect(schema.user.get('proxyAddresses')).toBe('Collection(Edm.String)');
     expect(schema.user.get('deletedDateTime')).toBe('Edm.DateTimeOffset'); // inherited from directoryObject
@@ -89,7 +90,9 @@ describe('served properties against the v1.0 CSDL', () => {
         });
       }
     }
-    expect(new Set(served.map((s) => s.type))).toEqual(new Set(['user', 'group', 'orgContact', 'device']));
+    expect(new Set(served.map((s) => s.type))).toEqual(
+      new Set(['user', 'group', 'orgContact', 'device', 'servicePrincipal']),
+    );
     const problems: string[] = [];
     for (const { type, obj } of served) {
       for (const [key, value] of Object.entries(obj)) {

@@ -34,15 +34,42 @@ describe('generateTenant', () => {
     ).toBeGreaterThan(20);
     expect(t.users.some((u) => String(u.displayName).includes('Shared Mailbox'))).toBe(true);
     expect(t.users.some((u) => /Room/.test(String(u.displayName)))).toBe(true);
-    for (const prefix of ['SMTP:', 'smtp:', 'X500:', 'SIP:', 'SPO:'])
+    for (const prefix of ['SMTP:', 'smtp:', 'X500:', 'x500:', 'SIP:', 'sip:', 'SPO:'])
       expect(proxies.some((p) => p.startsWith(prefix))).toBe(true);
+    const primaryOf = (u: (typeof t.users)[number]) =>
+      (u.proxyAddresses as string[]).find((p) => p.startsWith('SMTP:'))?.slice(5);
+    // mail on the other custom domain while the primary SMTP address stays on the UPN's domain.
+    const mailNotPrimary = t.users.filter((u) => u.mail && primaryOf(u) && u.mail !== primaryOf(u));
+    expect(mailNotPrimary.length).toBeGreaterThan(10);
+    for (const u of mailNotPrimary) {
+      expect((u.proxyAddresses as string[]).map((p) => p.toLowerCase())).toContain(`smtp:${u.mail}`);
+      expect(String(u.mail).split('@')[1]).not.toBe(primaryOf(u)!.split('@')[1]);
+    }
+    // The primary listed again as an alias in other letter case.
+    const caseDuplicates = t.users.filter((u) => {
+      const lower = (u.proxyAddresses as string[]).map((p) => p.toLowerCase());
+      return new Set(lower).size < lower.length;
+    });
+    expect(caseDuplicates.length).toBeGreaterThan(10);
+    expect(
+      caseDuplicates.every((u) =>
+        (u.proxyAddresses as string[]).some(
+          (p) =>
+            p.startsWith('smtp:') && p.slice(5) !== primaryOf(u) && p.slice(5).toLowerCase() === primaryOf(u),
+        ),
+      ),
+    ).toBe(true);
     expect(proxies.some((p) => p.startsWith('smtp:') && p.endsWith(`@${initial}`))).toBe(true);
     expect(proxies.some((p) => p.startsWith('SMTP:') && p.endsWith(`@${primary}`))).toBe(true);
-    // proxyAddresses are unique across users, groups and contacts (graph-facts §2.3).
-    const smtp = [...t.users, ...t.groups, ...(t.contacts ?? [])]
-      .flatMap((o) => o.proxyAddresses as string[])
-      .filter((p) => p.toLowerCase().startsWith('smtp:'))
-      .map((p) => p.slice(5).toLowerCase());
+    // proxyAddresses are unique across users, groups and contacts (graph-facts §2.3); one object may
+    // list its own address twice in other letter case.
+    const smtp = [...t.users, ...t.groups, ...(t.contacts ?? [])].flatMap((o) => [
+      ...new Set(
+        (o.proxyAddresses as string[])
+          .filter((p) => p.toLowerCase().startsWith('smtp:'))
+          .map((p) => p.slice(5).toLowerCase()),
+      ),
+    ]);
     expect(new Set(smtp).size).toBe(smtp.length);
     const kind = (g: (typeof t.groups)[number]) => {
       const types = g.groupTypes as string[];
@@ -60,6 +87,8 @@ describe('generateTenant', () => {
     expect(members.some((m) => groupIds.has(m))).toBe(true);
     expect(members.some((m) => ids(t.contacts).has(m))).toBe(true);
     expect(members.some((m) => ids(t.devices).has(m))).toBe(true);
+    expect(t.servicePrincipals?.length).toBeGreaterThan(0);
+    expect(members.some((m) => ids(t.servicePrincipals).has(m))).toBe(true);
     expect(members.length / t.users.length).toBeGreaterThan(2);
     expect(members.length / t.users.length).toBeLessThan(3);
     expect(t.apps.map((a) => [a.displayName, a.roles, a.secretExpired])).toEqual([

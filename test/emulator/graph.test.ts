@@ -227,6 +227,7 @@ describe('group members', () => {
       '#microsoft.graph.device',
       '#microsoft.graph.group',
       '#microsoft.graph.orgContact',
+      '#microsoft.graph.servicePrincipal',
       '#microsoft.graph.user',
     ]);
   });
@@ -509,7 +510,7 @@ describe('throttling and faults', () => {
     expect(small.stats().requests).toBeLessThan(6 + 6 * 3);
   });
 
-  it('injects 429, 503 and dropped connections at --fault-rate; a retrying client still reads everything', async () => {
+  it('injects 429, 503, 504 and dropped connections at --fault-rate; a retrying client still reads everything', async () => {
     small.setThrottling(false);
     const t = await tokenFor(small, app, a);
     small.resetStats();
@@ -526,7 +527,7 @@ describe('throttling and faults', () => {
         expect(String((err as Error).cause ?? err)).toMatch(/socket|closed|reset|terminated/i);
         continue;
       }
-      if (res.status === 429 || res.status === 503) {
+      if (res.status === 429 || res.status === 503 || res.status === 504) {
         seen.add(String(res.status));
         if (res.status === 429) expect(res.headers.get('retry-after')).toBe('0.05');
         continue;
@@ -542,7 +543,7 @@ describe('throttling and faults', () => {
         .map((u) => u.id)
         .sort(),
     );
-    expect([...seen].sort()).toEqual(['429', '503', 'drop']);
+    expect([...seen].sort()).toEqual(['429', '503', '504', 'drop']);
     expect(small.stats().faults).toBeGreaterThan(0);
   });
 });
