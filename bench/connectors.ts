@@ -155,6 +155,7 @@ class NaiveConnector extends GraphConnector {
       throttled: after.throttled - before.throttled,
       pages: 0,
       tokenRequests: after.tokenRequests - before.tokenRequests,
+      roundRestarts: 0,
     };
     this.record({ mode: 'naive', ...stats });
     const snapshot = { users: users.result(), groups: groups.result() };

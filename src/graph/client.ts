@@ -7,8 +7,15 @@ import { graphErrorSchema } from './schemas.js';
 import type { TokenSource } from './token.js';
 import type { Transport, TransportResponse } from './transport.js';
 
-/** Graph error codes meaning "the delta token is gone, start over" (graph-facts §3.3). */
-const DELTA_RESET_CODES = new Set(['syncStateNotFound', 'resyncRequired', 'syncStateInvalid']);
+/**
+ * Graph error codes meaning "the delta sync state is gone, start over" (graph-facts §3.3),
+ * lower-cased: Microsoft spells them in more than one case (`SyncStateNotFound` has been seen).
+ */
+const SYNC_STATE_CODES = new Set(['syncstatenotfound', 'resyncrequired', 'syncstateinvalid']);
+/** A nextLink's skip token aged before it was followed (graph-facts Addendum). */
+const EXPIRED_PAGE_TOKEN = 'directory_expiredpagetoken';
+/** Statuses an expired delta token is answered with: "a 40X-series error" (graph-facts §9.2). */
+const SYNC_STATE_STATUSES = new Set([400, 404, 410]);
 
 /** Every `code` in Graph's error envelope, outermost first (inner errors nest). */
 function errorCodes(body: unknown): string[] {
@@ -22,12 +29,60 @@ function errorCodes(body: unknown): string[] {
   return codes;
 }
 
+/** What a request's URL says: a delta round's page, and whether it resumes from a stored delta token. */
+function deltaRequest(url: string): { delta: boolean; deltaToken: boolean } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    if (error instanceof TypeError) return { delta: false, deltaToken: false };
+    throw error;
+  }
+  // searchParams decodes names, so `%24deltatoken` counts too.
+  const deltaToken = parsed.searchParams.has('$deltatoken');
+  const delta = deltaToken || /\/(microsoft\.graph\.)?delta(\(\))?$/i.test(parsed.pathname);
+  return { delta, deltaToken };
+}
+
+/**
+ * Whether an error answer means that a delta round's state expired, by status, Graph's codes
+ * (any case) and the request: `delta_expired` when the stored delta link is no longer usable (the
+ * connector then reads that collection fully), `page_expired` when a nextLink's page token aged
+ * (the connector starts that round over). Other answers, 400s included, are not expiry.
+ */
+function expiryOf(
+  status: number,
+  codes: readonly string[],
+  url: string,
+): 'delta_expired' | 'page_expired' | undefined {
+  const lower = codes.map((c) => c.toLowerCase());
+  const { delta, deltaToken } = deltaRequest(url);
+  // 410 Gone on a delta request is the documented "synchronization reset".
+  if (delta && status === 410) return 'delta_expired';
+  if (delta && SYNC_STATE_STATUSES.has(status) && lower.some((c) => SYNC_STATE_CODES.has(c))) {
+    return 'delta_expired';
+  }
+  if (status === 400 && lower.includes(EXPIRED_PAGE_TOKEN)) {
+    // When the token that aged is a stored delta token, starting its round over would fail the
+    // same way at every sync: that link is dropped like an expired one.
+    return deltaToken ? 'delta_expired' : 'page_expired';
+  }
+  return undefined;
+}
+
+/** The request a response answered: its URL, and `what` names the call in errors. */
+export interface GraphRequest {
+  url: string;
+  what: string;
+}
+
 /** Translates a non-2xx Graph response; `deniedHint` builds the hint for 403 (it needs the token's roles). */
 export function translateGraphResponse(
   res: TransportResponse,
-  what: string,
+  request: GraphRequest,
   deniedHint?: () => string,
 ): GraphError {
+  const { what } = request;
   let body: unknown;
   try {
     body = JSON.parse(res.text);
@@ -42,9 +97,8 @@ export function translateGraphResponse(
     ? `[${parsed.data.error.code}] ${parsed.data.error.message ?? ''}`.trim()
     : `HTTP ${res.status} from ${what} (${res.text.slice(0, 200).replace(/\s+/g, ' ') || 'empty body'})`;
   const codes = errorCodes(body);
-  if (res.status === 410 || codes.some((c) => DELTA_RESET_CODES.has(c))) {
-    return new GraphError('delta_expired', detail, options);
-  }
+  const expiry = expiryOf(res.status, codes, request.url);
+  if (expiry) return new GraphError(expiry, detail, options);
   if (res.status === 403 || codes.includes('Authorization_RequestDenied')) {
     return new GraphError('permission_denied', detail, { ...options, hint: deniedHint?.() });
   }
@@ -75,7 +129,9 @@ export class GraphClient {
       // The token may have expired between our check and Graph's; one fresh token, then give up.
       res = await this.send(url, await this.tokens.renew());
     }
-    if (res.status < 200 || res.status >= 300) throw translateGraphResponse(res, what, this.deniedHint);
+    if (res.status < 200 || res.status >= 300) {
+      throw translateGraphResponse(res, { url, what }, this.deniedHint);
+    }
     const requestId = res.headers['request-id'];
     try {
       return { body: JSON.parse(res.text), requestId };

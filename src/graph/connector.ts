@@ -16,7 +16,7 @@ import {
   redact,
 } from './errors.js';
 import { type PagerCounters, pages } from './pager.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { PATIENT, type Patience, type RetryPolicy } from './retry.js';
 import { groupItemSchema, idItemSchema, userItemSchema } from './schemas.js';
 import { identityErrorCode, TokenSource, tokenInfo } from './token.js';
 import { Transport } from './transport.js';
@@ -55,6 +55,8 @@ export interface ReadStats {
   pages: number;
   /** Token endpoint requests (usually 0 or 1: tokens are reused). */
   tokenRequests: number;
+  /** Rounds started over because Microsoft declared a nextLink's page token expired. */
+  roundRestarts: number;
 }
 
 /** A completed read: the tenant's picture, the cursor for the next delta, how it was made. */
@@ -79,7 +81,9 @@ export interface ReadProgress {
 export interface ConnectorOptions {
   /** Requests in flight at once for this tenant (default 4; Microsoft advises a few per tenant). */
   concurrency?: number;
-  /** Retries of one request on 429/503/504/dropped connections (default 8). */
+  /** How long to wait for Microsoft: PATIENT (default) for syncs, INTERACTIVE for a person waiting. */
+  patience?: Patience;
+  /** Retries of one request on 429/503/504/dropped connections (default: the patience's). */
   maxRetries?: number;
   onProgress?: (progress: ReadProgress) => void;
   /** Waits between retries; injectable so tests need not wait for real. */
@@ -120,6 +124,11 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TENANT = /^[0-9a-zA-Z-.]+$/;
 /** Multi-tenant aliases the client-credentials grant refuses (AADSTS9001023) or that name no tenant. */
 const NOT_A_TENANT = new Set(['common', 'organizations', 'consumers']);
+/**
+ * Times one read may start a collection's round over after Directory_ExpiredPageToken: enough
+ * for a page token that aged once, few enough that a server always answering it ends the read.
+ */
+const MAX_ROUND_RESTARTS = 2;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -177,15 +186,18 @@ export class GraphConnector {
     const endpoints = resolveEndpoints(CLOUDS[connection.cloud] ? connection.cloud : 'global', connection);
     this.consentUrl = adminConsentUrl(endpoints, connection.tenant, connection.clientId);
     if (this.configError) return;
+    const patience = this.patience;
     const transport = new Transport({
       caPem: connection.caPem,
       concurrency: options.concurrency ?? 4,
       retry: {
-        ...DEFAULT_RETRY_POLICY,
+        ...patience.retry,
         ...options.retry,
-        maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries,
+        maxRetries: options.maxRetries ?? options.retry?.maxRetries ?? patience.retry.maxRetries,
       },
       sleep: options.sleep ?? realSleep,
+      timeoutMs: patience.requestTimeoutMs,
+      connectTimeoutMs: patience.connectTimeoutMs,
     });
     const tokens = new TokenSource(
       {
@@ -201,6 +213,10 @@ export class GraphConnector {
       permissionDeniedHint(tokens.info?.roles, this.consentUrl),
     );
     this.wired = { endpoints, transport, tokens, client };
+  }
+
+  private get patience(): Patience {
+    return this.options.patience ?? PATIENT;
   }
 
   /** Full read: an initial delta round for users and for groups with members. */
@@ -262,38 +278,51 @@ export class GraphConnector {
         throttled: after.throttled - before.throttled,
         pages: this.pagerCounters.pages - before.pages,
         tokenRequests: after.tokenRequests - before.tokenRequests,
+        roundRestarts: users.restarts + groups.restarts,
       },
     };
   }
 
-  /** Reads one collection from its delta link, or from scratch when there is none or it expired. */
+  /**
+   * Reads one collection from its delta link, or from scratch when there is none or it expired.
+   * A round whose page token expired is started over from its own start, with fresh state.
+   */
   private async readCollection<S extends z.ZodType, D extends { apply(items: z.output<S>[]): void }>(
     phase: 'users' | 'groups',
     schema: S,
     makeState: (fromPrevious: boolean) => D,
     deltaLink: string | undefined,
     stop: { failed: boolean },
-  ): Promise<{ state: D; deltaLink: string; objectsRead: number; fellBack: boolean }> {
+  ): Promise<{ state: D; deltaLink: string; objectsRead: number; fellBack: boolean; restarts: number }> {
     const w = this.ready();
-    if (deltaLink !== undefined) {
-      if (sameOrigin(deltaLink, w.endpoints.graphUrl)) {
-        const state = makeState(true);
-        try {
-          return { state, ...(await this.round(phase, deltaLink, schema, state, stop)), fellBack: false };
-        } catch (error) {
-          if (!(error instanceof GraphError && error.code === 'delta_expired')) throw error;
-        }
-      }
-      // Expired, reset, or a link of another Graph root (the cloud setting changed): start over.
-    }
     const select = phase === 'users' ? USER_SELECT : GROUP_SELECT;
     const initial = `${w.endpoints.graphUrl}/v1.0/${phase}/delta?$select=${select}`;
-    const state = makeState(false);
-    return {
-      state,
-      ...(await this.round(phase, initial, schema, state, stop)),
-      fellBack: deltaLink !== undefined,
-    };
+    // A link of another Graph root (the cloud setting changed) is never followed: start over.
+    let start = deltaLink !== undefined && sameOrigin(deltaLink, w.endpoints.graphUrl) ? deltaLink : initial;
+    let restarts = 0;
+    for (;;) {
+      const incremental = start !== initial;
+      const state = makeState(incremental);
+      try {
+        const round = await this.round(phase, start, schema, state, stop);
+        return { state, ...round, fellBack: deltaLink !== undefined && !incremental, restarts };
+      } catch (error) {
+        if (!(error instanceof GraphError)) throw error;
+        if (error.code === 'delta_expired' && incremental) {
+          start = initial;
+        } else if (error.code === 'page_expired' && restarts < MAX_ROUND_RESTARTS) {
+          restarts++;
+        } else if (error.code === 'page_expired') {
+          throw new GraphError(
+            'page_expired',
+            `${error.detail} (${phase} delta round started over ${restarts} times)`,
+            { status: error.status, requestId: error.requestId, cause: error },
+          );
+        } else {
+          throw error;
+        }
+      }
+    }
   }
 
   /** One delta round: every page from `url` applied to `state`; returns the round's deltaLink and item count. */
@@ -326,10 +355,14 @@ export class GraphConnector {
     return { deltaLink, objectsRead };
   }
 
-  /** Diagnostics: token, tenant, then one probe read each of users, groups and members. */
+  /**
+   * Diagnostics: token, tenant, then one probe read each of users, groups and members — all
+   * within the patience's test deadline (pass INTERACTIVE when a person waits for the answer).
+   */
   async diagnose(): Promise<DiagnosticReport> {
     const steps: DiagnosticStep[] = [];
     const fail = (step: DiagnosticStep['step'], error: unknown): DiagnosticStep => {
+      if (error instanceof NotRun) return { step, ok: false, skipped: true, message: error.message };
       if (!(error instanceof GraphError)) throw error;
       return { step, ok: false, code: error.code, message: error.detail, hint: error.hint };
     };
@@ -349,10 +382,13 @@ export class GraphConnector {
       return report();
     }
     const w = this.wired;
+    const budget = new TestBudget(this.patience.testDeadlineMs);
+    const login = w.endpoints.authorityHost;
+    const graph = w.endpoints.graphUrl;
 
     let tokenOk = false;
     try {
-      const info = tokenInfo(await w.tokens.get());
+      const info = tokenInfo(await budget.run('token', login, () => w.tokens.get()));
       tokenOk = true;
       const roles = info.roles;
       const missing = roles ? missingPermissions(roles) : [];
@@ -372,7 +408,7 @@ export class GraphConnector {
 
     let tenantId: string | undefined;
     try {
-      tenantId = await this.resolveTenant(w);
+      tenantId = await budget.run('tenant', login, () => this.resolveTenant(w));
       const tokenTenant = w.tokens.info?.tenantId;
       if (tokenTenant && tokenTenant.toLowerCase() !== tenantId.toLowerCase()) {
         throw new GraphError(
@@ -393,17 +429,19 @@ export class GraphConnector {
       skip('users', 'groups', 'members');
       return report({ ...(tenantId ? { tenantId } : {}) });
     }
-    const probe = async (path: string, what: string): Promise<string[]> => {
-      for await (const page of pages(w.client, `${w.endpoints.graphUrl}/v1.0/${path}`, idItemSchema, {
-        what,
-        graphUrl: w.endpoints.graphUrl,
-      })) {
-        return page.items.map((item) => item.id);
-      }
-      return [];
-    };
+    const probe = (step: DiagnosticStep['step'], path: string): Promise<string[]> =>
+      budget.run(step, graph, async () => {
+        const what = `${step} probe`;
+        for await (const page of pages(w.client, `${graph}/v1.0/${path}`, idItemSchema, {
+          what,
+          graphUrl: graph,
+        })) {
+          return page.items.map((item) => item.id);
+        }
+        return [];
+      });
     try {
-      const ids = await probe('users?$select=id&$top=1', 'users probe');
+      const ids = await probe('users', 'users?$select=id&$top=1');
       steps.push({
         step: 'users',
         ok: true,
@@ -414,7 +452,7 @@ export class GraphConnector {
     }
     let groupId: string | undefined;
     try {
-      [groupId] = await probe('groups?$select=id&$top=1', 'groups probe');
+      [groupId] = await probe('groups', 'groups?$select=id&$top=1');
       steps.push({
         step: 'groups',
         ok: true,
@@ -429,7 +467,7 @@ export class GraphConnector {
       else steps.push({ step: 'members', ok: true, message: 'No group to read members of.' });
     } else {
       try {
-        await probe(`groups/${encodeURIComponent(groupId)}/members?$select=id&$top=1`, 'members probe');
+        await probe('members', `groups/${encodeURIComponent(groupId)}/members?$select=id&$top=1`);
         steps.push({ step: 'members', ok: true, message: 'Group members can be read.' });
       } catch (error) {
         steps.push(fail('members', error));
@@ -494,6 +532,58 @@ function sameOrigin(link: string, graphUrl: string): boolean {
   } catch (error) {
     if (error instanceof TypeError) return false;
     throw error;
+  }
+}
+
+/** A connection-test step that was not run; its message says why. */
+class NotRun extends Error {}
+
+const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
+
+/**
+ * What a connection test has left: one deadline for all its steps, and the hosts already found
+ * unreachable (trying one again would only spend the deadline on the same answer).
+ */
+class TestBudget {
+  private readonly deadline: number;
+  private readonly unreachable = new Map<string, DiagnosticStep['step']>();
+
+  constructor(private readonly limitMs: number) {
+    this.deadline = Date.now() + limitMs;
+  }
+
+  /** Runs one step's work against `origin` within the time left; throws NotRun when it may not start. */
+  async run<T>(step: DiagnosticStep['step'], origin: string, work: () => Promise<T>): Promise<T> {
+    const host = new URL(origin).host;
+    const failedIn = this.unreachable.get(host);
+    if (failedIn) throw new NotRun(`not run: ${host} could not be reached in the ${failedIn} step`);
+    const left = this.deadline - Date.now();
+    const limit = `the connection test stops after ${seconds(this.limitMs)} s`;
+    if (left <= 0) throw new NotRun(`not run: ${limit}`);
+    try {
+      const late = () =>
+        new GraphError('network', `${host} did not answer within ${seconds(left)} s (${limit})`);
+      return await within(work(), left, late);
+    } catch (error) {
+      if (error instanceof GraphError && error.code === 'network') this.unreachable.set(host, step);
+      throw error;
+    }
+  }
+}
+
+/**
+ * Settles as `work` does, or rejects with `late()` after `ms`. The work itself goes on until its
+ * own timeouts or the transport's close(), which aborts it.
+ */
+async function within<T>(work: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

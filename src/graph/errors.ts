@@ -91,6 +91,11 @@ export const GRAPH_ERRORS = {
     sentence:
       'The saved change-tracking link expired (Microsoft keeps it 7 days) or was reset by Microsoft: a full read is done instead, automatically.',
   },
+  page_expired: {
+    retryable: true,
+    sentence:
+      'Microsoft kept refusing the paging links of a read as expired (Directory_ExpiredPageToken), even after that list was started over: the next sync tries again; if it persists, report the message to support.',
+  },
   graph_error: {
     retryable: false,
     sentence: "Microsoft Graph returned an unexpected error; Microsoft's message says why.",

@@ -26,3 +26,4 @@ export {
   type GraphErrorCode,
   missingPermissions,
 } from './errors.js';
+export { INTERACTIVE, PATIENT, type Patience } from './retry.js';

@@ -27,6 +27,39 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetryAfterMs: 300_000,
 };
 
+/**
+ * How long a connection waits for Microsoft: retries and timeouts as one named choice of the
+ * caller, so a person waiting for a connection test is not held up by a scheduled sync's patience.
+ */
+export interface Patience {
+  retry: RetryPolicy;
+  /** TCP connect and TLS handshake of a new connection. */
+  connectTimeoutMs: number;
+  /** Per request: time to the response headers, and between body chunks. */
+  requestTimeoutMs: number;
+  /** Longest a connection test (diagnose) takes in all; steps it could not finish say so. */
+  testDeadlineMs: number;
+}
+
+/** Scheduled and manual syncs: ride out throttling and outages of minutes. */
+export const PATIENT: Patience = {
+  retry: DEFAULT_RETRY_POLICY,
+  connectTimeoutMs: 10_000,
+  requestTimeoutMs: 120_000,
+  testDeadlineMs: 120_000,
+};
+
+/**
+ * A person waiting (the connection test): one retry and short timeouts, so an unreachable or
+ * silent host is reported within seconds — two attempts stay under the test's deadline.
+ */
+export const INTERACTIVE: Patience = {
+  retry: { maxRetries: 1, baseDelayMs: 250, maxBackoffMs: 1_000, maxRetryAfterMs: 3_000 },
+  connectTimeoutMs: 4_000,
+  requestTimeoutMs: 8_000,
+  testDeadlineMs: 18_000,
+};
+
 /** Parses a Retry-After header into milliseconds (undefined when absent or unreadable). */
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
   if (value === undefined) return undefined;
@@ -82,8 +115,14 @@ const TLS_CODES = new Set([
   'HOSTNAME_MISMATCH',
 ]);
 
-/** Errors that will not go away by retrying: a name that does not resolve, a bad URL. */
-const PERMANENT_NETWORK_CODES = new Set(['ENOTFOUND', 'ERR_INVALID_URL', 'UND_ERR_INVALID_ARG']);
+/** Errors that will not go away by retrying: a name that does not resolve, a bad URL, our own close(). */
+const PERMANENT_NETWORK_CODES = new Set([
+  'ENOTFOUND',
+  'ERR_INVALID_URL',
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_CLOSED',
+]);
 
 /** How a failed request (no HTTP response) should be treated. */
 export type TransportFailure = { kind: 'tls' | 'network'; retryable: boolean; code: string; message: string };
@@ -99,4 +138,30 @@ export function classifyTransportError(error: unknown): TransportFailure {
   if (tls) return { kind: 'tls', retryable: false, code: tls, message };
   const code = codes[0] ?? 'UNKNOWN';
   return { kind: 'network', retryable: !codes.some((c) => PERMANENT_NETWORK_CODES.has(c)), code, message };
+}
+
+/** What the host did, in words, from the failure's code. */
+function whatHappened(host: string, code: string, seconds: number): string {
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+    return `${host} accepted the connection but did not answer within ${seconds} s`;
+  if (code === 'ECONNREFUSED') return `${host} refused the connection`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${host} could not be found (DNS)`;
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET')
+    return `${host} dropped the connection`;
+  return `${host} could not be reached within ${seconds} s`;
+}
+
+/**
+ * The detail of a request that got no response: which host, what it did and how long we tried —
+ * e.g. 'login.microsoftonline.com could not be reached within 9 s (UND_ERR_CONNECT_TIMEOUT: …; 1 retry)'.
+ */
+export function unreachableDetail(
+  host: string,
+  failure: TransportFailure,
+  elapsedMs: number,
+  retries: number,
+): string {
+  const seconds = Math.max(1, Math.round(elapsedMs / 1000));
+  const tries = `${retries} ${retries === 1 ? 'retry' : 'retries'}`;
+  return `${whatHappened(host, failure.code, seconds)} (${failure.code}: ${failure.message}; ${tries})`;
 }

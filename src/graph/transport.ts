@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import { GraphError } from './errors.js';
-import { classifyTransportError, RETRYABLE_STATUSES, type RetryPolicy, retryDelay } from './retry.js';
+import {
+  classifyTransportError,
+  PATIENT,
+  RETRYABLE_STATUSES,
+  type RetryPolicy,
+  retryDelay,
+  unreachableDetail,
+} from './retry.js';
 
 /** A request as the transport sends it. */
 export interface TransportRequest {
@@ -45,8 +52,10 @@ export interface TransportOptions {
   retry: RetryPolicy;
   sleep: (ms: number) => Promise<void>;
   random?: () => number;
-  /** Per request: time to response headers and between body chunks. */
+  /** Per request: time to response headers and between body chunks (default PATIENT's). */
   timeoutMs?: number;
+  /** TCP connect and TLS handshake of a new connection (default PATIENT's). */
+  connectTimeoutMs?: number;
 }
 
 /** Counts permits so at most `limit` requests of one tenant are in flight. */
@@ -80,11 +89,14 @@ export class Transport {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 120_000,
-      // `ca` replaces the default trust store, so an extra CA is added to Node's roots, not instead.
-      connect: options.caPem ? { ca: [...rootCertificates, options.caPem] } : {},
+      connect: {
+        timeout: options.connectTimeoutMs ?? PATIENT.connectTimeoutMs,
+        // `ca` replaces the default trust store, so an extra CA is added to Node's roots, not instead.
+        ...(options.caPem ? { ca: [...rootCertificates, options.caPem] } : {}),
+      },
     });
     this.limiter = new Semaphore(Math.max(1, options.concurrency));
-    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.timeoutMs = options.timeoutMs ?? PATIENT.requestTimeoutMs;
   }
 
   /**
@@ -95,39 +107,48 @@ export class Transport {
   async send(req: TransportRequest): Promise<TransportResponse> {
     // One id per logical request: its retries share it, so Microsoft support can correlate them.
     const clientRequestId = randomUUID();
+    const started = Date.now();
+    const host = hostOf(req.url);
     const headers = {
       ...req.headers,
       'client-request-id': clientRequestId,
       'return-client-request-id': 'true',
     };
     for (let retry = 0; ; retry++) {
-      let response: TransportResponse | undefined;
-      let failure: ReturnType<typeof classifyTransportError> | undefined;
+      let response: TransportResponse;
       try {
         response = await this.limiter.run(() => this.attempt(req, headers, clientRequestId));
       } catch (error) {
-        failure = classifyTransportError(error);
-        if (failure.kind === 'tls' || !failure.retryable) {
-          throw new GraphError(failure.kind, `${failure.code}: ${failure.message}`, { cause: error });
+        const failure = classifyTransportError(error);
+        if (failure.kind === 'tls') {
+          throw new GraphError('tls', `${failure.code}: ${failure.message}`, { cause: error });
         }
+        const wait = failure.retryable
+          ? retryDelay(retry, undefined, this.options.retry, this.options.random)
+          : undefined;
+        if (wait === undefined) {
+          const detail = unreachableDetail(host, failure, Date.now() - started, retry);
+          throw new GraphError('network', detail, { cause: error });
+        }
+        await this.pause(wait);
+        continue;
       }
-      if (response) {
-        if (response.status === 429) this.stats.throttled++;
-        if (!RETRYABLE_STATUSES.has(response.status)) return response;
-      }
+      if (response.status === 429) this.stats.throttled++;
+      if (!RETRYABLE_STATUSES.has(response.status)) return response;
       const wait = retryDelay(
         retry,
-        response?.headers['retry-after'],
+        response.headers['retry-after'],
         this.options.retry,
         this.options.random,
       );
-      if (wait === undefined) {
-        if (response) return response;
-        throw new GraphError('network', `${failure?.code}: ${failure?.message} (after ${retry} retries)`);
-      }
-      this.stats.retries++;
-      await this.options.sleep(wait);
+      if (wait === undefined) return response;
+      await this.pause(wait);
     }
+  }
+
+  private async pause(ms: number): Promise<void> {
+    this.stats.retries++;
+    await this.options.sleep(ms);
   }
 
   private async attempt(
@@ -154,8 +175,21 @@ export class Transport {
     return { status: res.statusCode, headers: flat, text, clientRequestId };
   }
 
-  /** Closes idle keep-alive connections. */
+  /**
+   * Closes the connections, aborting requests still in flight: a connection test that gave up on
+   * a silent host must not wait for that request's own timeouts.
+   */
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent.destroy();
+  }
+}
+
+/** The host (and port, when not the default) a URL names, for error messages. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch (error) {
+    if (error instanceof TypeError) return url;
+    throw error;
   }
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { DiagnosticReport } from '../graph/index.js';
+import { type DiagnosticReport, INTERACTIVE } from '../graph/index.js';
 import { HealthRecordingSync } from '../jobs/health.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
@@ -54,7 +54,8 @@ export class App {
   /** Connection diagnostics for an organization's saved settings. */
   async testConnection(orgId: string): Promise<DiagnosticReport> {
     const connection = await this.entraSettings(orgId).connection();
-    const connector = this.connectors(connection, {});
+    // A person waits for this answer: short timeouts, one retry, one deadline for the whole test.
+    const connector = this.connectors(connection, { patience: INTERACTIVE });
     try {
       return await connector.diagnose();
     } finally {

@@ -4,7 +4,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type GraphConnection, GraphConnector, GraphError } from '../../src/graph/index.js';
+import { type GraphConnection, GraphConnector, GraphError, INTERACTIVE } from '../../src/graph/index.js';
+import { closedPort, type DeadHost, neverConnects, silentServer } from './support/dead-hosts.js';
 import { fakeToken, type HttpsStub, json, type StubRequest, startHttpsStub } from './support/https-stub.js';
 
 const TENANT_ID = '0b0b0b0b-1111-2222-3333-444444444444';
@@ -154,7 +155,14 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
       usersDeltaLink: `${stub.origin}/v1.0/users/delta?$deltatoken=d1`,
       groupsDeltaLink: `${stub.origin}/v1.0/groups/delta?$deltatoken=d1`,
     });
-    expect(result.stats).toEqual({ requests: 4, retries: 0, throttled: 0, pages: 4, tokenRequests: 1 });
+    expect(result.stats).toEqual({
+      requests: 4,
+      retries: 0,
+      throttled: 0,
+      pages: 4,
+      tokenRequests: 1,
+      roundRestarts: 0,
+    });
 
     const graph = stub.requests.filter((r) => r.url.startsWith('/v1.0/'));
     expect(graph.map((r) => decodeURIComponent(r.url))).toContain(
@@ -258,6 +266,16 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
       400,
       { error: { code: 'syncStateNotFound', message: 'The sync state generation is not found.' } },
     ],
+    [
+      '400 SyncStateNotFound (capital S, as real Graph spells it)',
+      400,
+      { error: { code: 'SyncStateNotFound', message: 'The sync state generation is not found.' } },
+    ],
+    [
+      '400 syncstatenotfound nested in innererror',
+      400,
+      { error: { code: 'BadRequest', message: 'x', innererror: { code: 'syncstatenotfound' } } },
+    ],
     ['410 Gone', 410, { error: { code: 'resyncRequired', message: 'reset' } }],
   ])('falls back to a full read when the delta link is refused (%s)', async (_name, status, body) => {
     const c = connector();
@@ -281,6 +299,127 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
     expect(result.snapshot.users.map((u) => u.externalId)).toEqual([U3]);
     expect(result.snapshot.groups).toEqual(full.snapshot.groups);
     expect(result.cursor.usersDeltaLink).toContain('d3');
+  });
+
+  it('an unrelated 400 on the delta link fails the read and keeps the stored link (no full read)', async () => {
+    const c = connector();
+    const full = await c.readFull();
+    stub.requests.length = 0;
+    on('/v1.0/users/delta', (req, res) => {
+      if (req.url.includes('deltatoken=d1'))
+        return json(res, 400, { error: { code: 'Request_BadRequest', message: 'Invalid request.' } });
+      json(res, 200, { '@odata.deltaLink': `${stub.origin}/v1.0/users/delta?$deltatoken=d9`, value: [] });
+    });
+    const error = (await c.readChanges(full).catch((e: unknown) => e)) as GraphError;
+    await c.close();
+    expect(error).toBeInstanceOf(GraphError);
+    expect(error.code).toBe('graph_error');
+    expect(error.detail).toContain('[Request_BadRequest] Invalid request.');
+    expect(stub.requests.some((r) => decodeURIComponent(r.url).includes('users/delta?$select'))).toBe(false);
+  });
+
+  const expiredPage = (res: ServerResponse) =>
+    json(res, 400, {
+      error: {
+        code: 'Directory_ExpiredPageToken',
+        message: 'The specified page token value has expired and can no longer be included in your request.',
+      },
+    });
+
+  it('Directory_ExpiredPageToken on a nextLink starts that round over with fresh state', async () => {
+    let firstPages = 0;
+    let expired = false;
+    on('/v1.0/users/delta', (req, res) => {
+      if (req.url.includes('skiptoken=p2')) {
+        if (!expired) {
+          expired = true;
+          return expiredPage(res);
+        }
+        return json(res, 200, {
+          '@odata.deltaLink': `${stub.origin}/v1.0/users/delta?$deltatoken=d1`,
+          value: [user(U2)],
+        });
+      }
+      // U3 comes only in the first, abandoned pass: fresh state must forget it.
+      firstPages++;
+      json(res, 200, {
+        '@odata.nextLink': `${stub.origin}/v1.0/users/delta?$skiptoken=p2`,
+        value: [user(firstPages === 1 ? U3 : U1)],
+      });
+    });
+    const c = connector();
+    const result = await c.readFull();
+    await c.close();
+    expect(firstPages).toBe(2);
+    expect(result.mode).toBe('full');
+    expect(result.snapshot.users.map((u) => u.externalId)).toEqual([U1, U2]);
+    expect(result.snapshot.groups[0]?.memberUserIds).toEqual([U1, U2]);
+    expect(result.cursor.usersDeltaLink).toContain('deltatoken=d1');
+    expect(result.stats).toMatchObject({ roundRestarts: 1, retries: 0 });
+  });
+
+  it('an incremental round restarts from its stored delta link, on top of the previous snapshot', async () => {
+    const c = connector();
+    const full = await c.readFull();
+    let deltaPages = 0;
+    let expired = false;
+    on('/v1.0/users/delta', (req, res) => {
+      if (req.url.includes('deltatoken=d1')) {
+        deltaPages++;
+        // The abandoned pass removes U2; the pass that completes renames U1 instead.
+        const change =
+          deltaPages === 1
+            ? { id: U2, '@removed': { reason: 'deleted' } }
+            : { id: U1, displayName: 'Renamed' };
+        return json(res, 200, {
+          '@odata.nextLink': `${stub.origin}/v1.0/users/delta?$skiptoken=q2`,
+          value: [change],
+        });
+      }
+      if (req.url.includes('skiptoken=q2') && !expired) {
+        expired = true;
+        return expiredPage(res);
+      }
+      json(res, 200, {
+        '@odata.deltaLink': `${stub.origin}/v1.0/users/delta?$deltatoken=d2`,
+        value: [user(U3)],
+      });
+    });
+    on('/v1.0/groups/delta', (_req, res) =>
+      json(res, 200, { '@odata.deltaLink': `${stub.origin}/v1.0/groups/delta?$deltatoken=d2`, value: [] }),
+    );
+    const result = await c.readChanges(full);
+    await c.close();
+    expect(deltaPages).toBe(2);
+    expect(result.mode).toBe('delta');
+    expect(result.snapshot.users.map((u) => [u.externalId, u.displayName])).toEqual([
+      [U1, 'Renamed'],
+      [U2, U2],
+      [U3, U3],
+    ]);
+    expect(result.cursor.usersDeltaLink).toContain('deltatoken=d2');
+    expect(result.stats.roundRestarts).toBe(1);
+  });
+
+  it('a nextLink that keeps expiring ends the read with page_expired after two restarts', async () => {
+    let firstPages = 0;
+    on('/v1.0/users/delta', (req, res) => {
+      if (req.url.includes('skiptoken=p2')) return expiredPage(res);
+      firstPages++;
+      json(res, 200, {
+        '@odata.nextLink': `${stub.origin}/v1.0/users/delta?$skiptoken=p2`,
+        value: [user(U1)],
+      });
+    });
+    const c = connector();
+    const error = (await c.readFull().catch((e: unknown) => e)) as GraphError;
+    await c.close();
+    expect(error).toBeInstanceOf(GraphError);
+    expect(error.code).toBe('page_expired');
+    expect(error.detail).toContain('[Directory_ExpiredPageToken]');
+    expect(error.detail).toContain('users delta round started over 2 times');
+    expect(error.retryable).toBe(true);
+    expect(firstPages).toBe(3);
   });
 
   it.each([
@@ -541,5 +680,116 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
     expect(report.steps[0]).toMatchObject({ step: 'token', ok: false, code: 'malformed_tenant' });
     await expect(c.readFull()).rejects.toMatchObject({ code: 'malformed_tenant' });
     await c.close();
+  });
+});
+
+describe('diagnose ends within 20 s whatever the network does (INTERACTIVE patience)', () => {
+  const BOUND_MS = 20_000;
+  const interactive = (port: number, extra: Partial<GraphConnection> = {}) =>
+    new GraphConnector(
+      connection({
+        authorityHost: `https://127.0.0.1:${port}`,
+        graphUrl: `https://127.0.0.1:${port}`,
+        ...extra,
+      }),
+      { patience: INTERACTIVE },
+    );
+
+  /** Runs diagnose and close() as App.testConnection does; the duration is only checked as a bound. */
+  async function diagnoseTimed(c: GraphConnector) {
+    const started = Date.now();
+    try {
+      return { report: await c.diagnose(), ms: Date.now() - started };
+    } finally {
+      await c.close();
+      expect(Date.now() - started).toBeLessThan(BOUND_MS);
+    }
+  }
+
+  /** The token step failed naming the host, the tenant step (same host) was not tried again, the rest skipped. */
+  function expectUnreachableLogin(
+    report: Awaited<ReturnType<GraphConnector['diagnose']>>,
+    host: string,
+    what: RegExp,
+  ) {
+    expect(report.ok).toBe(false);
+    const [token, tenant, ...rest] = report.steps;
+    expect(token).toMatchObject({ step: 'token', ok: false, code: 'network' });
+    expect(token?.message).toContain(host);
+    expect(token?.message).toMatch(what);
+    expect(tenant).toMatchObject({ step: 'tenant', skipped: true });
+    expect(tenant?.message).toBe(`not run: ${host} could not be reached in the token step`);
+    expect(rest.every((s) => s.skipped)).toBe(true);
+  }
+
+  it('a closed port: refused, reported at once', async () => {
+    const dead = await closedPort();
+    const { report } = await diagnoseTimed(interactive(dead.port));
+    expectUnreachableLogin(report, `127.0.0.1:${dead.port}`, /refused the connection \(ECONNREFUSED/);
+  });
+
+  it('login reachable, Graph on a closed port: the probes name the Graph host', async () => {
+    const dead = await closedPort();
+    const c = new GraphConnector(connection({ graphUrl: `https://127.0.0.1:${dead.port}` }), {
+      patience: INTERACTIVE,
+    });
+    const { report } = await diagnoseTimed(c);
+    expect(report.steps.map((s) => [s.step, s.ok])).toEqual([
+      ['token', true],
+      ['tenant', true],
+      ['users', false],
+      ['groups', false],
+      ['members', false],
+    ]);
+    const host = `127.0.0.1:${dead.port}`;
+    expect(report.steps[2]).toMatchObject({ code: 'network' });
+    expect(report.steps[2]?.message).toContain(`${host} refused the connection`);
+    expect(report.steps[3]?.message).toBe(`not run: ${host} could not be reached in the users step`);
+  });
+
+  it('an HTTPS server that never answers: the test deadline ends it and close() does not wait', async () => {
+    on('/contoso.onmicrosoft.com/oauth2/v2.0/token', () => undefined);
+    const c = new GraphConnector(connection(), { patience: { ...INTERACTIVE, testDeadlineMs: 2_000 } });
+    const { report, ms } = await diagnoseTimed(c);
+    const host = new URL(stub.origin).host;
+    expectUnreachableLogin(report, host, /did not answer within 2 s \(the connection test stops after 2 s\)/);
+    expect(ms).toBeLessThan(INTERACTIVE.requestTimeoutMs);
+  });
+
+  describe.concurrent('hosts that time out (run side by side: each waits for its connect timeouts)', () => {
+    let silent: DeadHost;
+    let full: DeadHost | undefined;
+    beforeAll(async () => {
+      silent = await silentServer();
+      full = await neverConnects();
+    });
+    afterAll(async () => {
+      await silent.close();
+      await full?.close();
+    });
+
+    it('a TCP server that accepts and never answers (the TLS handshake never completes)', {
+      timeout: 25_000,
+    }, async () => {
+      const { report } = await diagnoseTimed(interactive(silent.port));
+      expectUnreachableLogin(
+        report,
+        `127.0.0.1:${silent.port}`,
+        /could not be reached within \d+ s \(UND_ERR_CONNECT_TIMEOUT/,
+      );
+    });
+
+    it('a port whose connect never completes (full accept queue: SYNs dropped)', {
+      timeout: 25_000,
+    }, async (ctx) => {
+      // Linux drops SYNs to a full accept queue; a kernel that refuses instead cannot produce this case.
+      if (!full) return ctx.skip();
+      const { report } = await diagnoseTimed(interactive(full.port));
+      expectUnreachableLogin(
+        report,
+        `127.0.0.1:${full.port}`,
+        /could not be reached within \d+ s \(UND_ERR_CONNECT_TIMEOUT/,
+      );
+    });
   });
 });

@@ -109,6 +109,13 @@ describe('translating Graph error responses', () => {
     text: typeof body === 'string' ? body : JSON.stringify(body),
     clientRequestId: 'cid',
   });
+  const usersDelta = { url: 'https://graph.microsoft.com/v1.0/users/delta?$select=id', what: 'users delta' };
+  const deltaLink = {
+    url: 'https://graph.microsoft.com/v1.0/users/delta?$deltatoken=d1',
+    what: 'users delta',
+  };
+  const nextLink = { url: 'https://graph.microsoft.com/v1.0/users/delta?$skiptoken=p2', what: 'users delta' };
+  const usersList = { url: 'https://graph.microsoft.com/v1.0/users?$top=1', what: 'users probe' };
   const denied = {
     error: {
       code: 'Authorization_RequestDenied',
@@ -118,7 +125,7 @@ describe('translating Graph error responses', () => {
   };
 
   it('403 Authorization_RequestDenied → permission_denied with the exact Microsoft text and the given hint', () => {
-    const e = translateGraphResponse(res(403, denied), 'users delta', () => 'grant it');
+    const e = translateGraphResponse(res(403, denied), usersDelta, () => 'grant it');
     expect(e).toMatchObject({
       code: 'permission_denied',
       detail: '[Authorization_RequestDenied] Insufficient privileges to complete the operation.',
@@ -128,6 +135,8 @@ describe('translating Graph error responses', () => {
     });
   });
 
+  const body = (code: string, inner?: object) => ({ error: { code, message: 'm', innerError: inner } });
+
   it('expired or reset delta tokens → delta_expired (400 syncStateNotFound, nested resyncRequired, 410)', () => {
     const expired = {
       error: {
@@ -136,34 +145,80 @@ describe('translating Graph error responses', () => {
           'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
       },
     };
-    expect(translateGraphResponse(res(400, expired), 'd').code).toBe('delta_expired');
+    expect(translateGraphResponse(res(400, expired), deltaLink).code).toBe('delta_expired');
     expect(
-      translateGraphResponse(
-        res(400, { error: { code: 'BadRequest', innerError: { code: 'resyncRequired' } } }),
-        'd',
-      ).code,
+      translateGraphResponse(res(400, body('BadRequest', { code: 'resyncRequired' })), deltaLink).code,
     ).toBe('delta_expired');
     expect(
       translateGraphResponse(
         res(410, '', { location: 'https://graph.microsoft.com/v1.0/users/delta?$deltatoken=' }),
-        'd',
+        deltaLink,
       ).code,
     ).toBe('delta_expired');
   });
 
+  it.each([
+    ['SyncStateNotFound (capital S, seen on real Graph)', 400, body('SyncStateNotFound')],
+    ['SYNCSTATENOTFOUND', 400, body('SYNCSTATENOTFOUND')],
+    ['syncStateInvalid', 400, body('syncStateInvalid')],
+    [
+      'nested innererror ResyncRequired',
+      400,
+      { error: { code: 'BadRequest', innererror: { code: 'ResyncRequired' } } },
+    ],
+    ['410 SyncStateNotFound', 410, body('SyncStateNotFound')],
+    ['404 syncStateNotFound', 404, body('syncStateNotFound')],
+    ['Directory_ExpiredPageToken on the stored delta link', 400, body('Directory_ExpiredPageToken')],
+  ])('delta link answered %s → delta_expired', (_name, status, answer) => {
+    expect(translateGraphResponse(res(status, answer), deltaLink).code).toBe('delta_expired');
+  });
+
+  it('a sync-state code on a delta round nextLink is delta_expired too', () => {
+    expect(translateGraphResponse(res(400, body('SyncStateNotFound')), nextLink).code).toBe('delta_expired');
+  });
+
+  it.each([
+    ['an unrelated 400 on the delta link', 400, body('Request_BadRequest'), deltaLink],
+    [
+      'a 400 whose message, not code, speaks of sync state',
+      400,
+      { error: { code: 'BadRequest', message: 'syncStateNotFound' } },
+      deltaLink,
+    ],
+    ['a sync-state code with HTTP 500', 500, body('syncStateNotFound'), deltaLink],
+    ['a sync-state code on a plain list', 400, body('syncStateNotFound'), usersList],
+    ['a 410 on a plain list', 410, body('Gone'), usersList],
+  ])('%s is not delta_expired', (_name, status, answer, request) => {
+    expect(translateGraphResponse(res(status, answer), request).code).not.toBe('delta_expired');
+  });
+
+  it('Directory_ExpiredPageToken on a nextLink (any case, nested too) → page_expired', () => {
+    expect(translateGraphResponse(res(400, body('Directory_ExpiredPageToken')), nextLink).code).toBe(
+      'page_expired',
+    );
+    expect(
+      translateGraphResponse(res(400, body('BadRequest', { code: 'directory_expiredPageToken' })), usersList)
+        .code,
+    ).toBe('page_expired');
+    expect(translateGraphResponse(res(403, body('Directory_ExpiredPageToken')), nextLink).code).toBe(
+      'permission_denied',
+    );
+  });
+
   it('maps 401, 429, 503 and others', () => {
-    const body = (code: string) => ({ error: { code, message: 'm' } });
-    expect(translateGraphResponse(res(401, body('InvalidAuthenticationToken')), 'x').code).toBe(
+    expect(translateGraphResponse(res(401, body('InvalidAuthenticationToken')), usersList).code).toBe(
       'token_rejected',
     );
-    expect(translateGraphResponse(res(429, body('TooManyRequests')), 'x').code).toBe('throttled');
-    expect(translateGraphResponse(res(503, body('serviceNotAvailable')), 'x').code).toBe(
+    expect(translateGraphResponse(res(429, body('TooManyRequests')), usersList).code).toBe('throttled');
+    expect(translateGraphResponse(res(503, body('serviceNotAvailable')), usersList).code).toBe(
       'service_unavailable',
     );
-    const other = translateGraphResponse(res(400, body('Request_UnsupportedQuery')), 'users delta');
+    const other = translateGraphResponse(res(400, body('Request_UnsupportedQuery')), usersDelta);
     expect(other).toMatchObject({ code: 'graph_error' });
     expect(other.detail).toContain('[Request_UnsupportedQuery] m (HTTP 400 from users delta)');
-    expect(translateGraphResponse(res(500, '<html>oops</html>'), 'x').detail).toContain('<html>oops</html>');
+    expect(translateGraphResponse(res(500, '<html>oops</html>'), usersList).detail).toContain(
+      '<html>oops</html>',
+    );
   });
 });
 

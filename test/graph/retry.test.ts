@@ -3,8 +3,11 @@ import {
   backoffDelay,
   classifyTransportError,
   DEFAULT_RETRY_POLICY,
+  INTERACTIVE,
+  PATIENT,
   parseRetryAfter,
   retryDelay,
+  unreachableDetail,
 } from '../../src/graph/retry.js';
 
 const policy = DEFAULT_RETRY_POLICY;
@@ -54,8 +57,12 @@ describe('classifyTransportError', () => {
     expect(classifyTransportError(err('UND_ERR_SOCKET'))).toMatchObject({ kind: 'network', retryable: true });
   });
 
-  it('does not retry unknown hosts', () => {
+  it('does not retry unknown hosts, nor requests aborted by our own close()', () => {
     expect(classifyTransportError(err('ENOTFOUND'))).toMatchObject({ kind: 'network', retryable: false });
+    expect(classifyTransportError(err('UND_ERR_DESTROYED'))).toMatchObject({
+      kind: 'network',
+      retryable: false,
+    });
   });
 
   it('finds certificate errors, also wrapped in a cause', () => {
@@ -66,5 +73,44 @@ describe('classifyTransportError', () => {
     expect(
       classifyTransportError(new TypeError('fetch failed', { cause: err('ERR_TLS_CERT_ALTNAME_INVALID') })),
     ).toMatchObject({ kind: 'tls', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+  });
+});
+
+describe('patience', () => {
+  it('keeps the scheduled syncs patient and a connection test short', () => {
+    expect(PATIENT.retry).toBe(DEFAULT_RETRY_POLICY);
+    expect(PATIENT.requestTimeoutMs).toBe(120_000);
+    // Every attempt an interactive request may make, with the waits between them, fits the test's deadline.
+    const { retry, connectTimeoutMs, requestTimeoutMs, testDeadlineMs } = INTERACTIVE;
+    const attempts = retry.maxRetries + 1;
+    const worst =
+      attempts * Math.max(connectTimeoutMs, requestTimeoutMs) + retry.maxRetries * retry.maxBackoffMs;
+    expect(worst).toBeLessThan(testDeadlineMs);
+    expect(testDeadlineMs).toBeLessThan(20_000);
+  });
+});
+
+describe('unreachableDetail', () => {
+  const failure = (code: string) => ({
+    kind: 'network' as const,
+    retryable: true,
+    code,
+    message: `${code} text`,
+  });
+
+  it('names the host and what it did', () => {
+    expect(unreachableDetail('login.microsoftonline.com', failure('UND_ERR_CONNECT_TIMEOUT'), 8_600, 1)).toBe(
+      'login.microsoftonline.com could not be reached within 9 s (UND_ERR_CONNECT_TIMEOUT: UND_ERR_CONNECT_TIMEOUT text; 1 retry)',
+    );
+    expect(unreachableDetail('graph.microsoft.com', failure('UND_ERR_HEADERS_TIMEOUT'), 16_000, 1)).toMatch(
+      /^graph\.microsoft\.com accepted the connection but did not answer within 16 s/,
+    );
+    expect(unreachableDetail('127.0.0.1:9', failure('ECONNREFUSED'), 20, 2)).toMatch(
+      /^127\.0\.0\.1:9 refused the connection \(ECONNREFUSED: .*; 2 retries\)$/,
+    );
+    expect(unreachableDetail('login.example', failure('ENOTFOUND'), 5, 0)).toMatch(
+      /^login\.example could not be found \(DNS\)/,
+    );
+    expect(unreachableDetail('h', failure('ECONNRESET'), 5, 8)).toMatch(/^h dropped the connection/);
   });
 });
