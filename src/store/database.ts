@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  Kysely,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import { type DialectInfo, POSTGRES, SQLITE, SqliteBooleanPlugin } from './dialect.js';
 import type { Database } from './schema.js';
@@ -68,7 +78,28 @@ class SerializedMigrationSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * Transactions begin IMMEDIATE: the write lock is taken (waiting busy_timeout for another
+ * process) before the transaction reads anything. A deferred BEGIN would read first and ask for
+ * the lock later; in WAL mode, if another process wrote in between, SQLite then answers
+ * "database is locked" at once (SQLITE_BUSY_SNAPSHOT) instead of waiting — two processes
+ * migrating at once hit exactly that.
+ */
+class ImmediateTransactionSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
 class SerializedMigrationSqliteDialect extends SqliteDialect {
+  constructor(private readonly config: SqliteDialectConfig) {
+    super(config);
+  }
+
+  override createDriver() {
+    return new ImmediateTransactionSqliteDriver(this.config);
+  }
+
   override createAdapter() {
     return new SerializedMigrationSqliteAdapter();
   }
