@@ -4,10 +4,12 @@
  * client and pager as ours, so only the strategy differs: full lists every time (no delta), the
  * default page size (100), and one members request (plus its pages) per group.
  */
+
+import { MAILBOX_KINDS, type MailboxKind } from '../src/directory/recipients.js';
 import { GraphClient } from '../src/graph/client.js';
 import { CLOUDS, resolveEndpoints } from '../src/graph/clouds.js';
 import { GroupDelta, UserDelta } from '../src/graph/delta.js';
-import { permissionDeniedHint } from '../src/graph/errors.js';
+import { GraphError, permissionDeniedHint } from '../src/graph/errors.js';
 import {
   type ConnectorOptions,
   type DeltaCursor,
@@ -15,9 +17,16 @@ import {
   GraphConnector,
   type ReadResult,
 } from '../src/graph/index.js';
+import { planMailboxReads } from '../src/graph/mailboxes.js';
 import { pages } from '../src/graph/pager.js';
 import { DEFAULT_RETRY_POLICY } from '../src/graph/retry.js';
-import { type GroupItem, groupItemSchema, memberRefSchema, userItemSchema } from '../src/graph/schemas.js';
+import {
+  type GroupItem,
+  groupItemSchema,
+  memberRefSchema,
+  userItemSchema,
+  userPurposeSchema,
+} from '../src/graph/schemas.js';
 import { TokenSource } from '../src/graph/token.js';
 import { Transport } from '../src/graph/transport.js';
 import type { ConnectorFactory } from '../src/services/sync.js';
@@ -35,6 +44,33 @@ export interface ReadRecord {
   retries: number;
   throttled: number;
   tokenRequests: number;
+  /** The mailbox purposes: how many were needed, their requests (in `requests` too), and how long they took. */
+  purposes: { needed: number; requests: number; ms: number };
+}
+
+/**
+ * When the users round ended and the last batch of purposes came back, from the read's progress:
+ * the purposes are read alongside the groups round, so only this span is theirs.
+ */
+class PurposeClock {
+  private usersDone = 0;
+  private lastBatch = 0;
+
+  wrap(onProgress: ConnectorOptions['onProgress']): ConnectorOptions['onProgress'] {
+    return (p) => {
+      if (p.phase === 'users') this.usersDone = performance.now();
+      if (p.phase === 'mailboxes') this.lastBatch = performance.now();
+      onProgress?.(p);
+    };
+  }
+
+  /** The span of the last read (0 when it read no purpose), and starts over. */
+  take(): number {
+    const ms = this.lastBatch > this.usersDone ? this.lastBatch - this.usersDone : 0;
+    this.usersDone = 0;
+    this.lastBatch = 0;
+    return ms;
+  }
 }
 
 /** Our connector, unchanged, remembering the stats of its read. */
@@ -43,8 +79,9 @@ class RecordingConnector extends GraphConnector {
     connection: GraphConnection,
     options: ConnectorOptions,
     private readonly record: (r: ReadRecord) => void,
+    private readonly clock = new PurposeClock(),
   ) {
-    super(connection, options);
+    super(connection, { ...options, onProgress: clock.wrap(options.onProgress) });
   }
 
   override async readFull(): Promise<ReadResult> {
@@ -59,12 +96,16 @@ class RecordingConnector extends GraphConnector {
   }
 
   private keep(r: ReadResult): ReadResult {
-    this.record({ mode: r.mode, ...r.stats });
+    const purposes = { needed: r.mailboxes.needed, requests: r.mailboxes.requests, ms: this.clock.take() };
+    this.record({ mode: r.mode, ...r.stats, purposes });
     return r;
   }
 }
 
-/** The naive strategy: /users, /groups and /groups/{id}/members, all of it, every time. */
+/**
+ * The naive strategy: /users, /groups and /groups/{id}/members, all of it, every time, and one
+ * request per mailbox purpose (the users our connector would read, without $batch).
+ */
 class NaiveConnector extends GraphConnector {
   private readonly transport: Transport;
   private readonly client: GraphClient;
@@ -147,7 +188,24 @@ class NaiveConnector extends GraphConnector {
       };
       await Promise.all(Array.from({ length: this.concurrency }, worker));
     };
-    await Promise.all([readUsers(), readGroups()]);
+    const purposes = new Map<string, MailboxKind>();
+    let wanted: string[] = [];
+    let purposeStart = 0;
+    const readPurposes = async () => {
+      wanted = planMailboxReads(users.result(), undefined).toRead;
+      purposeStart = performance.now();
+      let next = 0;
+      const worker = async () => {
+        while (next < wanted.length) {
+          const id = wanted[next++]!;
+          const purpose = await this.purpose(`${base}/users/${id}/mailboxSettings/userPurpose`);
+          if (purpose) purposes.set(id, purpose);
+        }
+      };
+      await Promise.all(Array.from({ length: this.concurrency }, worker));
+    };
+    await Promise.all([readUsers().then(readPurposes), readGroups()]);
+    const purposeMs = wanted.length ? performance.now() - purposeStart : 0;
     const after = this.transport.stats;
     const stats = {
       requests: after.requests - before.requests,
@@ -157,8 +215,15 @@ class NaiveConnector extends GraphConnector {
       tokenRequests: after.tokenRequests - before.tokenRequests,
       roundRestarts: 0,
     };
-    this.record({ mode: 'naive', ...stats });
-    const snapshot = { users: users.result(), groups: groups.result() };
+    this.record({
+      mode: 'naive',
+      ...stats,
+      purposes: { needed: wanted.length, requests: wanted.length, ms: purposeMs },
+    });
+    const snapshot = {
+      users: users.result().map((u) => ({ ...u, mailbox: purposes.get(u.externalId) ?? null })),
+      groups: groups.result(),
+    };
     return {
       snapshot,
       // The baseline never uses delta; a cursor is still stored, as the product expects one.
@@ -166,7 +231,28 @@ class NaiveConnector extends GraphConnector {
       mode: 'full',
       changes: snapshot.users.length + snapshot.groups.length,
       stats,
+      mailboxes: {
+        needed: wanted.length,
+        read: purposes.size,
+        unknown: wanted.filter((id) => !purposes.has(id)),
+        denied: false,
+        requests: wanted.length,
+        // The baseline only measures; what stayed unknown is in `unknown`.
+        issues: [],
+      },
     };
+  }
+
+  /** One user's purpose; null where Exchange has no mailbox (404) or denies it (403). */
+  private async purpose(url: string): Promise<MailboxKind | null> {
+    try {
+      const { body } = await this.client.get(url, 'mailbox purpose');
+      const value = userPurposeSchema.parse(body).value;
+      return (MAILBOX_KINDS as readonly string[]).includes(value) ? (value as MailboxKind) : null;
+    } catch (error) {
+      if (error instanceof GraphError && (error.status === 404 || error.status === 403)) return null;
+      throw error;
+    }
   }
 
   override async close(): Promise<void> {

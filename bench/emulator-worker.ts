@@ -3,9 +3,10 @@
  * request counters, fault rate, seeded 1 % mutations, and the protocol minimum of the next read.
  */
 import { Rng } from '../src/emulator/generate.js';
-import { type Emulator, startEmulator } from '../src/emulator/index.js';
+import { type Emulator, type GraphObject, startEmulator } from '../src/emulator/index.js';
+import { hasMailbox as exchangeHasMailbox } from '../src/emulator/mailbox.js';
 import { serve } from './ipc.js';
-import { roundMinimum } from './minimum.js';
+import { purposeMinimum, roundMinimum } from './minimum.js';
 
 /** Workload of one emulator. */
 export interface EmulatorParams {
@@ -29,13 +30,20 @@ export interface EmulatorHandle {
   users: number;
   groups: number;
   memberships: number;
-  /** Requests of a full read (initial delta rounds of users and groups with members). */
+  /** Requests of a full read (initial delta rounds of users and groups with members, mailbox purposes). */
   fullMinimum: number;
+  /** Mailbox purposes a full read needs: users with a mailbox whose sign-in is blocked. */
+  purposes: number;
+  /** Requests of a delta read that finds nothing: a page per collection, and the purposes still unknown. */
+  noChangeMinimum: number;
 }
 
 /** Graph requests the emulator served since the last reset (token requests apart). */
 export interface EmulatorCounts {
+  /** HTTP requests to Graph (a `$batch` is one). */
   graph: number;
+  /** Requests inside `$batch` requests. */
+  batchItems: number;
   token: number;
   faults: number;
   throttled: number;
@@ -57,15 +65,48 @@ function running(): Emulator {
   return emu;
 }
 
-function fullMinimum(e: Emulator): { users: number; groups: number; memberships: number; minimum: number } {
-  const users = e.tenant.listUsers().length;
+const strs = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
+/** What decides whether a purpose must be read again: sign-in, mail and primary addresses. */
+const purposeKey = (u: GraphObject) =>
+  [
+    u.accountEnabled === false,
+    String(u.mail ?? '').toLowerCase(),
+    ...strs(u.proxyAddresses)
+      .filter((p) => p.startsWith('SMTP:'))
+      .map((p) => p.toLowerCase()),
+  ].join('|');
+/** Users whose purpose a read needs: a mailbox (mail or a primary address) and sign-in blocked. */
+const needsPurpose = (u: GraphObject) =>
+  u.accountEnabled === false &&
+  ((typeof u.mail === 'string' && u.mail.trim() !== '') ||
+    strs(u.proxyAddresses).some((p) => p.startsWith('SMTP:')));
+/** Of those, the ones Exchange has no mailbox for: unknown after every read, so read again by every delta. */
+const unreadable = (e: Emulator) =>
+  e.tenant
+    .listUsers()
+    .filter((u) => needsPurpose(u) && !exchangeHasMailbox(u))
+    .map((u) => u.id);
+
+function fullMinimum(e: Emulator): {
+  users: number;
+  groups: number;
+  memberships: number;
+  purposes: number;
+  minimum: number;
+  noChangeMinimum: number;
+} {
+  const all = e.tenant.listUsers();
+  const users = all.length;
   const groups = e.tenant.listGroups();
   const entries = groups.map((g) => g.members.length);
+  const purposes = all.filter(needsPurpose).length;
   return {
     users,
     groups: groups.length,
     memberships: entries.reduce((a, b) => a + b, 0),
-    minimum: roundMinimum(users, entries),
+    purposes,
+    minimum: roundMinimum(users, entries) + purposeMinimum(purposes),
+    noChangeMinimum: roundMinimum(0, []) + purposeMinimum(unreadable(e).length),
   };
 }
 
@@ -79,6 +120,7 @@ function mutate(e: Emulator, fraction: number, seed: number): MutationSummary {
   const rng = new Rng(seed);
   const t = e.tenant;
   const users = t.listUsers();
+  const keysBefore = new Map(users.map((u) => [u.id, purposeKey(u)]));
   const groups = t.listGroups();
   const primary = e.info.tenantDomains[0]!;
   const changedUsers = new Set<string>();
@@ -239,7 +281,13 @@ function mutate(e: Emulator, fraction: number, seed: number): MutationSummary {
     summary.groups.deleted++;
   }
   const entries = [...changedGroups].map(([gid, m]) => (gone.has(gid) ? 0 : m.size));
-  summary.deltaMinimum = roundMinimum(changedUsers.size, entries);
+  // Purposes read again: those still unknown, and changed users whose sign-in or addresses moved.
+  const reread = new Set(unreadable(e));
+  for (const id of changedUsers) {
+    const u = t.getUser(id);
+    if (u && needsPurpose(u) && keysBefore.get(id) !== purposeKey(u)) reread.add(id);
+  }
+  summary.deltaMinimum = roundMinimum(changedUsers.size, entries) + purposeMinimum(reread.size);
   return summary;
 }
 
@@ -267,14 +315,27 @@ serve(
         groups: full.groups,
         memberships: full.memberships,
         fullMinimum: full.minimum,
+        purposes: full.purposes,
+        noChangeMinimum: full.noChangeMinimum,
       };
     },
     resetStats: () => running().resetStats(),
     counts: (): EmulatorCounts => {
       const s = running().stats();
       let graph = 0;
-      for (const [path, n] of Object.entries(s.byPath)) if (path.includes(' /v1.0/')) graph += n;
-      return { graph, token: s.requests - graph, faults: s.faults, throttled: s.throttled };
+      let batchItems = 0;
+      for (const [path, n] of Object.entries(s.byPath)) {
+        // The emulator also counts each request inside a $batch, by its own path.
+        if (path.endsWith(' ($batch)')) batchItems += n;
+        else if (path.includes(' /v1.0/')) graph += n;
+      }
+      return {
+        graph,
+        batchItems,
+        token: s.requests - graph - batchItems,
+        faults: s.faults,
+        throttled: s.throttled,
+      };
     },
     setFaultRate: (p: { rate: number }) => running().setFaultRate(p.rate),
     fullMinimum: () => fullMinimum(running()).minimum,

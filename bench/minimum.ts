@@ -45,3 +45,15 @@ export function deltaPages(entries: readonly number[], limits = DELTA_PAGE): num
 export function roundMinimum(users: number, groupEntries: readonly number[]): number {
   return deltaPages(new Array<number>(users).fill(0)) + deltaPages(groupEntries);
 }
+
+/** Requests Graph accepts in one `$batch` (graph-facts §4). */
+export const BATCH_LIMIT = 20;
+
+/**
+ * Requests to read `needed` mailbox purposes: read per user (list and delta never return them),
+ * 20 to a `$batch`. A full read needs one for every mailbox whose sign-in is blocked; a delta read
+ * for those whose purpose is unknown (no Exchange mailbox) or whose sign-in or addresses changed.
+ */
+export function purposeMinimum(needed: number): number {
+  return Math.ceil(needed / BATCH_LIMIT);
+}

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { invalid } from '../directory/errors.js';
 import { GROUP_KINDS, ROLES } from '../directory/model.js';
+import { MAILBOX_FILTERS, type MailboxFilter } from '../directory/recipients.js';
 import type { App } from '../services/app.js';
 import { appCommand, collect, table } from './run.js';
 
@@ -33,7 +34,27 @@ export function registerOrgCommands(program: Command): void {
     (c) => c,
     async ({ app, out }) => {
       const orgs = await app.orgs.list();
-      out.result(orgs, () => table(orgs, ['id', 'name', 'domains']));
+      out.result(orgs, () => table(orgs, ['id', 'name', 'domains', 'licensedSeats']));
+    },
+  );
+  appCommand<{ org: string; licensedSeats: string }>(
+    org,
+    'seats',
+    "set the seats the organization's licence covers (previews warn when a sync would pass it)",
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .requiredOption('--licensed-seats <n>', "a whole number, or 'none' to stop tracking"),
+    async ({ app, out, opts }) => {
+      const target = await app.orgs.resolve(opts.org);
+      const text = opts.licensedSeats.trim();
+      const seats = text === 'none' ? null : /^\d+$/.test(text) ? Number(text) : text;
+      const updated = await app.orgs.setLicensedSeats(target.id, seats, 'cli');
+      out.result(updated, () =>
+        updated.licensedSeats === null
+          ? `${updated.name}: licensed seats not tracked.`
+          : `${updated.name}: ${updated.licensedSeats} licensed seats.`,
+      );
     },
   );
   const domains = org.command('domains').description("add or remove an organization's domains");
@@ -98,16 +119,25 @@ export function registerUserCommands(program: Command): void {
       out.result(user, () => `Added ${user.email} (${user.role}).`);
     },
   );
-  appCommand<{ org: string; search?: string }>(
+  appCommand<{ org: string; search?: string; mailbox?: MailboxFilter }>(
     users,
     'list',
-    'list users with aliases, role, status and source',
-    (c) => c.requiredOption('--org <org>', 'organization id or domain').option('--search <text>', 'filter'),
+    'list users with aliases, role, status, mailbox and source',
+    (c) =>
+      c
+        .requiredOption('--org <org>', 'organization id or domain')
+        .option('--search <text>', 'filter')
+        .addOption(
+          new Option(
+            '--mailbox <kind>',
+            'only this mailbox purpose (functional: shared, room and equipment; unknown: not known)',
+          ).choices([...MAILBOX_FILTERS]),
+        ),
     async ({ app, out, opts }) => {
       const dir = await directoryOf(app, opts.org);
-      const { items } = await dir.listUsers({ ...ALL, search: opts.search });
+      const { items } = await dir.listUsers({ ...ALL, search: opts.search, mailbox: opts.mailbox });
       out.result(items, () =>
-        table(items, ['email', 'aliases', 'displayName', 'role', 'status', 'source', 'exempt']),
+        table(items, ['email', 'aliases', 'displayName', 'role', 'status', 'mailbox', 'source', 'exempt']),
       );
     },
   );

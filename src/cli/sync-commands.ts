@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { invalid } from '../directory/errors.js';
+import { BLOCKED_MAILBOX_RULES } from '../directory/recipients.js';
 import { CLOUD_NAMES } from '../graph/index.js';
 import { type EntraSettingsView, FREQUENCIES } from '../services/entra-settings.js';
 import type { Preview, RunResult } from '../services/sync.js';
@@ -20,6 +21,7 @@ export function registerEntraCommands(program: Command): void {
     clientSecretStdin?: boolean;
     secretExpires?: string;
     defaultRole?: string;
+    blockedMailboxes?: string;
     what?: string;
     how?: string;
     every?: string;
@@ -44,6 +46,12 @@ export function registerEntraCommands(program: Command): void {
         .option('--secret-expires <date>', "the secret's expiry date (YYYY-MM-DD), for reminders")
         .addOption(
           new Option('--default-role <role>', 'role of new users').choices(['end_user', 'silent_user']),
+        )
+        .addOption(
+          new Option(
+            '--blocked-mailboxes <rule>',
+            'mailboxes with sign-in blocked whose purpose is unknown: deliver (keep receiving mail) or reject (inactive)',
+          ).choices([...BLOCKED_MAILBOX_RULES]),
         )
         .option('--what <list>', `what to sync: ${WHAT_WORDS.join(',')} (or all, none)`)
         .option('--how <list>', `how to sync: ${HOW_WORDS.join(',')} (or all, none)`)
@@ -70,6 +78,7 @@ export function registerEntraCommands(program: Command): void {
           clientSecret: secret,
           secretExpiresAt: opts.secretExpires,
           defaultRole: opts.defaultRole,
+          blockedMailboxes: opts.blockedMailboxes,
           what: opts.what === undefined ? undefined : parseWhat(opts.what),
           how: opts.how === undefined ? undefined : parseHow(opts.how),
           frequencyHours:
@@ -205,6 +214,7 @@ function describeSettings(v: EntraSettingsView): string {
     `client id:     ${v.clientId}`,
     `key:           ${v.secret.set ? `set, ends in …${v.secret.last4}` : 'not set'}${v.secret.expiresAt ? ` (expires ${v.secret.expiresAt})` : ''}`,
     `default role:  ${v.defaultRole}`,
+    `blocked mailboxes of unknown purpose: ${v.blockedMailboxes === 'deliver' ? 'keep receiving mail' : 'reject mail (inactive)'}`,
     `what:          ${formatWhat(v.what)}`,
     `how:           ${formatHow(v.how)}`,
     `every:         ${v.frequencyHours ? `${v.frequencyHours} h` : 'never (manual only)'}`,
@@ -226,6 +236,22 @@ function describePreview(p: Preview, org: string): string {
   lines.push(`  skipped: ${p.skipped.length}`);
   for (const s of p.skipped.slice(0, 10)) lines.push(`    [${s.reason}] ${s.message}`);
   lines.push(`  unchanged: ${p.unchanged}`);
+  const b = p.blockedSignIn;
+  if (b.functional + b.person + b.rule > 0) {
+    const rule = p.policy.blockedMailboxes === 'deliver' ? 'kept receiving mail' : 'rejected';
+    const why = p.read.mailboxes.denied
+      ? ' (MailboxSettings.Read is not granted: `entrasync entra test` says how to grant it)'
+      : p.read.mailboxes.issues.length
+        ? ` (${p.read.mailboxes.issues.map((i) => `${i.users} ${i.cause.replaceAll('_', ' ')}`).join(', ')})`
+        : '';
+    lines.push(
+      `  sign-in blocked: ${b.functional} shared/room/equipment mailboxes stay deliverable, ${b.person} people's mailboxes inactive, ${b.rule} of unknown purpose ${rule} by the organization's rule${b.rule ? why : ''}`,
+    );
+  }
+  const seats = p.seats;
+  lines.push(
+    `  billable users: ${seats.before} → ${seats.after}${seats.licensed === null ? '' : ` of ${seats.licensed} licensed${seats.after > seats.licensed ? ' — THIS SYNC WOULD PASS THE LICENCE' : ''}`}`,
+  );
   lines.push(`Execute it with: entrasync sync --org ${org} --plan ${p.planId} [--exclude ID,…]`);
   return lines.join('\n');
 }

@@ -1,4 +1,5 @@
 /** The directory model: what an organization's console knows about its people and groups. */
+import type { MailboxKind } from './recipients.js';
 
 export const ROLES = ['org_admin', 'end_user', 'silent_user'] as const;
 /** org_admin manages the organization; end_user may log in and gets quarantine digests; silent_user neither. */
@@ -19,6 +20,8 @@ export interface Organization {
   id: string;
   name: string;
   domains: string[];
+  /** Seats the customer's licence covers; null: not tracked. */
+  licensedSeats: number | null;
   createdAt: string;
 }
 
@@ -34,6 +37,8 @@ export interface User {
   displayName: string | null;
   role: Role;
   status: UserStatus;
+  /** What Exchange says the mailbox is for; null while unknown (recipients.ts decides from it). */
+  mailbox: MailboxKind | null;
   source: Source;
   /** The Entra object id this user is linked to, if any. */
   externalId: string | null;

@@ -22,15 +22,3 @@ export function canAdminOrg(p: Principal, orgId: string): boolean {
 export function canActAsUser(p: Principal, orgId: string, userId: string): boolean {
   return canAdminOrg(p, orgId) || (p.type === 'user' && p.orgId === orgId && p.id === userId);
 }
-
-/** Whether a role may sign in to the console, and if not, the sentence that says why. */
-export function signInRefusal(role: Role): string | null {
-  return role === 'silent_user'
-    ? 'Silent users cannot sign in to the console: ask your administrator to make you an End User if you need to.'
-    : null;
-}
-
-/** End users get quarantine digests; silent users do not (org admins do, as end users plus). */
-export function receivesQuarantineDigests(role: Role): boolean {
-  return role !== 'silent_user';
-}

@@ -1,3 +1,4 @@
+import { hasMailbox, type UserPurpose } from './mailbox.js';
 import type { EmulatorApp, GraphObject, TenantData } from './tenant.js';
 
 /** Options of the seeded tenant generator. */
@@ -9,8 +10,23 @@ export interface GenerateOptions {
   domainPrefix?: string;
 }
 
-/** Application permissions of the generated sync app. */
-export const SYNC_APP_ROLES = ['User.Read.All', 'GroupMember.Read.All'];
+/** Application permissions that read the directory: users, groups and their members. */
+export const DIRECTORY_APP_ROLES = ['User.Read.All', 'GroupMember.Read.All'];
+/** The directory, plus Exchange's mailbox purpose (mailboxSettings.userPurpose). */
+export const MAILBOX_APP_ROLES = [...DIRECTORY_APP_ROLES, 'MailboxSettings.Read'];
+/** Application permissions of the generated sync app: everything the sync reads. */
+export const SYNC_APP_ROLES = MAILBOX_APP_ROLES;
+
+/** Mailbox kinds drawn from their own stream: the share of rooms, then of ordinary people. */
+const RECIPIENT_SHARES = {
+  /** Rooms that still allow sign-in; the rest, like every shared and equipment mailbox, are blocked. */
+  roomEnabled: 0.1,
+  /** People who are instead an equipment mailbox, or whose mailbox Exchange calls linked or others. */
+  equipment: 0.003,
+  linked: 0.002,
+  others: 0.001,
+};
+const EQUIPMENT = ['Projector', 'Pool Car', 'Camera Kit', 'Laptop Cart'];
 
 const COMPANIES = [
   'contoso',
@@ -249,6 +265,8 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
   // Quirks of real tenants draw from a stream of their own, so adding one leaves every other
   // generated object (and the tests counting them) as it was.
   const quirk = new Rng(seed ^ 0x5bd1e995);
+  // So do mailbox kinds (Exchange's userPurpose): one draw per room and per ordinary person.
+  const recipient = new Rng(seed ^ 0x27d4eb2f);
   // Every address handed out is registered, so suffixed names ("x2") cannot collide with a later
   // person whose base name already ends in that suffix: proxyAddresses are tenant-unique.
   const usedAddress = new Set<string>();
@@ -303,6 +321,8 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
       const name = `${rng.pick(['Conf Room', 'Room', 'Board Room'])} ${sur}`;
       const local = unique(`room.${ascii(sur)}`, primary);
       const mail = `${local}@${primary}`;
+      // Rooms once drew their sign-in flag here; the draw stays so every later object is as before.
+      rng.next();
       users.push({
         id,
         displayName: name,
@@ -310,10 +330,11 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
         mail,
         mailNickname: local,
         proxyAddresses: [`SMTP:${mail}`, `smtp:${local}@${initial}`],
-        accountEnabled: rng.chance(0.5),
+        accountEnabled: recipient.chance(RECIPIENT_SHARES.roomEnabled),
         userType: 'Member',
         createdDateTime,
         officeLocation: `Building ${1 + rng.int(9)}`,
+        mailboxSettings: { userPurpose: 'room' },
       });
       continue;
     }
@@ -331,6 +352,7 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
         accountEnabled: false,
         userType: 'Member',
         createdDateTime,
+        mailboxSettings: { userPurpose: 'shared' },
       });
       continue;
     }
@@ -397,6 +419,33 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
       user.proxyAddresses = proxies;
     }
     memberUserIdx.push(i);
+    // Drawn after every main-stream draw of this person, so the kinds leave the others unchanged.
+    const kind = recipient.next();
+    const shares = RECIPIENT_SHARES;
+    if (kind < shares.equipment) {
+      // An equipment mailbox instead of this person (who stays in the same groups, as resources do in room lists).
+      const word = recipient.pick(EQUIPMENT);
+      const eqLocal = unique(`${ascii(word)}.${ascii(sur)}`, primary);
+      const eqMail = `${eqLocal}@${primary}`;
+      users.push({
+        id,
+        displayName: `${word} ${sur}`,
+        userPrincipalName: eqMail,
+        mail: eqMail,
+        mailNickname: eqLocal,
+        proxyAddresses: [`SMTP:${eqMail}`, `smtp:${eqLocal}@${initial}`],
+        accountEnabled: false,
+        userType: 'Member',
+        createdDateTime,
+        mailboxSettings: { userPurpose: 'equipment' },
+      });
+      continue;
+    }
+    const linkedUpTo = shares.equipment + shares.linked;
+    const purpose: UserPurpose | null =
+      kind < linkedUpTo ? 'linked' : kind < linkedUpTo + shares.others ? 'others' : null;
+    // Ordinary mailboxes are 'user' by default; only the exceptions say so.
+    if (purpose && hasMailbox(user)) user.mailboxSettings = { userPurpose: purpose };
     users.push(user);
   }
 
@@ -570,6 +619,21 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
       roles: [...SYNC_APP_ROLES],
       secretExpired: true,
       displayName: 'entrasync-expired',
+    },
+    // Drawn after everything else, so adding them changed no other generated object.
+    {
+      clientId: rng.guid(),
+      clientSecret: secretFrom(rng),
+      roles: [...MAILBOX_APP_ROLES],
+      secretExpired: false,
+      displayName: 'entrasync-mailbox',
+    },
+    {
+      clientId: rng.guid(),
+      clientSecret: secretFrom(rng),
+      roles: [...DIRECTORY_APP_ROLES],
+      secretExpired: false,
+      displayName: 'entrasync-directory-only',
     },
   ];
   const title = company.charAt(0).toUpperCase() + company.slice(1);

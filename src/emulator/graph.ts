@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
+  hasMailbox,
+  MAILBOX_SETTINGS_READ,
+  mailboxAccessDenied,
+  mailboxNotEnabled,
+  mailboxSettingsOf,
+  mailboxSettingsProperty,
+  mailboxUserNotFound,
+} from './mailbox.js';
+import {
   type CompiledFilter,
   checkCollectionSelect,
   compileFilter,
@@ -142,6 +151,8 @@ function project(
     let v: unknown;
     if (p === 'id') v = obj.id;
     else if (opts.limited) v = isCollection(obj.kind, p) ? [] : null;
+    // Exchange answers for mailboxSettings (one() has checked the mailbox and the permission).
+    else if (p === 'mailboxSettings' && obj.kind === 'user') v = mailboxSettingsOf(obj.props);
     else {
       v = obj.props[p];
       if (v === undefined) v = isCollection(obj.kind, p) ? [] : null;
@@ -248,6 +259,10 @@ export class GraphService {
       );
     }
     const [root, second, third, fourth] = segs;
+    // Graph hands mailboxSettings to Exchange: its own permission, no directory permission needed.
+    if (root === 'users' && second !== undefined && third?.toLowerCase() === 'mailboxsettings') {
+      return this.mailboxSettings(req, second, segs.slice(3));
+    }
     if (root === 'users' || root === 'groups') {
       const kind = root === 'users' ? 'user' : 'group';
       if (!can(req.roles, kind === 'user' ? USER_READ : GROUP_READ)) throw denied();
@@ -274,7 +289,8 @@ export class GraphService {
     throw segmentNotFound(root ?? '');
   }
 
-  private lookup(kind: 'user' | 'group', key: string): DirObject {
+  /** The live object addressed by `key` (id, or UPN for users); 400 for a key that is neither. */
+  private find(kind: 'user' | 'group', key: string): DirObject | undefined {
     let obj: DirObject | undefined;
     if (isGuid(key)) obj = this.store.get(key);
     else if (kind === 'user' && key.includes('@')) {
@@ -285,12 +301,58 @@ export class GraphService {
     } else {
       throw new GraphError(400, 'Request_BadRequest', `Invalid object identifier '${key}'.`);
     }
-    if (!obj || obj.kind !== kind) throw notFound(key);
+    return obj && obj.kind === kind ? obj : undefined;
+  }
+
+  private lookup(kind: 'user' | 'group', key: string): DirObject {
+    const obj = this.find(kind, key);
+    if (!obj) throw notFound(key);
     return obj;
+  }
+
+  /** Exchange's checks before it reads a mailbox: the app's permission, then the mailbox itself. */
+  private checkMailbox(req: GraphRequest, user: DirObject): void {
+    if (!can(req.roles, MAILBOX_SETTINGS_READ)) throw mailboxAccessDenied();
+    if (!hasMailbox(user.props)) throw mailboxNotEnabled();
+  }
+
+  /**
+   * `/users/{id|upn}/mailboxSettings[/{property}]` (user-get-mailboxsettings): the whole settings
+   * (optionally `$select`ed), or one property — a complex one as an object, a primitive or enum one
+   * (userPurpose) as `{"value"}` — with the context naming the user as the request did.
+   */
+  private mailboxSettings(req: GraphRequest, key: string, rest: string[]): GraphResponse {
+    // Graph finds the user in the directory before it asks Exchange, which then checks the rest.
+    const user = this.find('user', key);
+    if (!user) throw mailboxUserNotFound();
+    this.checkMailbox(req, user);
+    const settings = mailboxSettingsOf(user.props);
+    // OData key literal: quotes doubled; Exchange percent-encodes the rest (users('a.b%40contoso.com')).
+    const literal = encodeURIComponent(key).replace(/'/g, "''");
+    const base = `${req.root}/$metadata#users('${literal}')/mailboxSettings`;
+    if (rest.length === 0) {
+      const select = parseMailboxSettingsSelect(req.query.get('$select'));
+      const ctx = select ? `${base}(${select.join(',')})` : base;
+      const body: Record<string, unknown> = { '@odata.context': ctx };
+      for (const p of select ?? Object.keys(settings)) body[p] = settings[p];
+      return ok(JSON.stringify(body));
+    }
+    const prop = mailboxSettingsProperty(rest[0]!);
+    if (!prop) throw segmentNotFound(rest[0]!);
+    if (rest.length > 1) throw segmentNotFound(rest[1]!);
+    const value = settings[prop];
+    const ctx = `${base}/${prop}`;
+    const body =
+      value !== null && typeof value === 'object'
+        ? { '@odata.context': ctx, ...value }
+        : { '@odata.context': ctx, value };
+    return ok(JSON.stringify(body));
   }
 
   private one(req: GraphRequest, obj: DirObject): GraphResponse {
     const select = parseSelect(obj.kind, req.query.get('$select'));
+    // "$select=mailboxSettings" on one user is the other documented way to read it (user resource).
+    if (obj.kind === 'user' && select?.includes('mailboxSettings')) this.checkMailbox(req, obj);
     const ctx = `${req.root}/$metadata#${obj.kind}s${select ? `(${select.join(',')})` : ''}/$entity`;
     const json = project(obj, select);
     return ok(`{"@odata.context":${JSON.stringify(ctx)},${json.slice(1)}`);
@@ -495,6 +557,8 @@ export class GraphService {
     }
     const rawSelect = req.query.get('$select');
     const select = castKind ? parseSelect(castKind, rawSelect) : parseMemberSelect(rawSelect);
+    // Members are a collection too: properties served for one user only are refused as on /users.
+    checkCollectionSelect('user', select);
     const top = parseTop(req.query.get('$top'));
     const ids = transitive ? this.store.transitiveMembers(group) : this.store.liveMembers(group);
     const state = req.query.has('$skiptoken') ? decodeToken(req.query.get('$skiptoken')!) : { i: 0 };
@@ -580,6 +644,7 @@ export class GraphService {
       this.checkToken(req, kind, state);
     } else if (dtok && dtok !== '') {
       const select = parseSelect(kind, req.query.get('$select'), true);
+      checkCollectionSelect(kind, select);
       const ids = this.deltaIds(req, kind);
       if (dtok === 'latest') {
         const link = this.deltaLink(req, kind, { v: this.store.version, s: select, f: ids });
@@ -590,6 +655,7 @@ export class GraphService {
       state = { ...tok, m: 'inc', from: tok.v, to: this.store.version, o: 0, mo: 0 };
     } else {
       const select = parseSelect(kind, req.query.get('$select'), true);
+      checkCollectionSelect(kind, select);
       state = {
         r: kind,
         g: this.store.tokenGeneration,
@@ -828,6 +894,26 @@ function withCount(q: URLSearchParams): URLSearchParams {
 function preferPageSize(req: GraphRequest): number | null {
   const m = /odata\.maxpagesize=(\d+)/i.exec(req.headers.prefer ?? '');
   return m ? Math.max(1, Number(m[1])) : null;
+}
+
+/** $select on mailboxSettings: CSDL names of the complex type, any letter case. */
+function parseMailboxSettingsSelect(raw: string | null): string[] | null {
+  if (raw === null || raw.trim() === '') return null;
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    const name = part.trim();
+    if (!name) continue;
+    const canonical = mailboxSettingsProperty(name);
+    if (!canonical) {
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `Could not find a property named '${name}' on type 'microsoft.graph.mailboxSettings'.`,
+      );
+    }
+    if (!out.includes(canonical)) out.push(canonical);
+  }
+  return out;
 }
 
 /** $select on a directoryObject collection: a name must exist on at least one member type. */

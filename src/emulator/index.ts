@@ -19,9 +19,16 @@ import {
 } from './tenant.js';
 import { quotaFor, ResourceUnitThrottle } from './throttle.js';
 
-export { generateTenant, SYNC_APP_ROLES, tenantDomains } from './generate.js';
+export {
+  DIRECTORY_APP_ROLES,
+  generateTenant,
+  MAILBOX_APP_ROLES,
+  SYNC_APP_ROLES,
+  tenantDomains,
+} from './generate.js';
 export type { SoftDeletedInDelta } from './graph.js';
 export { EMULATOR_CLOUDS, type EmulatorCloud, MICROSOFT_CLOUD_HOSTS } from './hosts.js';
+export { USER_PURPOSES, type UserPurpose } from './mailbox.js';
 export type { EmulatorFault } from './server.js';
 export type { DeltaExpiryMode, EmulatorApp, GraphObject, TenantData } from './tenant.js';
 export { EmulatorError } from './tenant.js';
@@ -143,7 +150,9 @@ export interface Emulator {
   setThrottling(on: boolean): void;
   /**
    * Queues a one-shot fault (`count` requests, default 1): `on: 'page'` strikes only Graph
-   * requests carrying $skiptoken (nextLinks), 'graph' any Graph request, 'token' the token endpoint.
+   * requests carrying $skiptoken (nextLinks), 'graph' any Graph HTTP request, 'batch-item' one
+   * request inside a `$batch` (the batch itself still answers 200), 'token' the token endpoint;
+   * `urlContains` narrows a Graph fault to the URLs containing that text.
    */
   failNext(fault: EmulatorFault): void;
   close(): Promise<void>;

@@ -169,7 +169,8 @@ function canonicalName(kind: ObjectKind, name: string): string | undefined {
 
 // "Certain properties cannot be returned within a user collection. The following properties are
 // only supported when retrieving a single user" (user-list); asking for them on /users is a 501.
-const SINGLE_USER_ONLY = new Set([
+// They live outside the directory store, so they are not change-tracked either (graph-facts §2).
+export const SINGLE_USER_ONLY: ReadonlySet<string> = new Set([
   'aboutMe',
   'birthday',
   'hireDate',

@@ -32,8 +32,11 @@ export interface Stats {
 
 /** A one-shot fault queued by failNext(): where it strikes, its HTTP status, and what it says. */
 export interface EmulatorFault {
-  /** 'token': the token endpoint; 'graph': any Graph request; 'page': Graph requests carrying $skiptoken (nextLinks). */
-  on: 'token' | 'graph' | 'page';
+  /**
+   * 'token': the token endpoint; 'graph': any Graph HTTP request (a `$batch` is one); 'page': Graph
+   * requests carrying $skiptoken (nextLinks); 'batch-item': one request inside a `$batch`.
+   */
+  on: 'token' | 'graph' | 'page' | 'batch-item';
   status: number;
   /** Graph's `error.code` (default by status), or on 'token' the OAuth `error` value. */
   code?: string;
@@ -41,15 +44,21 @@ export interface EmulatorFault {
   retryAfter?: number;
   /** How many matching requests it answers (default 1). */
   count?: number;
+  /**
+   * Graph only: strike only requests whose URL below the version root (e.g.
+   * `/users/{id}/mailboxSettings/userPurpose`, a batch item's `url`) contains this text, any case.
+   */
+  urlContains?: string;
 }
 
-const FAULT_TARGETS = ['token', 'graph', 'page'] as const;
+const FAULT_TARGETS = ['token', 'graph', 'page', 'batch-item'] as const;
 
 /** Validates a fault given to failNext() or POST /_emulator/fail-next. */
 export function parseFault(input: unknown): EmulatorFault {
   const f = (input ?? {}) as Record<string, unknown>;
   const bad = (why: string) => new EmulatorError(400, `fault: ${why}`);
-  if (!FAULT_TARGETS.includes(f.on as EmulatorFault['on'])) throw bad('"on" must be token, graph or page');
+  if (!FAULT_TARGETS.includes(f.on as EmulatorFault['on']))
+    throw bad('"on" must be token, graph, page or batch-item');
   if (!Number.isInteger(f.status) || (f.status as number) < 400 || (f.status as number) > 599)
     throw bad('"status" must be an HTTP error status (400-599)');
   if (f.code !== undefined && (typeof f.code !== 'string' || f.code === ''))
@@ -58,12 +67,17 @@ export function parseFault(input: unknown): EmulatorFault {
     throw bad('"retryAfter" must be a number of seconds');
   if (f.count !== undefined && !(Number.isInteger(f.count) && (f.count as number) >= 1))
     throw bad('"count" must be a positive integer');
+  if (f.urlContains !== undefined && (typeof f.urlContains !== 'string' || f.urlContains === ''))
+    throw bad('"urlContains" must be a non-empty string');
+  if (f.urlContains !== undefined && f.on === 'token')
+    throw bad('"urlContains" applies to Graph faults only');
   return {
     on: f.on as EmulatorFault['on'],
     status: f.status as number,
     ...(f.code === undefined ? {} : { code: f.code as string }),
     ...(f.retryAfter === undefined ? {} : { retryAfter: f.retryAfter as number }),
     ...(f.count === undefined ? {} : { count: f.count as number }),
+    ...(f.urlContains === undefined ? {} : { urlContains: f.urlContains as string }),
   };
 }
 
@@ -161,9 +175,14 @@ export class EmulatorHandler {
     this.queued.push({ fault, left: fault.count ?? 1 });
   }
 
-  /** Takes the first queued fault aimed at one of `targets`, if any. */
-  private takeFault(targets: ReadonlyArray<EmulatorFault['on']>): EmulatorFault | undefined {
-    const i = this.queued.findIndex((q) => targets.includes(q.fault.on));
+  /** Takes the first queued fault aimed at one of `targets` (and at `url`, when it names one), if any. */
+  private takeFault(targets: ReadonlyArray<EmulatorFault['on']>, url = ''): EmulatorFault | undefined {
+    const lower = url.toLowerCase();
+    const i = this.queued.findIndex(
+      ({ fault }) =>
+        targets.includes(fault.on) &&
+        (fault.urlContains === undefined || lower.includes(fault.urlContains.toLowerCase())),
+    );
     if (i < 0) return undefined;
     const q = this.queued[i]!;
     if (--q.left === 0) this.queued.splice(i, 1);
@@ -388,7 +407,11 @@ export class EmulatorHandler {
     const crid = String(req.headers['client-request-id'] ?? rid);
     const base = this.baseHeaders(rid, crid);
     const reply = (out: GraphResponse) => send(res, out.status, { ...base, ...out.headers }, out.body);
-    const queued = this.takeFault(url.searchParams.has('$skiptoken') ? ['graph', 'page'] : ['graph']);
+    const below = `${url.pathname.replace(/^\/(v1\.0|beta)/, '')}${url.search}`;
+    const queued = this.takeFault(
+      url.searchParams.has('$skiptoken') ? ['graph', 'page'] : ['graph'],
+      safeDecode(below),
+    );
     if (queued) return reply(this.faultResponse(queued.status, queued.code, queued.retryAfter, rid, crid));
     const fault = this.pickFault();
     if (fault === 'drop') {
@@ -520,6 +543,8 @@ export class EmulatorHandler {
     const u = new URL(`${origin}/v1.0${rel}`);
     const path = `/${u.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent).join('/')}`;
     this.count(`${String(r.method).toUpperCase()}`, `/v1.0${path} ($batch)`);
+    const queued = this.takeFault(['batch-item'], safeDecode(rel));
+    if (queued) return this.faultResponse(queued.status, queued.code, queued.retryAfter, rid, crid);
     const fault = this.pickFault();
     if (fault) return this.randomFaultResponse(fault === 'drop' ? 503 : fault, rid, crid);
     const headers: Record<string, string | undefined> = {};
@@ -642,6 +667,15 @@ export class EmulatorHandler {
       if (err instanceof EmulatorError) return json(err.status, { error: err.message });
       throw err;
     }
+  }
+}
+
+/** A URL for matching `urlContains`: percent-decoded where it can be. */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mailboxSettingsProblem } from './mailbox.js';
+import { SINGLE_USER_ONLY } from './odata.js';
 
 /** Directory object types the emulator stores. */
 export type ObjectKind = 'user' | 'group' | 'orgContact' | 'device' | 'servicePrincipal';
@@ -180,6 +182,11 @@ function plainDefaults(kind: PlainKind, p: Partial<GraphObject>): GraphObject {
   return { ...base[kind](), ...p, id: (p.id as string | undefined) ?? randomUUID() };
 }
 
+function checkMailboxSettings(props: Partial<GraphObject>): void {
+  const problem = mailboxSettingsProblem(props.mailboxSettings);
+  if (problem) throw new EmulatorError(400, problem);
+}
+
 function clone<T>(v: T): T {
   return structuredClone(v);
 }
@@ -228,6 +235,7 @@ export class TenantStore {
   private insert(kind: ObjectKind, props: GraphObject): DirObject {
     const id = props.id.toLowerCase();
     if (!isGuid(id)) throw new EmulatorError(400, `id '${props.id}' is not a GUID`);
+    if (kind === 'user') checkMailboxSettings(props);
     if (this.byId.has(id)) throw new EmulatorError(409, `an object with id '${id}' already exists`);
     props.id = id;
     const list = kind === 'user' ? this.users : kind === 'group' ? this.groups : undefined;
@@ -317,9 +325,15 @@ export class TenantStore {
   updateObject(kind: ObjectKind, id: string, patch: Partial<GraphObject>): GraphObject {
     const obj = this.must(id, kind);
     const { id: _id, members: _m, ...rest } = patch as Partial<GraphObject> & { members?: unknown };
+    if (kind === 'user') checkMailboxSettings(rest);
     Object.assign(obj.props, clone(rest));
     for (const k of Object.keys(rest)) obj.everSet.add(k);
-    this.bump(obj, Object.keys(rest));
+    // Properties kept outside the directory (mailboxSettings, …) are not change-tracked: delta
+    // does not see a change to them alone.
+    const keys = Object.keys(rest);
+    const tracked = keys.filter((k) => !(kind === 'user' && SINGLE_USER_ONLY.has(k)));
+    if (keys.length > 0 && tracked.length === 0) obj.cache.clear();
+    else this.bump(obj, tracked);
     return clone(obj.props);
   }
 

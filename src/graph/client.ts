@@ -114,7 +114,13 @@ export interface GraphResponse {
   requestId: string | undefined;
 }
 
-/** Authenticated GETs against one Graph root. */
+/** A JSON body to POST, and what counts its attempts (see TransportRequest.tally). */
+export interface GraphPost {
+  body: unknown;
+  tally?: { requests: number };
+}
+
+/** Authenticated GETs (and JSON POSTs such as $batch) against one Graph root. */
 export class GraphClient {
   constructor(
     private readonly transport: Transport,
@@ -123,11 +129,21 @@ export class GraphClient {
   ) {}
 
   /** GETs an absolute Graph URL and returns its JSON body; `what` names the call in errors. */
-  async get(url: string, what: string): Promise<GraphResponse> {
-    let res = await this.send(url, await this.tokens.get());
+  get(url: string, what: string): Promise<GraphResponse> {
+    return this.call(url, what, undefined);
+  }
+
+  /** POSTs a JSON body to an absolute Graph URL and returns the JSON answer, as get() does. */
+  post(url: string, what: string, post: GraphPost): Promise<GraphResponse> {
+    return this.call(url, what, post);
+  }
+
+  private async call(url: string, what: string, post: GraphPost | undefined): Promise<GraphResponse> {
+    const body = post === undefined ? undefined : JSON.stringify(post.body);
+    let res = await this.send(url, await this.tokens.get(), body, post?.tally);
     if (res.status === 401) {
       // The token may have expired between our check and Graph's; one fresh token, then give up.
-      res = await this.send(url, await this.tokens.renew());
+      res = await this.send(url, await this.tokens.renew(), body, post?.tally);
     }
     if (res.status < 200 || res.status >= 300) {
       throw translateGraphResponse(res, { url, what }, this.deniedHint);
@@ -148,11 +164,23 @@ export class GraphClient {
     }
   }
 
-  private send(url: string, token: string): Promise<TransportResponse> {
+  private send(
+    url: string,
+    token: string,
+    body: string | undefined,
+    tally: { requests: number } | undefined,
+  ): Promise<TransportResponse> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+    };
+    if (body === undefined) return this.transport.send({ method: 'GET', url, headers });
     return this.transport.send({
-      method: 'GET',
+      method: 'POST',
       url,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      headers: { ...headers, 'content-type': 'application/json' },
+      body,
+      ...(tally ? { tally } : {}),
     });
   }
 }

@@ -4,17 +4,22 @@
  * A leaf: it knows Graph and MSAL, and nothing of our database.
  */
 import type { z } from 'zod';
-import type { SourceSnapshot } from '../sync/source.js';
+import type { SourceSnapshot, SourceUser } from '../sync/source.js';
 import { GraphClient } from './client.js';
 import { adminConsentUrl, CLOUDS, type Cloud, type Endpoints, resolveEndpoints } from './clouds.js';
 import { GroupDelta, UserDelta } from './delta.js';
 import {
   GraphError,
   type GraphErrorCode,
+  MAILBOX_PERMISSION_PURPOSE,
+  mailboxPermissionHint,
+  missingOptionalPermissions,
   missingPermissions,
   permissionDeniedHint,
   redact,
 } from './errors.js';
+import { type PurposeReaderOptions, readPurposes } from './mailbox-reads.js';
+import { type MailboxReads, planMailboxReads, purposeChanges, withPurposes } from './mailboxes.js';
 import { type PagerCounters, pages } from './pager.js';
 import { PATIENT, type Patience, type RetryPolicy } from './retry.js';
 import { groupItemSchema, idItemSchema, userItemSchema } from './schemas.js';
@@ -46,10 +51,11 @@ export interface DeltaCursor {
 
 /** Request counts of one read (Graph requests; token requests apart). */
 export interface ReadStats {
-  /** Graph HTTP requests, retries included. */
+  /** Graph HTTP requests, retries included (the mailbox purposes' $batch requests too). */
   requests: number;
+  /** Retries: requests sent again, and $batch requests re-sent for throttled items. */
   retries: number;
-  /** 429 answers. */
+  /** 429 answers, to requests and to $batch items. */
   throttled: number;
   /** Pages received and validated. */
   pages: number;
@@ -65,15 +71,20 @@ export interface ReadResult {
   cursor: DeltaCursor;
   /** 'full-after-expired-delta': a delta link had expired or was reset, so that collection was read fully. */
   mode: 'full' | 'delta' | 'full-after-expired-delta';
-  /** Objects (and @removed entries) received: 0 on a delta read means nothing changed in Entra. */
+  /**
+   * Objects (and @removed entries) received, plus users whose mailbox purpose read differs from
+   * the previous snapshot's: 0 on a delta read means nothing changed in Entra.
+   */
   changes: number;
   stats: ReadStats;
+  /** The mailbox purposes read after the users round (only where they decide something). */
+  mailboxes: MailboxReads;
 }
 
 /** Progress of a read, reported after every page. */
 export interface ReadProgress {
-  phase: 'users' | 'groups';
-  /** Objects received so far in this phase (changes, for a delta read). */
+  phase: 'users' | 'groups' | 'mailboxes';
+  /** Objects received so far in this phase (changes, for a delta read; purposes read, for mailboxes). */
   objectsRead: number;
 }
 
@@ -94,7 +105,8 @@ export interface ConnectorOptions {
 
 /** One step of a connection test. */
 export interface DiagnosticStep {
-  step: 'token' | 'tenant' | 'users' | 'groups' | 'members';
+  /** `mailboxes` checks the optional MailboxSettings.Read: it is always ok, its message says what is missing. */
+  step: 'token' | 'tenant' | 'users' | 'groups' | 'members' | 'mailboxes';
   ok: boolean;
   /** Not run because an earlier step failed. */
   skipped?: boolean;
@@ -166,6 +178,8 @@ interface Wired {
   transport: Transport;
   tokens: TokenSource;
   client: GraphClient;
+  /** The connection's retry policy (the transport's; also bounds retries of throttled $batch items). */
+  retry: RetryPolicy;
 }
 
 /** Reads users and groups (with members) from one Entra tenant through Microsoft Graph. */
@@ -187,14 +201,15 @@ export class GraphConnector {
     this.consentUrl = adminConsentUrl(endpoints, connection.tenant, connection.clientId);
     if (this.configError) return;
     const patience = this.patience;
+    const retry: RetryPolicy = {
+      ...patience.retry,
+      ...options.retry,
+      maxRetries: options.maxRetries ?? options.retry?.maxRetries ?? patience.retry.maxRetries,
+    };
     const transport = new Transport({
       caPem: connection.caPem,
-      concurrency: options.concurrency ?? 4,
-      retry: {
-        ...patience.retry,
-        ...options.retry,
-        maxRetries: options.maxRetries ?? options.retry?.maxRetries ?? patience.retry.maxRetries,
-      },
+      concurrency: this.tenantConcurrency,
+      retry,
       sleep: options.sleep ?? realSleep,
       timeoutMs: patience.requestTimeoutMs,
       connectTimeoutMs: patience.connectTimeoutMs,
@@ -212,11 +227,15 @@ export class GraphConnector {
     const client = new GraphClient(transport, tokens, () =>
       permissionDeniedHint(tokens.info?.roles, this.consentUrl),
     );
-    this.wired = { endpoints, transport, tokens, client };
+    this.wired = { endpoints, transport, tokens, client, retry };
   }
 
   private get patience(): Patience {
     return this.options.patience ?? PATIENT;
+  }
+
+  private get tenantConcurrency(): number {
+    return this.options.concurrency ?? 4;
   }
 
   /** Full read: an initial delta round for users and for groups with members. */
@@ -246,16 +265,22 @@ export class GraphConnector {
         stop.failed = true;
         throw error;
       });
+    const readUsers = async () => {
+      const round = await this.readCollection(
+        'users',
+        userItemSchema,
+        (prior) => new UserDelta(prior ? previous?.snapshot.users : undefined),
+        previous?.cursor.usersDeltaLink,
+        stop,
+      );
+      // Purposes are read while the groups round goes on: they need only the users.
+      return {
+        ...round,
+        ...(await this.readMailboxes(round.state.result(), previous?.snapshot.users, stop)),
+      };
+    };
     const [users, groups] = await settleAll([
-      guard(
-        this.readCollection(
-          'users',
-          userItemSchema,
-          (prior) => new UserDelta(prior ? previous?.snapshot.users : undefined),
-          previous?.cursor.usersDeltaLink,
-          stop,
-        ),
-      ),
+      guard(readUsers()),
       guard(
         this.readCollection(
           'groups',
@@ -267,19 +292,56 @@ export class GraphConnector {
       ),
     ] as const);
     const after = w.transport.stats;
+    const purposesChanged = previous ? purposeChanges(users.users, previous.snapshot.users) : 0;
     return {
-      snapshot: { users: users.state.result(), groups: groups.state.result() },
+      snapshot: { users: users.users, groups: groups.state.result() },
       cursor: { usersDeltaLink: users.deltaLink, groupsDeltaLink: groups.deltaLink },
       mode: !previous ? 'full' : users.fellBack || groups.fellBack ? 'full-after-expired-delta' : 'delta',
-      changes: users.objectsRead + groups.objectsRead,
+      changes: users.objectsRead + groups.objectsRead + purposesChanged,
       stats: {
         requests: after.requests - before.requests,
-        retries: after.retries - before.retries,
-        throttled: after.throttled - before.throttled,
+        retries: after.retries - before.retries + users.itemRetries,
+        throttled: after.throttled - before.throttled + users.itemsThrottled,
         pages: this.pagerCounters.pages - before.pages,
         tokenRequests: after.tokenRequests - before.tokenRequests,
         roundRestarts: users.restarts + groups.restarts,
       },
+      mailboxes: users.mailboxes,
+    };
+  }
+
+  /**
+   * Reads the purposes of the users that need it (planMailboxReads) and returns the users with
+   * them. Never fails the read: what could not be read stays unknown and is reported.
+   */
+  private async readMailboxes(
+    users: SourceUser[],
+    previous: readonly SourceUser[] | undefined,
+    stop: { failed: boolean },
+  ): Promise<{ users: SourceUser[]; mailboxes: MailboxReads; itemRetries: number; itemsThrottled: number }> {
+    const w = this.ready();
+    const plan = planMailboxReads(users, previous);
+    const reads = await readPurposes(plan.toRead, w.tokens.info?.roles, {
+      ...this.purposeReader(w),
+      // One permit left for the groups round's chain of pages, which runs alongside.
+      batchesInFlight: Math.max(1, this.tenantConcurrency - 1),
+      onProgress: (read) => this.options.onProgress?.({ phase: 'mailboxes', objectsRead: read }),
+      stopped: () => stop.failed,
+    });
+    return {
+      users: withPurposes(plan, reads.purposes),
+      mailboxes: { needed: plan.toRead.length, ...reads.report },
+      itemRetries: reads.retries,
+      itemsThrottled: reads.throttled,
+    };
+  }
+
+  private purposeReader(w: Wired): Pick<PurposeReaderOptions, 'client' | 'graphUrl' | 'retry' | 'sleep'> {
+    return {
+      client: w.client,
+      graphUrl: w.endpoints.graphUrl,
+      retry: w.retry,
+      sleep: this.options.sleep ?? realSleep,
     };
   }
 
@@ -356,8 +418,9 @@ export class GraphConnector {
   }
 
   /**
-   * Diagnostics: token, tenant, then one probe read each of users, groups and members — all
-   * within the patience's test deadline (pass INTERACTIVE when a person waits for the answer).
+   * Diagnostics: token, tenant, then one probe read each of users, groups and members, and the
+   * optional MailboxSettings.Read (one user's mailbox purpose) — all within the patience's test
+   * deadline (pass INTERACTIVE when a person waits for the answer).
    */
   async diagnose(): Promise<DiagnosticReport> {
     const steps: DiagnosticStep[] = [];
@@ -370,6 +433,9 @@ export class GraphConnector {
       for (const step of names)
         steps.push({ step, ok: false, skipped: true, message: 'not run: an earlier step failed' });
     };
+    // The optional permission never fails a test, not even when it could not be checked.
+    const skipMailboxes = () =>
+      steps.push({ step: 'mailboxes', ok: true, skipped: true, message: 'not run: an earlier step failed' });
     const report = (extra: Partial<DiagnosticReport> = {}): DiagnosticReport => ({
       ok: steps.every((s) => s.ok),
       steps,
@@ -379,6 +445,7 @@ export class GraphConnector {
     if (this.configError || !this.wired) {
       steps.push(fail('token', this.configError));
       skip('tenant', 'users', 'groups', 'members');
+      skipMailboxes();
       return report();
     }
     const w = this.wired;
@@ -427,6 +494,7 @@ export class GraphConnector {
 
     if (!tokenOk) {
       skip('users', 'groups', 'members');
+      skipMailboxes();
       return report({ ...(tenantId ? { tenantId } : {}) });
     }
     const probe = (step: DiagnosticStep['step'], path: string): Promise<string[]> =>
@@ -440,8 +508,10 @@ export class GraphConnector {
         }
         return [];
       });
+    let userId: string | undefined;
     try {
       const ids = await probe('users', 'users?$select=id&$top=1');
+      userId = ids[0];
       steps.push({
         step: 'users',
         ok: true,
@@ -473,7 +543,67 @@ export class GraphConnector {
         steps.push(fail('members', error));
       }
     }
+    steps.push(await this.mailboxStep(w, budget, roles, userId));
     return report({ ...(tenantId ? { tenantId } : {}), ...(roles ? { roles } : {}) });
+  }
+
+  /**
+   * The optional MailboxSettings.Read: always ok. Not granted (by the token's roles, or Exchange
+   * denying a probe read): what it is for and how to grant it. Granted: one user's purpose is
+   * read through the same $batch path as a sync, within the test's deadline.
+   */
+  private async mailboxStep(
+    w: Wired,
+    budget: TestBudget,
+    roles: readonly string[] | undefined,
+    userId: string | undefined,
+  ): Promise<DiagnosticStep> {
+    const step = 'mailboxes';
+    const notGranted = (finding: string): DiagnosticStep => ({
+      step,
+      ok: true,
+      message: `${finding} It is optional, and needed ${MAILBOX_PERMISSION_PURPOSE}.`,
+      hint: mailboxPermissionHint(this.consentUrl),
+    });
+    if (roles !== undefined && missingOptionalPermissions(roles).length > 0) {
+      return notGranted('MailboxSettings.Read is not granted (the token does not carry it).');
+    }
+    const works =
+      'MailboxSettings.Read is granted: shared, room and equipment mailboxes with sign-in blocked are told apart';
+    // Without a readable roles claim only Exchange's answer can tell.
+    const unproven =
+      roles === undefined
+        ? "Whether MailboxSettings.Read is granted could not be told (the token's permissions could not be read)"
+        : 'MailboxSettings.Read is granted';
+    if (userId === undefined)
+      return { step, ok: true, message: `${unproven} (no user could be read to try it on).` };
+    let reads: Awaited<ReturnType<typeof readPurposes>>;
+    try {
+      reads = await budget.run(step, w.endpoints.graphUrl, () =>
+        readPurposes([userId], roles, { ...this.purposeReader(w), batchesInFlight: 1, stopped: () => false }),
+      );
+    } catch (error) {
+      if (error instanceof NotRun) return { step, ok: true, skipped: true, message: error.message };
+      if (!(error instanceof GraphError)) throw error;
+      return { step, ok: true, code: error.code, message: `${unproven}; trying it failed: ${error.detail}` };
+    }
+    const issue = reads.report.issues[0];
+    if (reads.report.denied) {
+      return notGranted(
+        `MailboxSettings.Read is not in effect: Exchange denied reading a mailbox's settings (${issue?.detail}); ` +
+          'consent given in the last minutes may still be propagating, or an application access policy limits the app to some mailboxes.',
+      );
+    }
+    if (reads.report.read === 1)
+      return { step, ok: true, message: `${works} (one user's mailbox purpose read).` };
+    if (issue?.cause === 'no_exchange_mailbox') {
+      return { step, ok: true, message: `${works} (the user tried has no Exchange Online mailbox).` };
+    }
+    return {
+      step,
+      ok: true,
+      message: `${unproven}; reading one user's purpose failed: ${issue?.detail ?? 'no answer'}`,
+    };
   }
 
   /** The tenant's GUID from its OpenID configuration (issuer `{host}/{guid}/v2.0`). */

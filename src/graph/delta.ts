@@ -75,6 +75,8 @@ export class UserDelta {
         givenName: take(item, 'givenName', prev?.givenName, same, null, what),
         surname: take(item, 'surname', prev?.surname, same, null, what),
         displayName: take(item, 'displayName', prev?.displayName, same, null, what),
+        // Delta never carries the mailbox purpose: it is read apart, and kept until it may have changed.
+        mailbox: prev?.mailbox ?? null,
       });
     }
   }

@@ -166,6 +166,31 @@ export function missingPermissions(roles: readonly string[]): string[] {
   return missing;
 }
 
+/** Application permissions that grant reading a mailbox's purpose (mailboxSettings.userPurpose). */
+const GRANTS_MAILBOX_SETTINGS = ['MailboxSettings.Read', 'MailboxSettings.ReadWrite'];
+
+/**
+ * The optional permissions the granted `roles` do not cover: MailboxSettings.Read tells shared,
+ * room and equipment mailboxes (sign-in blocked, still receiving mail) from a person's blocked
+ * mailbox. A sync without it works; the organization's rule decides for those mailboxes.
+ */
+export function missingOptionalPermissions(roles: readonly string[]): string[] {
+  return roles.some((r) => GRANTS_MAILBOX_SETTINGS.includes(r)) ? [] : ['MailboxSettings.Read'];
+}
+
+/** What MailboxSettings.Read is for, in the words diagnose() and the docs use. */
+export const MAILBOX_PERMISSION_PURPOSE =
+  "to tell shared, room and equipment mailboxes with sign-in blocked — which keep receiving mail — from a person's blocked mailbox; without it the organization's rule 'Mailboxes with sign-in blocked' decides";
+
+/** How to grant MailboxSettings.Read (optional), with the consent link. */
+export function mailboxPermissionHint(consentUrl: string): string {
+  return (
+    'Optional: an administrator can add it under App registrations → the app → API permissions → Add a permission → ' +
+    'Microsoft Graph → Application permissions → MailboxSettings.Read, then grant admin consent' +
+    ` (Grant admin consent for the tenant, or open ${consentUrl}).`
+  );
+}
+
 /**
  * The hint for a 403 Authorization_RequestDenied: which application permissions are missing
  * (from the token's `roles` claim when readable — a diagnostic, the 403 itself is the proof),

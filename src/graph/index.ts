@@ -24,6 +24,13 @@ export {
   GRAPH_ERRORS,
   GraphError,
   type GraphErrorCode,
+  missingOptionalPermissions,
   missingPermissions,
 } from './errors.js';
+export {
+  type MailboxIssue,
+  type MailboxIssueCause,
+  type MailboxReads,
+  planMailboxReads,
+} from './mailboxes.js';
 export { INTERACTIVE, PATIENT, type Patience } from './retry.js';

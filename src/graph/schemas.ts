@@ -56,6 +56,22 @@ export const pageSchema = z.looseObject({
   '@odata.deltaLink': z.string().min(1).optional(),
 });
 
+/** A $batch answer: one response per request, in any order, correlated by `id` (graph-facts §4). */
+export const batchResponseSchema = z.looseObject({
+  responses: z.array(
+    z.looseObject({
+      id: z.string(),
+      status: z.number().int(),
+      headers: z.record(z.string(), z.string()).nullable().optional(),
+      body: z.unknown().optional(),
+    }),
+  ),
+});
+export type BatchResponseItem = z.infer<typeof batchResponseSchema>['responses'][number];
+
+/** The answer to GET /users/{id}/mailboxSettings/userPurpose: `{"@odata.context": …, "value": "shared"}`. */
+export const userPurposeSchema = z.looseObject({ value: z.string() });
+
 /** Graph's error envelope; `innerError` is spelled either way and may nest (graph-facts §6.2). */
 export const graphErrorSchema = z.looseObject({
   error: z.looseObject({

@@ -24,6 +24,11 @@ export interface TransportRequest {
   body?: string;
   /** Token requests are counted apart from Graph requests, which the benchmarks compare to the protocol minimum. */
   purpose?: 'graph' | 'token';
+  /**
+   * Counts this request's attempts (retries included) besides the connection's stats, so one part
+   * of a read can tell its own requests while other parts share the transport.
+   */
+  tally?: { requests: number };
 }
 
 /** A response after retries: the last status, lower-cased headers and the body as text. */
@@ -158,6 +163,7 @@ export class Transport {
   ): Promise<TransportResponse> {
     if (req.purpose === 'token') this.stats.tokenRequests++;
     else this.stats.requests++;
+    if (req.tally) req.tally.requests++;
     const res = await request(req.url, {
       method: req.method,
       headers,

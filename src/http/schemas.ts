@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { MAILBOX_FILTERS, MAILBOX_KINDS } from '../directory/recipients.js';
 
 /** Request and response schemas of the JSON API: responses are serialized through these, so a field
  * not listed here (a password hash, a client secret) cannot leak by accident. */
@@ -24,6 +25,7 @@ export const Organization = Type.Object({
   id: Type.String(),
   name: Type.String(),
   domains: Type.Array(Type.String()),
+  licensedSeats: Nullable(Type.Integer()),
   createdAt: Type.String(),
 });
 
@@ -36,9 +38,15 @@ export const UserView = Type.Object({
   displayName: Nullable(Type.String()),
   role: Type.Union([Type.Literal('org_admin'), Type.Literal('end_user'), Type.Literal('silent_user')]),
   status: Type.Union([Type.Literal('active'), Type.Literal('inactive')]),
+  mailbox: Nullable(Type.Enum(MAILBOX_KINDS)),
   source: Type.Union([Type.Literal('manual'), Type.Literal('entra')]),
   externalId: Nullable(Type.String()),
   exempt: Type.Boolean(),
+  functional: Type.Boolean(),
+  deliverable: Type.Boolean(),
+  canSignIn: Type.Boolean(),
+  receivesDigests: Type.Boolean(),
+  billable: Type.Boolean(),
 });
 
 export const GroupView = Type.Object({
@@ -71,6 +79,12 @@ export const ListQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
   offset: Type.Integer({ minimum: 0, default: 0 }),
 });
+
+/** The users list: also narrowed by mailbox purpose (`functional`: shared, room and equipment). */
+export const UserListQuery = Type.Intersect([
+  ListQuery,
+  Type.Object({ mailbox: Type.Optional(Type.Enum(MAILBOX_FILTERS)) }),
+]);
 
 export const OrgParams = Type.Object({ org: Type.String({ minLength: 1, maxLength: 253 }) });
 export const OrgItemParams = Type.Object({

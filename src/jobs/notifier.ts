@@ -6,7 +6,7 @@ import type { JobsConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { postWebhook } from './webhook.js';
 
-export const NOTIFICATION_KINDS = ['sync_failed', 'sync_held', 'secret_expiring'] as const;
+export const NOTIFICATION_KINDS = ['sync_failed', 'sync_held', 'secret_expiring', 'seats_exceeded'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** A notification to record and deliver. */

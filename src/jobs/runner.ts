@@ -127,6 +127,17 @@ export async function runSyncJob(
   } else {
     await repo.recordSuccess(job.orgId, at);
     log.info(summary, 'automatic sync finished');
+    const seats = result.seats;
+    // Said once, when a sync takes the organization past its licence; not at every sync after.
+    if (seats && seats.licensed !== null && seats.before <= seats.licensed && seats.after > seats.licensed) {
+      await deps.notifier.notify(job.orgId, {
+        kind: 'seats_exceeded',
+        dedupeKey: `seats_exceeded:${runId}`,
+        runId,
+        title: 'More users than licensed',
+        message: `The automatic sync of ${org.name} brought its billable users from ${seats.before} to ${seats.after}, past the ${seats.licensed} seats of its licence. Shared, room and equipment mailboxes are not counted.`,
+      });
+    }
   }
   return { kind: 'ran', runId, status: result.status };
 }

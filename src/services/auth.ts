@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { normalizeAddress } from '../directory/addresses.js';
 import { AppError, invalid, notFound } from '../directory/errors.js';
-import type { Role } from '../directory/model.js';
-import { type Principal, signInRefusal } from '../directory/permissions.js';
+import type { Role, UserStatus } from '../directory/model.js';
+import type { Principal } from '../directory/permissions.js';
+import { type MailboxKind, signInRefusal } from '../directory/recipients.js';
 import { recordAudit } from '../store/audit.js';
 import type { Store } from '../store/database.js';
 import type { Runtime } from './clock.js';
@@ -94,15 +95,12 @@ export class AuthService {
     } else {
       const user = await this.store.db
         .selectFrom('users')
-        .select(['id', 'org_id', 'role', 'status', 'email', 'password_hash'])
+        .select(['id', 'org_id', 'role', 'status', 'mailbox', 'email', 'password_hash'])
         .where('email', '=', address)
         .executeTakeFirst();
       if (!(await verifyPassword(user?.password_hash ?? null, password)) || !user) throw wrong;
-      const refusal = signInRefusal(user.role as Role);
+      const refusal = signInRefusal(recipient(user));
       if (refusal) throw new AppError('forbidden', refusal);
-      if (user.status !== 'active') {
-        throw new AppError('forbidden', 'This account is inactive: ask your administrator to reactivate it.');
-      }
       principal = {
         type: 'user',
         id: user.id,
@@ -240,12 +238,11 @@ export class AuthService {
     }
     const user = await this.store.db
       .selectFrom('users')
-      .select(['id', 'org_id', 'role', 'status', 'email'])
+      .select(['id', 'org_id', 'role', 'status', 'mailbox', 'email'])
       .where('id', '=', id)
       .executeTakeFirst();
-    // A user demoted to silent or deactivated loses the session at once.
-    if (!user) return null;
-    if (user.status !== 'active' || signInRefusal(user.role as Role)) return null;
+    // A user demoted to silent, deactivated or found to be a functional account loses the session at once.
+    if (!user || signInRefusal(recipient(user))) return null;
     return { type: 'user', id: user.id, orgId: user.org_id, role: user.role as Role, email: user.email };
   }
 }
@@ -276,4 +273,13 @@ async function verifyPassword(hash: string | null, password: string): Promise<bo
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
+}
+
+/** A users row as the recipient rules read it. */
+function recipient(row: { role: string; status: string; mailbox: string | null }) {
+  return {
+    role: row.role as Role,
+    status: row.status as UserStatus,
+    mailbox: row.mailbox as MailboxKind | null,
+  };
 }

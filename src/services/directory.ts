@@ -12,13 +12,14 @@ import {
   type User,
   type UserStatus,
 } from '../directory/model.js';
+import { type MailboxKind, type RecipientFacts, recipientFacts } from '../directory/recipients.js';
 import { recordAudit } from '../store/audit.js';
 import type { Store } from '../store/database.js';
-import { DirectoryRepository, type ListQuery } from '../store/directory-repository.js';
+import { DirectoryRepository, type ListQuery, type UserListQuery } from '../store/directory-repository.js';
 import type { Runtime } from './clock.js';
 
 /** A user as the CLI and API show it. */
-export interface UserView {
+interface UserRecord {
   id: string;
   email: string;
   aliases: string[];
@@ -27,10 +28,15 @@ export interface UserView {
   displayName: string | null;
   role: Role;
   status: UserStatus;
+  /** Exchange's mailbox purpose (user, shared, room, equipment, linked, others); null while unknown. */
+  mailbox: MailboxKind | null;
   source: User['source'];
   externalId: string | null;
   exempt: boolean;
 }
+
+/** A user with what the rest of the service may rely on (recipients.ts): `users list --json`, the API. */
+export type UserView = UserRecord & RecipientFacts;
 
 /** A group as the CLI and API show it; members by address (users) or address/name (groups). */
 export interface GroupView {
@@ -83,7 +89,7 @@ export class DirectoryService {
     this.repo = new DirectoryRepository(store.db, orgId);
   }
 
-  async listUsers(query: ListQuery): Promise<{ items: UserView[]; total: number }> {
+  async listUsers(query: UserListQuery): Promise<{ items: UserView[]; total: number }> {
     const page = await this.repo.listUsers(query);
     return { items: page.items.map(userView), total: page.total };
   }
@@ -115,6 +121,8 @@ export class DirectoryService {
         ([input.firstName, input.lastName].filter(Boolean).join(' ').trim() || null),
       role: parseRole(input.role ?? 'end_user'),
       status: parseStatus(input.status ?? 'active'),
+      // Unknown: to the rules a hand-made user is a person's mailbox until Entra says otherwise.
+      mailbox: null,
       source: 'manual',
       externalId: null,
       exempt: input.exempt ?? false,
@@ -405,9 +413,11 @@ export function userView(u: User): UserView {
     displayName: u.displayName,
     role: u.role,
     status: u.status,
+    mailbox: u.mailbox,
     source: u.source,
     externalId: u.externalId,
     exempt: u.exempt,
+    ...recipientFacts(u),
   };
 }
 

@@ -1,6 +1,11 @@
 import { normalizeDomain } from '../directory/addresses.js';
 import { invalid } from '../directory/errors.js';
 import {
+  BLOCKED_MAILBOX_RULES,
+  type BlockedMailboxRule,
+  DEFAULT_BLOCKED_MAILBOX_RULE,
+} from '../directory/recipients.js';
+import {
   adminConsentUrl,
   CLOUD_NAMES,
   type Cloud,
@@ -32,6 +37,8 @@ export interface EntraSettingsView {
   clientId: string | null;
   secret: { set: boolean; last4: string | null; expiresAt: string | null };
   defaultRole: DefaultRole;
+  /** Mailboxes with sign-in blocked whose purpose is unknown: keep receiving mail, or reject it. */
+  blockedMailboxes: BlockedMailboxRule;
   what: WhatSwitches;
   how: HowSwitches;
   frequencyHours: FrequencyHours;
@@ -50,6 +57,7 @@ export interface EntraSettingsInput {
   clientSecret?: string;
   secretExpiresAt?: string | null;
   defaultRole?: string;
+  blockedMailboxes?: string;
   what?: Partial<WhatSwitches>;
   how?: Partial<HowSwitches>;
   frequencyHours?: number | null;
@@ -85,6 +93,7 @@ export class EntraSettingsService {
         clientId: null,
         secret: { set: false, last4: null, expiresAt: null },
         defaultRole: 'end_user',
+        blockedMailboxes: DEFAULT_BLOCKED_MAILBOX_RULE,
         what: { ...DEFAULT_WHAT },
         how: { ...DEFAULT_HOW },
         frequencyHours: null,
@@ -110,6 +119,7 @@ export class EntraSettingsService {
         expiresAt: row.secret_expires_at,
       },
       defaultRole: row.default_role as DefaultRole,
+      blockedMailboxes: row.blocked_mailboxes as BlockedMailboxRule,
       what: JSON.parse(row.what) as WhatSwitches,
       how: JSON.parse(row.how) as HowSwitches,
       frequencyHours: row.frequency_hours as FrequencyHours,
@@ -177,6 +187,10 @@ export class EntraSettingsService {
         input.defaultRole === undefined
           ? (current?.default_role ?? 'end_user')
           : parseDefaultRole(input.defaultRole),
+      blocked_mailboxes:
+        input.blockedMailboxes === undefined
+          ? (current?.blocked_mailboxes ?? DEFAULT_BLOCKED_MAILBOX_RULE)
+          : parseBlockedMailboxes(input.blockedMailboxes),
       what: JSON.stringify({
         ...(current ? JSON.parse(current.what) : DEFAULT_WHAT),
         ...parseSwitches(input.what, DEFAULT_WHAT, 'what'),
@@ -246,6 +260,7 @@ export class EntraSettingsService {
       what: overrides.what ?? view.what,
       how: overrides.how ?? view.how,
       defaultRole: view.defaultRole,
+      blockedMailboxes: view.blockedMailboxes,
     };
   }
 
@@ -256,6 +271,15 @@ export class EntraSettingsService {
       .where('org_id', '=', this.orgId)
       .executeTakeFirst();
   }
+}
+
+function parseBlockedMailboxes(input: unknown): BlockedMailboxRule {
+  if (typeof input === 'string' && (BLOCKED_MAILBOX_RULES as readonly string[]).includes(input))
+    return input as BlockedMailboxRule;
+  throw invalid(
+    'blockedMailboxes',
+    `${JSON.stringify(input)} is not a rule for mailboxes with sign-in blocked: use deliver (keep receiving mail) or reject (inactive).`,
+  );
 }
 
 function parseTenant(input: string): string {

@@ -43,7 +43,7 @@ export class OrganizationService {
         );
       });
     }, domains);
-    return { id, name, domains, createdAt: now };
+    return { id, name, domains, licensedSeats: null, createdAt: now };
   }
 
   async list(): Promise<Organization[]> {
@@ -54,6 +54,7 @@ export class OrganizationService {
     return orgs.map((o) => ({
       id: o.id,
       name: o.name,
+      licensedSeats: o.licensed_seats,
       createdAt: o.created_at,
       domains: domains.filter((d) => d.org_id === o.id).map((d) => d.domain),
     }));
@@ -72,7 +73,13 @@ export class OrganizationService {
       .where('org_id', '=', orgId)
       .orderBy('domain')
       .execute();
-    return { id: org.id, name: org.name, createdAt: org.created_at, domains: domains.map((d) => d.domain) };
+    return {
+      id: org.id,
+      name: org.name,
+      licensedSeats: org.licensed_seats,
+      createdAt: org.created_at,
+      domains: domains.map((d) => d.domain),
+    };
   }
 
   /** Finds an organization by its id or by any of its domains. */
@@ -107,6 +114,32 @@ export class OrganizationService {
       await recordAudit(
         trx,
         { orgId, actor, action: 'org.rename', targetType: 'organization', targetId: orgId, detail: { name } },
+        this.runtime.now(),
+      );
+    });
+    return this.get(orgId);
+  }
+
+  /** Sets the seats the customer's licence covers (null: not tracked); previews warn beyond it. */
+  async setLicensedSeats(orgId: string, seats: unknown, actor: string): Promise<Organization> {
+    const licensed = parseSeats(seats);
+    await this.get(orgId);
+    await this.store.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('organizations')
+        .set({ licensed_seats: licensed })
+        .where('id', '=', orgId)
+        .execute();
+      await recordAudit(
+        trx,
+        {
+          orgId,
+          actor,
+          action: 'org.seats',
+          targetType: 'organization',
+          targetId: orgId,
+          detail: { licensedSeats: licensed },
+        },
         this.runtime.now(),
       );
     });
@@ -222,4 +255,16 @@ function parseName(input: string): string {
   if (!name) throw invalid('name', 'The organization name is empty: give it a name, e.g. "Contoso Ltd".');
   if (name.length > 200) throw invalid('name', 'The organization name is longer than 200 characters.');
   return name;
+}
+
+/** The most seats a licence may name: far above any tenant, well inside every integer column. */
+const MAX_SEATS = 10_000_000;
+
+function parseSeats(input: unknown): number | null {
+  if (input === null) return null;
+  if (typeof input === 'number' && Number.isInteger(input) && input >= 0 && input <= MAX_SEATS) return input;
+  throw invalid(
+    'licensedSeats',
+    `${JSON.stringify(input)} is not a seat count: give a whole number from 0 to ${MAX_SEATS.toLocaleString('en')}, or null (not tracked).`,
+  );
 }

@@ -6,6 +6,7 @@ import {
   type GraphConnection,
   GraphConnector,
   GraphError,
+  type MailboxReads,
   type ReadResult,
 } from '../graph/index.js';
 import { recordAudit } from '../store/audit.js';
@@ -15,7 +16,7 @@ import { DirectoryRepository } from '../store/directory-repository.js';
 import { SyncRepository } from '../store/sync-repository.js';
 import { applySteps } from '../store/sync-writer.js';
 import { CATEGORIES, type Category, type Change, type Plan } from '../sync/changes.js';
-import { plan as makePlan } from '../sync/plan.js';
+import { billableAfter, plan as makePlan } from '../sync/plan.js';
 import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
 import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
 import type { SourceSnapshot } from '../sync/source.js';
@@ -43,10 +44,17 @@ export interface ReadInfo {
   throttled: number;
   objects: { users: number; groups: number };
   durationMs: number;
+  /**
+   * The mailbox purposes this read needed (mailboxes with sign-in blocked) and how it went:
+   * `unknown` names the users left to the organization's rule, `issues` says why.
+   */
+  mailboxes: MailboxReads;
 }
 
 /** A stored preview as the CLI and API show it. */
 export interface Preview extends Plan {
+  /** Billable users now → after the plan, and what the licence covers (null: not tracked). */
+  seats: Plan['seats'] & { licensed: number | null };
   planId: string;
   createdAt: string;
   expiresAt: string;
@@ -91,6 +99,9 @@ interface SyncBasis {
   unchanged: number;
   skipped: Plan['skipped'];
   switchedOff: Plan['switchedOff'];
+  blockedSignIn: Plan['blockedSignIn'];
+  /** Billable users once the plan was applied. */
+  seats: number;
 }
 
 /** One change's outcome in a run (History shows these). */
@@ -144,6 +155,8 @@ export interface RunResult {
   unchanged: number;
   errors: { code: string; message: string; hint?: string }[];
   timings: { readMs: number; planMs: number; applyMs: number };
+  /** Billable users before → after its plan, against the licence; null when no plan was made. */
+  seats: Preview['seats'] | null;
   /** Set when the run was held for review instead of applied. */
   held?: HoldReason;
 }
@@ -338,6 +351,7 @@ export class SyncService {
       unchanged: preview.unchanged,
       errors: [],
       timings,
+      seats: preview.seats,
       held: hold,
     };
     await this.#repo.setPlanExpiry(preview.planId, HELD_PLAN_EXPIRES_AT);
@@ -377,6 +391,8 @@ export class SyncService {
         skipped: basis.skipped,
         unchanged: basis.unchanged,
         switchedOff: basis.switchedOff,
+        blockedSignIn: basis.blockedSignIn,
+        seats: { before: basis.seats, after: basis.seats },
       };
     } else {
       directory = await this.#directory.loadAll();
@@ -401,9 +417,11 @@ export class SyncService {
         throttled: read.stats.throttled,
         objects: { users: read.snapshot.users.length, groups: read.snapshot.groups.length },
         durationMs: Math.round(readMs),
+        mailboxes: read.mailboxes,
       },
       timings: { readMs: Math.round(readMs), planMs: Math.round(planMs) },
       ...result,
+      seats: { ...result.seats, licensed: this.org.licensedSeats },
     };
     return {
       preview,
@@ -417,7 +435,8 @@ export class SyncService {
 
   /** The basis of the last complete apply, when this plan would be made against the same. */
   async #stillValid(basis: SyncBasis | null, policy: SyncPolicy): Promise<SyncBasis | null> {
-    if (!basis || basis.policy !== JSON.stringify(policy)) return null;
+    // A basis stored before seats were counted cannot answer for them: plan in full once.
+    if (!basis || basis.seats === undefined || basis.policy !== JSON.stringify(policy)) return null;
     if (basis.domains.join() !== this.org.domains.join()) return null;
     return basis.fingerprint === (await this.#directory.fingerprint()) ? basis : null;
   }
@@ -509,6 +528,16 @@ export class SyncService {
       unchanged: preview.unchanged,
       errors: [],
       timings,
+      seats: {
+        ...preview.seats,
+        // What was applied, unticked changes and conflicts left out.
+        after: writes
+          ? billableAfter(
+              current.users,
+              steps.flatMap((s) => s.changes as Change[]),
+            )
+          : preview.seats.before,
+      },
     };
     // Both blobs are compressed on the thread pool while the changes are written.
     const packing = Promise.all([packSource(planned.source), packJsonAsync(outcomes)]);
@@ -534,6 +563,8 @@ export class SyncService {
               applied.groupsToUpdate,
             skipped: preview.skipped,
             switchedOff: preview.switchedOff,
+            blockedSignIn: preview.blockedSignIn,
+            seats: preview.seats.after,
           }
         : null;
       const repo = this.#repo.with(trx);
@@ -576,6 +607,8 @@ function emptyPlan(): Plan {
     skipped: [],
     unchanged: 0,
     switchedOff: zeroCounts(),
+    blockedSignIn: { functional: 0, person: 0, rule: 0 },
+    seats: { before: 0, after: 0 },
   };
 }
 
@@ -707,6 +740,7 @@ function failedResult(
     unchanged: 0,
     errors: [describeFailure(error)],
     timings,
+    seats: null,
   };
 }
 

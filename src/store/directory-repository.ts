@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Group, GroupKind, MemberRef, Role, Source, User, UserStatus } from '../directory/model.js';
+import { FUNCTIONAL_MAILBOXES, type MailboxFilter, type MailboxKind } from '../directory/recipients.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -9,6 +10,11 @@ export interface ListQuery {
   search?: string;
   limit: number;
   offset: number;
+}
+
+/** A user list: also narrowed by mailbox purpose. */
+export interface UserListQuery extends ListQuery {
+  mailbox?: MailboxFilter;
 }
 
 /** One owner of an address, anywhere in the service. */
@@ -36,8 +42,11 @@ export class DirectoryRepository {
     return new DirectoryRepository(trx, this.orgId);
   }
 
-  async listUsers(query: ListQuery): Promise<{ items: User[]; total: number }> {
+  async listUsers(query: UserListQuery): Promise<{ items: User[]; total: number }> {
     let base = this.db.selectFrom('users').where('users.org_id', '=', this.orgId);
+    if (query.mailbox === 'functional') base = base.where('users.mailbox', 'in', [...FUNCTIONAL_MAILBOXES]);
+    else if (query.mailbox === 'unknown') base = base.where('users.mailbox', 'is', null);
+    else if (query.mailbox !== undefined) base = base.where('users.mailbox', '=', query.mailbox);
     const pattern = likePattern(query.search);
     if (pattern) {
       base = base.where((eb) =>
@@ -402,6 +411,7 @@ function toUser(r: Database['users'], aliases: string[]): User {
     displayName: r.display_name,
     role: r.role as Role,
     status: r.status as UserStatus,
+    mailbox: r.mailbox as MailboxKind | null,
     source: r.source as Source,
     externalId: r.external_id,
     exempt: r.exempt,
@@ -420,6 +430,7 @@ function fromUser(u: User): Omit<Database['users'], 'password_hash'> {
     display_name: u.displayName,
     role: u.role,
     status: u.status,
+    mailbox: u.mailbox,
     source: u.source,
     external_id: u.externalId,
     exempt: u.exempt,

@@ -9,6 +9,8 @@ import type { Generated } from 'kysely';
 export interface OrganizationsTable {
   id: string;
   name: string;
+  /** Seats the licence covers; null: not tracked. */
+  licensed_seats: number | null;
   created_at: string;
 }
 
@@ -28,6 +30,8 @@ export interface UsersTable {
   display_name: string | null;
   role: string;
   status: string;
+  /** mailboxSettings.userPurpose; null while unknown. */
+  mailbox: string | null;
   source: string;
   external_id: string | null;
   exempt: boolean;
@@ -132,6 +136,8 @@ export interface EntraSettingsTable {
   authority_host: string | null;
   graph_url: string | null;
   ca_pem: string | null;
+  /** What a blocked mailbox of unknown purpose becomes: 'deliver' | 'reject'. */
+  blocked_mailboxes: string;
   updated_at: string;
 }
 

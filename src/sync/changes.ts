@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GroupKind, Role, Source, UserStatus } from '../directory/model.js';
+import type { MailboxKind, StatusDecision } from '../directory/recipients.js';
 
 /**
  * The change kinds a plan is made of: a tagged union on `kind`. Each change carries what a
@@ -26,6 +27,7 @@ export interface UserFields {
   lastName: string | null;
   displayName: string | null;
   status: UserStatus;
+  mailbox: MailboxKind | null;
   source: Source;
   externalId: string | null;
 }
@@ -191,6 +193,10 @@ export interface Plan {
   unchanged: number;
   /** Changes that would have been planned but whose how-switch is off, per category. */
   switchedOff: Record<Category, number>;
+  /** Users in scope whose sign-in is blocked, by what decided their status (recipients.ts). */
+  blockedSignIn: Record<Exclude<StatusDecision, 'enabled'>, number>;
+  /** Billable users (active, not functional accounts) now, and once every planned change is applied. */
+  seats: { before: number; after: number };
 }
 
 const ID_PREFIX: Record<Change['kind'], string> = {

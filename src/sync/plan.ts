@@ -1,6 +1,7 @@
 import { domainOf, normalizeAddress, normalizeDomain } from '../directory/addresses.js';
 import { AppError } from '../directory/errors.js';
 import type { Group, GroupKind, User } from '../directory/model.js';
+import { entraStatus, recipientFacts } from '../directory/recipients.js';
 import {
   type AddGroupChange,
   type AddUserChange,
@@ -512,22 +513,29 @@ export function plan(
       userRefs.set(ext, { type: 'user', id: u.id, externalId: ext, label: u.email });
   }
 
+  const blockedSignIn: Plan['blockedSignIn'] = { functional: 0, person: 0, rule: 0 };
   for (const c of userCands) {
     if (c.blocked) continue;
     const s = c.src;
     const email = c.email!;
+    const target = c.target as User | undefined;
+    // A purpose once known stays known while the source has none to say (it is read only for
+    // mailboxes with sign-in blocked, and not at all without MailboxSettings.Read).
+    const mailbox = s.mailbox ?? target?.mailbox ?? null;
+    const decided = entraStatus(s.accountEnabled, mailbox, policy.blockedMailboxes);
+    if (decided.decision !== 'enabled') blockedSignIn[decided.decision]++;
     const wanted: UserFields = {
       email,
       aliases: c.aliases,
       firstName: clean(s.givenName),
       lastName: clean(s.surname),
       displayName: clean(s.displayName),
-      status: s.accountEnabled ? 'active' : 'inactive',
+      status: decided.status,
+      mailbox,
       source: 'entra',
       externalId: c.externalId,
     };
     const name = wanted.displayName ?? email;
-    const target = c.target as User | undefined;
     if (!target) {
       if (!policy.how.addUsers) {
         switchedOff.usersToAdd++;
@@ -541,6 +549,7 @@ export function plan(
         displayName: wanted.displayName,
         role: policy.defaultRole,
         status: wanted.status,
+        mailbox: wanted.mailbox,
         source: 'entra' as const,
         externalId: c.externalId,
       };
@@ -557,7 +566,16 @@ export function plan(
     }
     const before: Partial<UserFields> = {};
     const after: Partial<UserFields> = {};
-    const keys = ['email', 'firstName', 'lastName', 'displayName', 'status', 'source', 'externalId'] as const;
+    const keys = [
+      'email',
+      'firstName',
+      'lastName',
+      'displayName',
+      'status',
+      'mailbox',
+      'source',
+      'externalId',
+    ] as const;
     for (const k of keys) {
       if (target[k] !== wanted[k]) {
         (before as Record<string, unknown>)[k] = target[k];
@@ -806,5 +824,26 @@ export function plan(
     skipped,
     unchanged,
     switchedOff,
+    blockedSignIn,
+    seats: {
+      before: current.users.filter(billable).length,
+      after: billableAfter(current.users, [...usersToAdd, ...usersToUpdate, ...usersToRemove]),
+    },
   };
+}
+
+const billable = (u: Pick<User, 'status' | 'role' | 'mailbox'>) => recipientFacts(u).billable;
+
+/** Billable users once `changes` (of a plan, or the part of it applied) are applied to `users`. */
+export function billableAfter(users: readonly User[], changes: readonly Change[]): number {
+  const updated = new Map<string, Partial<UserFields>>();
+  const gone = new Set<string>();
+  let after = 0;
+  for (const c of changes) {
+    if (c.kind === 'add_user' && billable(c.user)) after++;
+    else if (c.kind === 'update_user') updated.set(c.userId, c.after);
+    else if (c.kind === 'remove_user') gone.add(c.userId);
+  }
+  for (const u of users) if (!gone.has(u.id) && billable({ ...u, ...updated.get(u.id) })) after++;
+  return after;
 }

@@ -1,5 +1,6 @@
 import { invalid } from '../directory/errors.js';
 import type { Role } from '../directory/model.js';
+import { type BlockedMailboxRule, DEFAULT_BLOCKED_MAILBOX_RULE } from '../directory/recipients.js';
 
 /**
  * The sync policy: *what* is synced (object kinds in scope) and *how* (which change kinds may be
@@ -34,6 +35,8 @@ export interface SyncPolicy {
   what: WhatSwitches;
   how: HowSwitches;
   defaultRole: DefaultRole;
+  /** What a mailbox with sign-in blocked and an unknown purpose becomes (recipients.ts). */
+  blockedMailboxes: BlockedMailboxRule;
   /** Sync guest users (userType Guest) too. Off unless set. */
   includeGuests?: boolean;
 }
@@ -96,6 +99,7 @@ export function defaultPolicy(): SyncPolicy {
     what: { ...DEFAULT_WHAT },
     how: { ...DEFAULT_HOW },
     defaultRole: 'end_user',
+    blockedMailboxes: DEFAULT_BLOCKED_MAILBOX_RULE,
     includeGuests: false,
   };
 }

@@ -4,6 +4,8 @@
  * This is the contract between src/graph (producer) and src/sync (consumer).
  */
 
+import type { MailboxKind } from '../directory/recipients.js';
+
 /** An Entra user as read from Graph (the properties the rules need, and nothing else). */
 export interface SourceUser {
   /** Entra object id (GUID): the identity used for linking, never the address. */
@@ -18,6 +20,12 @@ export interface SourceUser {
   givenName: string | null;
   surname: string | null;
   displayName: string | null;
+  /**
+   * Exchange's mailbox purpose (mailboxSettings.userPurpose), read only where it decides
+   * something: for users with a mailbox whose sign-in is blocked. null: unknown — not needed,
+   * not permitted (no MailboxSettings.Read), or not read yet.
+   */
+  mailbox: MailboxKind | null;
 }
 
 /** An Entra group with its direct members (ids of users and groups; other member types dropped). */

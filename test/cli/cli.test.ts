@@ -11,9 +11,15 @@ interface UserJson {
   displayName: string | null;
   role: string;
   status: string;
+  mailbox: string | null;
   source: string;
   externalId: string | null;
   exempt: boolean;
+  functional: boolean;
+  deliverable: boolean;
+  canSignIn: boolean;
+  receivesDigests: boolean;
+  billable: boolean;
 }
 
 describe.each(DATABASES)('entrasync CLI on %s', (kind) => {
@@ -98,9 +104,16 @@ describe.each(DATABASES)('entrasync CLI on %s', (kind) => {
         displayName: 'Ann Lee',
         role: 'silent_user',
         status: 'active',
+        mailbox: null,
         source: 'manual',
         externalId: null,
         exempt: false,
+        // A silent user: mail is delivered and billed, but no console and no digests.
+        functional: false,
+        deliverable: true,
+        canSignIn: false,
+        receivesDigests: false,
+        billable: true,
       },
     ]);
     await run('users', 'add', '--org', 'contoso.com', '--email', 'bob@contoso.com', '--json');

@@ -4,8 +4,6 @@ import {
   canAdminOrg,
   canManageService,
   type Principal,
-  receivesQuarantineDigests,
-  signInRefusal,
 } from '../../src/directory/permissions.js';
 
 const operator: Principal = { type: 'operator', id: 'op', email: 'admin@svc' };
@@ -43,13 +41,5 @@ describe('role permissions', () => {
     expect(canActAsUser(endUserA, 'A', 'u1')).toBe(false);
     expect(canActAsUser(endUserA, 'B', 'u2')).toBe(false);
     expect(canActAsUser(adminA, 'A', 'u2')).toBe(true);
-  });
-
-  it('silent users cannot sign in and get no digests; end users and admins can and do', () => {
-    expect(signInRefusal('silent_user')).toMatch(/Silent users cannot sign in/);
-    expect(signInRefusal('end_user')).toBeNull();
-    expect(signInRefusal('org_admin')).toBeNull();
-    expect(receivesQuarantineDigests('silent_user')).toBe(false);
-    expect(receivesQuarantineDigests('end_user')).toBe(true);
   });
 });

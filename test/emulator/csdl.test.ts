@@ -72,7 +72,8 @@ describe('served properties against the v1.0 CSDL', () => {
         ...new Set(
           (kind === 'user' ? emu.tenant.listUsers() : emu.tenant.listGroups()).flatMap((o) => Object.keys(o)),
         ),
-      ].filter((k) => k !== 'members');
+        // mailboxSettings is served for one user only (501 on a collection); mailbox.test.ts reads it.
+      ].filter((k) => k !== 'members' && k !== 'mailboxSettings');
     const served: Array<{ type: keyof typeof schema; obj: Record<string, unknown> }> = [];
     for (const kind of ['user', 'group'] as const) {
       const plural = `${kind}s`;

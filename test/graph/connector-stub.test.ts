@@ -580,6 +580,7 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
       ['users', true],
       ['groups', true],
       ['members', true],
+      ['mailboxes', true],
     ]);
     expect(report).toMatchObject({
       ok: true,
@@ -740,6 +741,7 @@ describe('diagnose ends within 20 s whatever the network does (INTERACTIVE patie
       ['users', false],
       ['groups', false],
       ['members', false],
+      ['mailboxes', true],
     ]);
     const host = `127.0.0.1:${dead.port}`;
     expect(report.steps[2]).toMatchObject({ code: 'network' });
@@ -791,5 +793,396 @@ describe('diagnose ends within 20 s whatever the network does (INTERACTIVE patie
         /could not be reached within \d+ s \(UND_ERR_CONNECT_TIMEOUT/,
       );
     });
+  });
+});
+
+describe('mailbox purposes through $batch (scripted server)', () => {
+  const MAILBOX_ROLES = ['User.Read.All', 'GroupMember.Read.All', 'MailboxSettings.Read'];
+  const uid = (i: number) => `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`;
+  /** `n` users with a mailbox and sign-in blocked (shared mailboxes, usually), and one person. */
+  const blocked = (n: number) => Array.from({ length: n }, (_, i) => user(uid(i), { accountEnabled: false }));
+  const PERSON = uid(999);
+
+  type Item = { id: string; status: number; headers?: Record<string, string>; body?: unknown };
+  type BatchBody = { requests: Array<{ id: string; method: string; url: string }> };
+  /** Every user id the $batch requests asked for, in order, one list per request. */
+  let asked: string[][];
+
+  /** Serves `users` in one users round, and answers each $batch item with `answer(userId, attempt)`. */
+  function tenant(users: object[], answer: (userId: string, attempt: number) => Omit<Item, 'id'>) {
+    const attempts = new Map<string, number>();
+    on('/v1.0/users/delta', (_req, res) =>
+      json(res, 200, { '@odata.deltaLink': `${stub.origin}/v1.0/users/delta?$deltatoken=d1`, value: users }),
+    );
+    on('/v1.0/$batch', (req, res) => {
+      const { requests } = JSON.parse(req.body) as BatchBody;
+      const ids = requests.map(
+        (r) => /^\/users\/([^/]+)\/mailboxSettings\/userPurpose$/.exec(r.url)?.[1] ?? '?',
+      );
+      asked.push(ids);
+      const responses = requests.map((r, i) => {
+        const id = ids[i]!;
+        const attempt = (attempts.get(id) ?? 0) + 1;
+        attempts.set(id, attempt);
+        return { id: r.id, ...answer(id, attempt) };
+      });
+      // Graph answers items in any order.
+      json(res, 200, { responses: responses.reverse() });
+    });
+  }
+  const purpose = (value: string) => ({
+    status: 200,
+    headers: { 'Content-Type': 'application/json' },
+    body: { '@odata.context': `${stub.origin}/v1.0/$metadata#users('x')/mailboxSettings/userPurpose`, value },
+  });
+  const exchangeError = (status: number, code: string, message: string) => ({
+    status,
+    body: { error: { code, message } },
+  });
+  const batches = () => stub.requests.filter((r) => r.url.startsWith('/v1.0/$batch'));
+
+  beforeEach(() => {
+    roles = MAILBOX_ROLES;
+    asked = [];
+  });
+
+  it('mixed item answers: purposes read, 429s retried after the longest Retry-After, the rest unknown — the read succeeds', async () => {
+    const users = [...blocked(45), user(PERSON)];
+    // By position: 404 no mailbox, 429 (Retry-After 2 or 3 s) then 'room', 403 for this mailbox only,
+    // an unknown future value, and 'shared' for the rest.
+    const kind = (id: string) => Number(id.slice(-12)) % 6;
+    tenant(users, (id, attempt) => {
+      switch (kind(id)) {
+        case 0:
+          return exchangeError(
+            404,
+            'MailboxNotEnabledForRESTAPI',
+            'REST API is not yet supported for this mailbox.',
+          );
+        case 1:
+          return attempt === 1
+            ? {
+                ...exchangeError(
+                  429,
+                  'ApplicationThrottled',
+                  'Application is over its MailboxConcurrency limit.',
+                ),
+                headers: { 'Retry-After': Number(id.slice(-12)) % 4 === 1 ? '3' : '2' },
+              }
+            : purpose('room');
+        case 2:
+          return exchangeError(
+            403,
+            'ErrorAccessDenied',
+            'Access is denied. Check credentials and try again.',
+          );
+        case 3:
+          return purpose('unknownFutureValue');
+        default:
+          return purpose('shared');
+      }
+    });
+    const c = connector();
+    const result = await c.readFull();
+    await c.close();
+
+    const ids = users.map((u) => u.id);
+    const byKind = (k: number) => ids.filter((id) => id !== PERSON && kind(id) === k);
+    const mailboxOf = new Map(result.snapshot.users.map((u) => [u.externalId, u.mailbox]));
+    for (const id of byKind(1)) expect(mailboxOf.get(id)).toBe('room');
+    for (const id of [...byKind(4), ...byKind(5)]) expect(mailboxOf.get(id)).toBe('shared');
+    const unknown = [...byKind(0), ...byKind(2), ...byKind(3)].sort();
+    for (const id of unknown) expect(mailboxOf.get(id)).toBeNull();
+    expect(mailboxOf.get(PERSON)).toBeNull();
+
+    // ceil(45 / 20) = 3 batches, and one re-send of each batch's throttled items.
+    expect(asked.map((a) => a.length)).toEqual(expect.arrayContaining([20, 20, 5]));
+    expect(asked.flat().filter((id) => kind(id) !== 1)).toHaveLength(45 - byKind(1).length);
+    expect(asked).toHaveLength(6);
+    expect(asked.flat()).not.toContain(PERSON);
+    const times = new Map<string, number>();
+    for (const id of asked.flat()) times.set(id, (times.get(id) ?? 0) + 1);
+    expect(
+      [...times]
+        .filter(([, n]) => n > 1)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(byKind(1).sort());
+    expect(Math.max(...times.values())).toBe(2);
+    // One wait per batch, the longest its items asked for (the last batch's only one asked 2 s).
+    expect(waits.sort()).toEqual([2000, 3000, 3000]);
+    expect(result.mailboxes).toEqual({
+      needed: 45,
+      read: byKind(1).length + byKind(4).length + byKind(5).length,
+      unknown,
+      denied: false,
+      requests: 6,
+      issues: expect.arrayContaining([
+        {
+          cause: 'no_exchange_mailbox',
+          users: byKind(0).length,
+          detail: expect.stringContaining('MailboxNotEnabledForRESTAPI'),
+        },
+        {
+          cause: 'mailbox_access_denied',
+          users: byKind(2).length,
+          detail: expect.stringContaining('[ErrorAccessDenied]'),
+        },
+        {
+          cause: 'unrecognized_purpose',
+          users: byKind(3).length,
+          detail: expect.stringContaining('unknownFutureValue'),
+        },
+      ]),
+    });
+    expect(result.mailboxes.issues).toHaveLength(3);
+    // users + groups pages, then the batches: the transport counts them all.
+    expect(result.stats).toMatchObject({
+      requests: 3 + 6,
+      pages: 3,
+      throttled: byKind(1).length,
+      retries: 3,
+    });
+
+    const [first] = batches();
+    expect(first?.method).toBe('POST');
+    expect(first?.headers['content-type']).toBe('application/json');
+    expect(first?.headers.authorization).toMatch(/^Bearer ey/);
+    const body = JSON.parse(first!.body) as BatchBody;
+    expect(body.requests[0]).toEqual({
+      id: '1',
+      method: 'GET',
+      url: `/users/${uid(0)}/mailboxSettings/userPurpose`,
+    });
+    expect(new Set(body.requests.map((r) => r.id)).size).toBe(body.requests.length);
+  });
+
+  it('403 ErrorAccessDenied on a whole batch → permission missing: no further batch, every needed user unknown', async () => {
+    tenant(blocked(45), () =>
+      exchangeError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'),
+    );
+    // concurrency 2 leaves one batch in flight beside the groups round, so the order is fixed.
+    const c = new GraphConnector(connection(), { concurrency: 2, sleep: async () => undefined });
+    const result = await c.readFull();
+    await c.close();
+    expect(asked).toHaveLength(1);
+    expect(result.mailboxes).toMatchObject({ needed: 45, read: 0, denied: true, requests: 1 });
+    expect(result.mailboxes.unknown).toHaveLength(45);
+    expect(result.mailboxes.issues).toEqual([
+      { cause: 'permission_missing', users: 45, detail: expect.stringContaining('[ErrorAccessDenied]') },
+    ]);
+    expect(result.snapshot.users.every((u) => u.mailbox === null)).toBe(true);
+  });
+
+  it('a token whose roles lack MailboxSettings.Read: no $batch at all, the users unknown, denied', async () => {
+    roles = ['User.Read.All', 'GroupMember.Read.All'];
+    tenant(blocked(3), () => purpose('shared'));
+    const c = connector();
+    const result = await c.readFull();
+    await c.close();
+    expect(batches()).toHaveLength(0);
+    expect(result.mailboxes).toEqual({
+      needed: 3,
+      read: 0,
+      unknown: [uid(0), uid(1), uid(2)],
+      denied: true,
+      requests: 0,
+      issues: [
+        { cause: 'permission_missing', users: 3, detail: expect.stringContaining('MailboxSettings.Read') },
+      ],
+    });
+  });
+
+  it('MailboxSettings.ReadWrite is enough too', async () => {
+    roles = ['Directory.Read.All', 'MailboxSettings.ReadWrite'];
+    tenant(blocked(1), () => purpose('equipment'));
+    const c = connector();
+    const result = await c.readFull();
+    await c.close();
+    expect(result.snapshot.users[0]?.mailbox).toBe('equipment');
+    expect(result.mailboxes).toMatchObject({ needed: 1, read: 1, unknown: [], denied: false, requests: 1 });
+  });
+
+  it('a $batch request that keeps failing (503) is retried by the transport, then recorded: the read still succeeds', async () => {
+    tenant(blocked(25), () => purpose('shared'));
+    on('/v1.0/$batch', (_req, res) =>
+      json(res, 503, { error: { code: 'serviceNotAvailable', message: 'busy' } }),
+    );
+    const c = new GraphConnector(connection(), {
+      concurrency: 2,
+      maxRetries: 2,
+      sleep: async () => undefined,
+    });
+    const result = await c.readFull();
+    await c.close();
+    // 1 + 2 retries of the first batch; the second batch is not sent.
+    expect(batches()).toHaveLength(3);
+    expect(result.mailboxes).toMatchObject({ needed: 25, read: 0, denied: false, requests: 3 });
+    expect(result.mailboxes.unknown).toHaveLength(25);
+    expect(result.mailboxes.issues).toEqual([
+      {
+        cause: 'batch_failed',
+        users: 25,
+        detail: expect.stringMatching(/^service_unavailable: \[serviceNotAvailable\] busy/),
+      },
+    ]);
+  });
+
+  it('items throttled through every retry stay unknown (bounded), and a Retry-After too long is not waited for', async () => {
+    tenant(blocked(2), (id) =>
+      id === uid(0)
+        ? { ...exchangeError(429, 'TooManyRequests', 'x'), headers: { 'Retry-After': '1' } }
+        : { ...exchangeError(429, 'TooManyRequests', 'x'), headers: { 'Retry-After': '3600' } },
+    );
+    const c = new GraphConnector(connection(), { maxRetries: 3, sleep: async () => undefined });
+    const result = await c.readFull();
+    await c.close();
+    // The longest Retry-After (an hour) is more than a sync waits: no retry at all.
+    expect(asked).toHaveLength(1);
+    expect(result.mailboxes.issues).toEqual([
+      { cause: 'throttled', users: 2, detail: expect.stringContaining('3600') },
+    ]);
+
+    stub.requests.length = 0;
+    asked = [];
+    tenant(blocked(2), () => ({
+      ...exchangeError(429, 'TooManyRequests', 'x'),
+      headers: { 'Retry-After': '1' },
+    }));
+    const again = new GraphConnector(connection(), { maxRetries: 3, sleep: async () => undefined });
+    const second = await again.readFull();
+    await again.close();
+    expect(asked).toHaveLength(4);
+    expect(second.mailboxes).toMatchObject({ read: 0, requests: 4, unknown: [uid(0), uid(1)] });
+    expect(second.mailboxes.issues).toEqual([
+      { cause: 'throttled', users: 2, detail: 'still throttled or unavailable after 3 retries' },
+    ]);
+  });
+
+  /** Routes diagnose's probes: one user (U1), one group with one member; $batch as `item` says. */
+  function probes(item: (attempt: number) => Omit<Item, 'id'>) {
+    on('/v1.0/users', (_req, res) => json(res, 200, { value: [{ id: U1 }] }));
+    on('/v1.0/groups', (req, res) => {
+      if (req.url.startsWith(`/v1.0/groups/${G1}/members`))
+        return json(res, 200, { value: [{ '@odata.type': '#microsoft.graph.user', id: U1 }] });
+      json(res, 200, { value: [{ id: G1 }] });
+    });
+    tenant([], (_id, attempt) => item(attempt));
+  }
+  const diagnosis = async () => {
+    const c = new GraphConnector(connection(), { patience: INTERACTIVE });
+    const report = await c.diagnose();
+    await c.close();
+    return { report, step: report.steps.find((s) => s.step === 'mailboxes') };
+  };
+
+  it('diagnose without MailboxSettings.Read: ok, says what it is for and how to grant it, sends nothing', async () => {
+    roles = ['User.Read.All', 'GroupMember.Read.All'];
+    probes(() => purpose('user'));
+    const { report, step } = await diagnosis();
+    expect(report.ok).toBe(true);
+    expect(report.steps.map((s) => s.step)).toEqual([
+      'token',
+      'tenant',
+      'users',
+      'groups',
+      'members',
+      'mailboxes',
+    ]);
+    expect(step).toMatchObject({ ok: true });
+    expect(step?.message).toContain('MailboxSettings.Read is not granted');
+    expect(step?.message).toContain(
+      "to tell shared, room and equipment mailboxes with sign-in blocked — which keep receiving mail — from a person's blocked mailbox; without it the organization's rule 'Mailboxes with sign-in blocked' decides",
+    );
+    expect(step?.hint).toContain(
+      'App registrations → the app → API permissions → Add a permission → Microsoft Graph → Application permissions → MailboxSettings.Read',
+    );
+    expect(step?.hint).toContain('grant admin consent');
+    expect(step?.hint).toContain(report.consentUrl);
+    expect(report.steps[0]?.hint).toBeUndefined();
+    expect(batches()).toHaveLength(0);
+  });
+
+  it.each([
+    ['a purpose', () => purpose('user'), "(one user's mailbox purpose read)"],
+    [
+      'no Exchange mailbox',
+      () => exchangeError(404, 'MailboxNotEnabledForRESTAPI', 'no'),
+      '(the user tried has no Exchange Online mailbox)',
+    ],
+  ])(
+    'diagnose with MailboxSettings.Read: one user read through $batch (%s) → granted',
+    async (_name, item, says) => {
+      probes(item);
+      const { report, step } = await diagnosis();
+      expect(report.ok).toBe(true);
+      expect(step).toMatchObject({ ok: true });
+      expect(step?.message).toContain('MailboxSettings.Read is granted');
+      expect(step?.message).toContain(says);
+      expect(step?.hint).toBeUndefined();
+      expect(asked).toEqual([[U1]]);
+    },
+  );
+
+  it('diagnose with MailboxSettings.Read that Exchange denies: still ok, not granted, says why it may be', async () => {
+    probes(() =>
+      exchangeError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'),
+    );
+    const { report, step } = await diagnosis();
+    expect(report.ok).toBe(true);
+    expect(step?.message).toContain(
+      "MailboxSettings.Read is not in effect: Exchange denied reading a mailbox's settings ([ErrorAccessDenied] Access is denied.",
+    );
+    expect(step?.message).toContain('may still be propagating');
+    expect(step?.hint).toContain(report.consentUrl);
+  });
+
+  it('diagnose: a probe that fails otherwise is still ok and says so', async () => {
+    probes(() => purpose('user'));
+    on('/v1.0/$batch', (_req, res) =>
+      json(res, 500, { error: { code: 'InternalServerError', message: 'boom' } }),
+    );
+    const { report, step } = await diagnosis();
+    expect(report.ok).toBe(true);
+    expect(step?.message).toContain('MailboxSettings.Read is granted');
+    expect(step?.message).toContain(
+      "reading one user's purpose failed: graph_error: [InternalServerError] boom",
+    );
+  });
+
+  it('a delta read reads only what may have changed; a purpose found counts as a change', async () => {
+    const users = blocked(3);
+    tenant(users, (id) =>
+      id === uid(2) ? exchangeError(404, 'MailboxNotEnabledForRESTAPI', 'no mailbox') : purpose('shared'),
+    );
+    const c = connector();
+    const full = await c.readFull();
+    expect(full.snapshot.users.map((u) => u.mailbox)).toEqual(['shared', 'shared', null]);
+
+    // Nothing changed in Entra: only the unknown one is read again — and now it has a mailbox.
+    asked = [];
+    tenant([], () => purpose('room'));
+    on('/v1.0/groups/delta', (_req, res) =>
+      json(res, 200, { '@odata.deltaLink': `${stub.origin}/v1.0/groups/delta?$deltatoken=d2`, value: [] }),
+    );
+    const delta = await c.readChanges(full);
+    expect(asked).toEqual([[uid(2)]]);
+    expect(delta.snapshot.users.map((u) => u.mailbox)).toEqual(['shared', 'shared', 'room']);
+    expect(delta.changes).toBe(1);
+
+    // The first one's mail changed: it alone is read again.
+    asked = [];
+    on('/v1.0/users/delta', (_req, res) =>
+      json(res, 200, {
+        '@odata.deltaLink': `${stub.origin}/v1.0/users/delta?$deltatoken=d3`,
+        value: [{ id: uid(0), mail: 'renamed@contoso.com' }],
+      }),
+    );
+    const next = await c.readChanges(delta);
+    await c.close();
+    expect(asked).toEqual([[uid(0)]]);
+    expect(next.snapshot.users.map((u) => u.mailbox)).toEqual(['room', 'shared', 'room']);
+    expect(next.changes).toBe(2);
+    expect(next.mailboxes).toMatchObject({ needed: 1, read: 1, requests: 1 });
   });
 });

@@ -36,6 +36,7 @@ const adeleRecord: SourceUser = {
   givenName: 'Adele',
   surname: 'Vance',
   displayName: 'Adele Vance',
+  mailbox: null,
 };
 
 describe('UserDelta', () => {
@@ -59,7 +60,16 @@ describe('UserDelta', () => {
         givenName: null,
         surname: null,
         displayName: null,
+        mailbox: null,
       },
+    ]);
+  });
+
+  it('keeps the mailbox purpose of the previous snapshot: delta never carries it', () => {
+    const d = new UserDelta([{ ...adeleRecord, accountEnabled: false, mailbox: 'shared' }]);
+    d.apply(users([{ id: U1, displayName: 'Shared Inbox' }]));
+    expect(d.result()).toEqual([
+      { ...adeleRecord, accountEnabled: false, displayName: 'Shared Inbox', mailbox: 'shared' },
     ]);
   });
 

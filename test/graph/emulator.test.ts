@@ -3,7 +3,8 @@
  * TLS with the emulator's CA, real paging and delta tokens).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import type { MailboxKind } from '../../src/directory/recipients.js';
+import { type Emulator, type GraphObject, startEmulator } from '../../src/emulator/index.js';
 import {
   type GraphConnection,
   GraphConnector,
@@ -36,6 +37,22 @@ function connection(extra: Partial<GraphConnection> = {}, app = emu.info.apps[0]
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
 const strs = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
 
+/**
+ * The purpose a read with MailboxSettings.Read finds: read for users with a mailbox (mail or a
+ * primary address) and sign-in blocked; Exchange has one for members with an SMTP address
+ * (docs/emulator.md), 'user' unless the tenant says otherwise; everyone else null.
+ */
+function expectedMailbox(u: GraphObject): MailboxKind | null {
+  const needed =
+    u.accountEnabled === false &&
+    (!!str(u.mail)?.trim() || strs(u.proxyAddresses).some((p) => p.startsWith('SMTP:')));
+  const exchange =
+    u.userType !== 'Guest' && strs(u.proxyAddresses).some((p) => p.toLowerCase().startsWith('smtp:'));
+  if (!needed || !exchange) return null;
+  return ((u.mailboxSettings as { userPurpose?: MailboxKind } | undefined)?.userPurpose ??
+    'user') as MailboxKind;
+}
+
 /** What a full read must return: the emulator's tenant in SourceSnapshot form. */
 function expectedSnapshot(): SourceSnapshot {
   const users = emu.tenant.listUsers();
@@ -57,6 +74,7 @@ function expectedSnapshot(): SourceSnapshot {
           givenName: str(u.givenName),
           surname: str(u.surname),
           displayName: str(u.displayName),
+          mailbox: expectedMailbox(u),
         }),
       )
       .sort(byId),
@@ -93,7 +111,10 @@ describe('GraphConnector against the emulator', () => {
     expect(first.snapshot.groups.some((g) => g.memberGroupIds.length > 0)).toBe(true);
     expect(first.stats.tokenRequests).toBe(1);
     expect(first.stats.retries).toBe(0);
-    expect(first.stats.requests).toBe(first.stats.pages);
+    expect(first.snapshot.users.some((u) => u.mailbox === 'shared')).toBe(true);
+    // The pages, and the mailbox purposes' $batch requests.
+    expect(first.stats.requests).toBe(first.stats.pages + first.mailboxes.requests);
+    expect(first.mailboxes.requests).toBe(Math.ceil(first.mailboxes.needed / 20));
   });
 
   it('a delta read after mutations equals a fresh full read', async () => {
@@ -194,7 +215,11 @@ describe('GraphConnector against the emulator', () => {
       result.snapshot.users.length,
     );
     expect(seen.some((p) => p.phase === 'groups')).toBe(true);
-    expect(seen).toHaveLength(result.stats.pages);
+    expect(seen.filter((p) => p.phase !== 'mailboxes')).toHaveLength(result.stats.pages);
+    // …and per $batch of mailbox purposes.
+    const purposes = seen.filter((p) => p.phase === 'mailboxes');
+    expect(purposes).toHaveLength(result.mailboxes.requests);
+    expect(purposes.at(-1)?.objectsRead).toBe(result.mailboxes.read);
   });
 
   it('an app without admin consent → permission_denied naming both permissions and the consent link', async () => {
@@ -241,6 +266,7 @@ describe('GraphConnector against the emulator', () => {
       ['users', true],
       ['groups', true],
       ['members', true],
+      ['mailboxes', true],
     ]);
     expect(report.tenantId).toBe(emu.info.tenantId);
   });

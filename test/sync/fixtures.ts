@@ -27,6 +27,7 @@ export function srcUser(key: string, over: Partial<SourceUser> = {}): SourceUser
     givenName: key,
     surname: 'Test',
     displayName: `${key} Test`,
+    mailbox: null,
     ...over,
   };
 }
@@ -59,6 +60,7 @@ export function dirUser(key: string, over: Partial<User> = {}): User {
     displayName: `${key} Test`,
     role: 'end_user',
     status: 'active',
+    mailbox: null,
     source: 'entra',
     externalId: `ext-${key}`,
     exempt: false,
@@ -98,7 +100,7 @@ export function snapshot(users: SourceUser[] = [], groups: SourceGroup[] = []): 
 /** The default policy with some switches changed. */
 export function policy(
   over: { what?: Partial<WhatSwitches>; how?: Partial<HowSwitches> } & Partial<
-    Pick<SyncPolicy, 'defaultRole' | 'includeGuests'>
+    Pick<SyncPolicy, 'defaultRole' | 'includeGuests' | 'blockedMailboxes'>
   > = {},
 ): SyncPolicy {
   const base = defaultPolicy();

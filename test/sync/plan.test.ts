@@ -21,7 +21,7 @@ const reasons = (p: ReturnType<typeof plan>) => p.skipped.map((s) => [s.reason, 
 describe('plan(): first sync', () => {
   it('adds every user and group in scope to an empty directory, with members by Entra id', () => {
     const src = snapshot(
-      [srcUser('alice'), srcUser('bob', { accountEnabled: false })],
+      [srcUser('alice'), srcUser('bob', { accountEnabled: false, mailbox: 'user' })],
       [
         srcGroup('sales', {
           mailEnabled: true,
@@ -42,6 +42,7 @@ describe('plan(): first sync', () => {
         displayName: 'alice Test',
         role: 'end_user',
         status: 'active',
+        mailbox: null,
         source: 'entra',
         externalId: 'ext-alice',
       },
@@ -121,10 +122,10 @@ describe('plan(): user changes', () => {
       after: { aliases: [] },
     },
     {
-      name: 'disabled in Entra → inactive, not removed',
-      src: { accountEnabled: false },
-      before: { status: 'active' },
-      after: { status: 'inactive' },
+      name: "a person's mailbox disabled in Entra → inactive, not removed",
+      src: { accountEnabled: false, mailbox: 'user' },
+      before: { status: 'active', mailbox: null },
+      after: { status: 'inactive', mailbox: 'user' },
     },
     {
       name: 're-enabled in Entra → active',
@@ -503,7 +504,7 @@ describe('plan(): linking, conflicts, exemptions, roles', () => {
         [dirGroup('g', { exempt: true }), dirGroup('h', { exempt: true })],
       ),
       snapshot(
-        [srcUser('alice', { accountEnabled: false }), srcUser('carol')],
+        [srcUser('alice', { accountEnabled: false, mailbox: 'user' }), srcUser('carol')],
         [srcGroup('g', { displayName: 'New' })],
       ),
       ALL_ON,
@@ -814,7 +815,7 @@ describe('plan(): ids and determinism', () => {
     [dirGroup('g', { members: [{ type: 'user', id: 'u-alice' }] }), dirGroup('old')],
   );
   const users = [
-    srcUser('alice', { accountEnabled: false }),
+    srcUser('alice', { accountEnabled: false, mailbox: 'user' }),
     srcUser('bob', { proxyAddresses: ['SMTP:robert@contoso.com', 'smtp:x@fabrikam.com'] }),
     srcUser('carol'),
     srcUser('dan', { userType: 'Guest' }),
@@ -921,5 +922,91 @@ describe('plan(): every skip reason is produced by some rule', () => {
     );
     for (const s of p.skipped) seen.add(s.reason);
     expect([...seen].sort()).toEqual([...SKIP_REASONS].sort());
+  });
+});
+
+describe('plan(): recipients as Exchange knows them', () => {
+  const blocked = (key: string, mailbox: SourceUser['mailbox']) =>
+    srcUser(key, { accountEnabled: false, mailbox });
+
+  it('keeps shared, room and equipment mailboxes with sign-in blocked deliverable; a blocked person is inactive', () => {
+    const p = plan(
+      directory(),
+      snapshot([
+        blocked('info', 'shared'),
+        blocked('boardroom', 'room'),
+        blocked('projector', 'equipment'),
+        blocked('leaver', 'user'),
+        srcUser('ann'),
+      ]),
+      policy(),
+    );
+    const status = Object.fromEntries(p.usersToAdd.map((c) => [c.address, [c.user.status, c.user.mailbox]]));
+    expect(status).toEqual({
+      'info@contoso.com': ['active', 'shared'],
+      'boardroom@contoso.com': ['active', 'room'],
+      'projector@contoso.com': ['active', 'equipment'],
+      'leaver@contoso.com': ['inactive', 'user'],
+      'ann@contoso.com': ['active', null],
+    });
+    expect(p.blockedSignIn).toEqual({ functional: 3, person: 1, rule: 0 });
+  });
+
+  it.each([
+    ['deliver', 'active'],
+    ['reject', 'inactive'],
+  ] as const)('an unknown purpose with sign-in blocked follows the rule: %s → %s', (rule, status) => {
+    const p = plan(directory(), snapshot([blocked('mystery', null)]), policy({ blockedMailboxes: rule }));
+    expect(p.usersToAdd.map((c) => c.user.status)).toEqual([status]);
+    expect(p.blockedSignIn).toEqual({ functional: 0, person: 0, rule: 1 });
+  });
+
+  it('a purpose once known is kept while the source has none to say', () => {
+    const p = plan(
+      directory([dirUser('info', { mailbox: 'shared' })]),
+      snapshot([blocked('info', null)]),
+      policy({ blockedMailboxes: 'reject' }),
+    );
+    expect(p.usersToUpdate).toEqual([]);
+    expect(p.unchanged).toBe(1);
+    expect(p.blockedSignIn).toEqual({ functional: 1, person: 0, rule: 0 });
+  });
+
+  it('a mailbox converted from a person to shared becomes deliverable in one update', () => {
+    const p = plan(
+      directory([dirUser('sales', { mailbox: 'user', status: 'inactive' })]),
+      snapshot([blocked('sales', 'shared')]),
+      policy(),
+    );
+    expect(p.usersToUpdate.map((c) => [c.before, c.after])).toEqual([
+      [
+        { status: 'inactive', mailbox: 'user' },
+        { status: 'active', mailbox: 'shared' },
+      ],
+    ]);
+  });
+
+  it('counts billable users (active, not functional accounts) before and after the plan', () => {
+    const p = plan(
+      directory([
+        dirUser('ann'),
+        dirUser('bob'),
+        dirUser('info', { mailbox: 'shared' }),
+        dirUser('gone'),
+        dirUser('old', { status: 'inactive', mailbox: 'user' }),
+      ]),
+      snapshot([
+        srcUser('ann'),
+        blocked('bob', 'user'),
+        blocked('info', 'shared'),
+        srcUser('old', { mailbox: 'user' }),
+        srcUser('new1'),
+        srcUser('new2'),
+        blocked('room1', 'room'),
+      ]),
+      ALL_ON,
+    );
+    // before: ann, bob, gone (info is functional, old inactive); after: ann, old, new1, new2.
+    expect(p.seats).toEqual({ before: 3, after: 4 });
   });
 });

@@ -63,7 +63,7 @@ describe('sync policy words', () => {
     expect(() => parseWhat([])).toThrow(/empty/);
   });
 
-  it('defaults: everything in scope, adds and updates on, removals off, end users, no guests', () => {
+  it('defaults: everything in scope, adds and updates on, removals off, end users, blocked mailboxes delivered, no guests', () => {
     expect(defaultPolicy()).toEqual({
       what: { users: true, distribution: true, security: true },
       how: {
@@ -75,6 +75,7 @@ describe('sync policy words', () => {
         removeGroups: false,
       },
       defaultRole: 'end_user',
+      blockedMailboxes: 'deliver',
       includeGuests: false,
     });
     expect(formatHow(DEFAULT_HOW)).toBe('add-users,update-users,add-groups,update-groups');

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../directory/errors.js';
-import { receivesQuarantineDigests } from '../../directory/permissions.js';
+import { recipientFacts } from '../../directory/recipients.js';
 import type { App } from '../../services/app.js';
 import { userView } from '../../services/directory.js';
 import { requirePrincipal, SESSION_COOKIE, setSessionCookie } from '../auth.js';
@@ -82,7 +82,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
       return {
         user: userView(user),
         organization: { id: org.id, name: org.name },
-        receivesQuarantineDigests: receivesQuarantineDigests(user.role),
+        receivesQuarantineDigests: recipientFacts(user).receivesDigests,
       };
     },
   );

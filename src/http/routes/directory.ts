@@ -14,6 +14,7 @@ import {
   OrgItemParams,
   OrgParams,
   Page,
+  UserListQuery,
   UserPatchBody,
   UserView,
 } from '../schemas.js';
@@ -33,7 +34,7 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
       schema: {
         tags: ['users'],
         params: OrgParams,
-        querystring: ListQuery,
+        querystring: UserListQuery,
         response: { 200: Page(UserView), ...errors },
       },
     },

@@ -9,7 +9,7 @@ const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
 
 const Notification = Type.Object({
   id: Type.String(),
-  kind: Type.String({ description: 'sync_failed, sync_held or secret_expiring' }),
+  kind: Type.String({ description: 'sync_failed, sync_held, secret_expiring or seats_exceeded' }),
   title: Type.String(),
   message: Type.String(),
   runId: Nullable(Type.String()),

@@ -4,7 +4,7 @@ import { canManageService } from '../../directory/permissions.js';
 import type { App } from '../../services/app.js';
 import { listAudit } from '../../store/audit.js';
 import { actorOf, orgOf, requireOperator, requireOrgAdmin, requirePrincipal } from '../auth.js';
-import { Ok, Organization, OrgParams } from '../schemas.js';
+import { Nullable, Ok, Organization, OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
 const DomainBody = Type.Object(
@@ -72,13 +72,27 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       schema: {
         tags: ['organizations'],
         params: OrgParams,
-        body: Type.Object({ name: Type.String({ maxLength: 200 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            name: Type.Optional(Type.String({ maxLength: 200 })),
+            // The licence is the operator's contract with the customer: operators set it.
+            licensedSeats: Type.Optional(Nullable(Type.Integer())),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
         response: { 200: Organization, ...errors },
       },
     },
     async (request) => {
       const org = orgOf(request);
-      return app.orgs.rename(org.id, request.body.name, actorOf(requirePrincipal(request)));
+      const principal = requirePrincipal(request);
+      const { name, licensedSeats } = request.body;
+      if (licensedSeats !== undefined) requireOperator(request);
+      let result = org;
+      if (name !== undefined) result = await app.orgs.rename(org.id, name, actorOf(principal));
+      if (licensedSeats !== undefined)
+        result = await app.orgs.setLicensedSeats(org.id, licensedSeats, actorOf(principal));
+      return result;
     },
   );
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { BLOCKED_MAILBOX_RULES } from '../../directory/recipients.js';
 import { CLOUD_NAMES } from '../../graph/index.js';
 import type { App } from '../../services/app.js';
 import { FREQUENCIES } from '../../services/entra-settings.js';
@@ -32,6 +33,7 @@ const SettingsView = Type.Object({
     expiresAt: Nullable(Type.String()),
   }),
   defaultRole: Type.Union([Type.Literal('end_user'), Type.Literal('silent_user')]),
+  blockedMailboxes: Type.Union(BLOCKED_MAILBOX_RULES.map((r) => Type.Literal(r))),
   what: What,
   how: How,
   frequencyHours: Frequency,
@@ -49,6 +51,7 @@ const SettingsBody = Type.Object(
     clientSecret: Type.Optional(Type.String({ maxLength: 1024 })),
     secretExpiresAt: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
     defaultRole: Type.Optional(Type.String({ maxLength: 20 })),
+    blockedMailboxes: Type.Optional(Type.String({ maxLength: 20 })),
     what: Type.Optional(Type.Partial(What, { additionalProperties: false })),
     how: Type.Optional(Type.Partial(How, { additionalProperties: false })),
     frequencyHours: Type.Optional(Nullable(Type.Integer())),

@@ -4,6 +4,7 @@ import type { DialectInfo } from '../dialect.js';
 import { directoryMigration } from './0001_directory.js';
 import { syncMigration } from './0002_sync.js';
 import { jobsMigration } from './0003_jobs.js';
+import { recipientsMigration } from './0004_recipients.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
@@ -11,6 +12,7 @@ function migrations(d: DialectInfo): Record<string, Migration> {
     '0001_directory': directoryMigration(d),
     '0002_sync': syncMigration(d),
     '0003_jobs': jobsMigration(d),
+    '0004_recipients': recipientsMigration(),
   };
 }
 

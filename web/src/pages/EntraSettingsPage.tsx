@@ -82,6 +82,7 @@ export const STEP_NAMES: Record<ConnectionTest['steps'][number]['step'], string>
   users: 'Read users',
   groups: 'Read groups',
   members: 'Read group members',
+  mailboxes: 'Tell shared, room and equipment mailboxes apart (optional)',
 };
 
 interface FormValues {
@@ -138,6 +139,7 @@ export function EntraSettingsPage() {
       tenant: null,
       clientId: null,
       secret: { set: false, last4: null, expiresAt: null },
+      blockedMailboxes: 'deliver',
       defaultRole: 'end_user',
       what: { users: true, distribution: true, security: true },
       how: {
