@@ -172,7 +172,7 @@ describe.each(EMULATOR_CLOUDS)('the product as a customer configures it, on the 
       ok: boolean;
       tenantId: string;
       consentUrl: string;
-      steps: { ok: boolean }[];
+      steps: { step: string; ok: boolean }[];
     }>();
     expect(report.steps.map((s) => [s.step, s.ok])).toEqual([
       ['token', true],
