@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AppError } from '../directory/errors.js';
 import { GraphError } from '../graph/index.js';
@@ -27,8 +28,10 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   const server = Fastify({
     logger: options.logger ?? false,
     trustProxy: options.trustProxy ?? false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  server.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strictBodies : coercingStrings).compile(schema),
+  );
 
   server.addSchema(ErrorBody);
   await server.register(cookie);
@@ -63,6 +66,24 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   await registerConsole(server, { root: CONSOLE_ROOT });
   return server;
 }
+
+/**
+ * A JSON body says what type each value is, so it is taken as sent: `true` is not the seat count 1
+ * nor `"10"` the number 10 — a wrong type is refused, never coerced and saved. Query strings,
+ * path parameters and headers are text by nature and are coerced to their schema's types.
+ */
+const strictBodies = new Ajv({
+  removeAdditional: false,
+  coerceTypes: false,
+  useDefaults: true,
+  allErrors: false,
+});
+const coercingStrings = new Ajv({
+  removeAdditional: false,
+  coerceTypes: 'array',
+  useDefaults: true,
+  allErrors: false,
+});
 
 /** Every error becomes {error: {code, message, field?}} with the status its code stands for. */
 function errorHandler(

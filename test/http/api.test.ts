@@ -182,6 +182,42 @@ describe.each(DATABASES)('JSON API on %s', (kind) => {
     expect((await call(operator, 'GET', '/api/v1/orgs')).json()).toHaveLength(2);
   });
 
+  it('lets only an operator set licensed seats, and refuses what is not a seat count', async () => {
+    const contosoAdmin = await login('admin@contoso.com');
+    const byAdmin = await call(contosoAdmin, 'PATCH', `/api/v1/orgs/${contoso}`, { licensedSeats: 500 });
+    expect(byAdmin.statusCode).toBe(403);
+    for (const bad of [-1, 1.5, '10', true, 10_000_001]) {
+      const res = await call(operator, 'PATCH', `/api/v1/orgs/${contoso}`, { licensedSeats: bad });
+      expect(res.statusCode, `${JSON.stringify(bad)}: ${res.body}`).toBe(400);
+    }
+    const set = await call(operator, 'PATCH', `/api/v1/orgs/${contoso}`, { licensedSeats: 500 });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json().licensedSeats).toBe(500);
+    expect((await call(contosoAdmin, 'GET', `/api/v1/orgs/${contoso}`)).json().licensedSeats).toBe(500);
+    const renamed = await call(contosoAdmin, 'PATCH', `/api/v1/orgs/${contoso}`, { name: 'Contoso' });
+    expect(renamed.json()).toMatchObject({ name: 'Contoso', licensedSeats: 500 });
+    const cleared = await call(operator, 'PATCH', `/api/v1/orgs/${contoso}`, { licensedSeats: null });
+    expect(cleared.json().licensedSeats).toBeNull();
+  });
+
+  it('lists users by mailbox purpose, with what the service may rely on', async () => {
+    const people = await call(operator, 'GET', `/api/v1/orgs/${contoso}/users?mailbox=unknown&limit=100`);
+    expect(people.statusCode, people.body).toBe(200);
+    const silent = people.json().items.find((u: { email: string }) => u.email === 'silent@contoso.com');
+    expect(silent).toMatchObject({
+      mailbox: null,
+      functional: false,
+      deliverable: true,
+      canSignIn: false,
+      receivesDigests: false,
+      billable: true,
+    });
+    const functional = await call(operator, 'GET', `/api/v1/orgs/${contoso}/users?mailbox=functional`);
+    expect(functional.json().total).toBe(0);
+    const bad = await call(operator, 'GET', `/api/v1/orgs/${contoso}/users?mailbox=castle`);
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('gives end users their own self-service view', async () => {
     const res = await call(contosoEndUser, 'GET', '/api/v1/me');
     expect(res.json()).toMatchObject({
