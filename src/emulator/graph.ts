@@ -17,6 +17,7 @@ import {
   isCollection,
   isProperty,
   parseSelect,
+  parseSelectList,
   parseTop,
   TYPE_NAME,
 } from './odata.js';
@@ -896,44 +897,18 @@ function preferPageSize(req: GraphRequest): number | null {
   return m ? Math.max(1, Number(m[1])) : null;
 }
 
-/** $select on mailboxSettings: CSDL names of the complex type, any letter case. */
+/** $select on mailboxSettings. */
 function parseMailboxSettingsSelect(raw: string | null): string[] | null {
-  if (raw === null || raw.trim() === '') return null;
-  const out: string[] = [];
-  for (const part of raw.split(',')) {
-    const name = part.trim();
-    if (!name) continue;
-    const canonical = mailboxSettingsProperty(name);
-    if (!canonical) {
-      throw new GraphError(
-        400,
-        'BadRequest',
-        `Could not find a property named '${name}' on type 'microsoft.graph.mailboxSettings'.`,
-      );
-    }
-    if (!out.includes(canonical)) out.push(canonical);
-  }
-  return out;
+  return parseSelectList(raw, 'mailboxSettings', mailboxSettingsProperty);
 }
+
+const MEMBER_KINDS: ObjectKind[] = ['user', 'group', 'orgContact', 'device', 'servicePrincipal'];
 
 /** $select on a directoryObject collection: a name must exist on at least one member type. */
 function parseMemberSelect(raw: string | null): string[] | null {
-  if (raw === null || raw.trim() === '') return null;
-  const out: string[] = [];
-  for (const part of raw.split(',')) {
-    const name = part.trim();
-    if (!name) continue;
-    const kinds: ObjectKind[] = ['user', 'group', 'orgContact', 'device', 'servicePrincipal'];
-    if (!kinds.some((k) => isProperty(k, name))) {
-      throw new GraphError(
-        400,
-        'BadRequest',
-        `Could not find a property named '${name}' on type 'microsoft.graph.directoryObject'.`,
-      );
-    }
-    if (!out.includes(name)) out.push(name);
-  }
-  return out;
+  return parseSelectList(raw, 'directoryObject', (name) =>
+    MEMBER_KINDS.some((k) => isProperty(k, name)) ? name : undefined,
+  );
 }
 
 /** A new GUID for request-id headers. */

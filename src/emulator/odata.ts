@@ -134,30 +134,40 @@ export function isCollection(kind: ObjectKind, name: string): boolean {
   return (CSDL_PROPERTIES[kind]?.[name] ?? '').startsWith('Collection(');
 }
 
-/** Parses $select; `allowMembers` admits the `members` navigation property (groups delta). */
-export function parseSelect(kind: ObjectKind, raw: string | null, allowMembers = false): string[] | null {
+/**
+ * Parses a $select list (null: every property). `resolve` gives a name's schema spelling — Graph
+ * matches names case-insensitively but answers with the schema's — or undefined for a name the
+ * type `typeName` does not have, which is a 400.
+ */
+export function parseSelectList(
+  raw: string | null,
+  typeName: string,
+  resolve: (name: string) => string | undefined,
+): string[] | null {
   if (raw === null || raw.trim() === '') return null;
   const out: string[] = [];
   for (const part of raw.split(',')) {
     const name = part.trim();
     if (name === '') continue;
     if (name === '*') return null;
-    if (allowMembers && kind === 'group' && name === 'members') {
-      out.push(name);
-      continue;
-    }
-    // Graph matches property names case-insensitively but answers with the schema spelling.
-    const canonical = canonicalName(kind, name);
+    const canonical = resolve(name);
     if (!canonical) {
       throw new GraphError(
         400,
         'BadRequest',
-        `Could not find a property named '${name}' on type 'microsoft.graph.${TYPE_NAME[kind]}'.`,
+        `Could not find a property named '${name}' on type 'microsoft.graph.${typeName}'.`,
       );
     }
     if (!out.includes(canonical)) out.push(canonical);
   }
   return out;
+}
+
+/** Parses $select of an object kind; `allowMembers` admits the `members` navigation property (groups delta). */
+export function parseSelect(kind: ObjectKind, raw: string | null, allowMembers = false): string[] | null {
+  return parseSelectList(raw, TYPE_NAME[kind], (name) =>
+    allowMembers && kind === 'group' && name === 'members' ? name : canonicalName(kind, name),
+  );
 }
 
 function canonicalName(kind: ObjectKind, name: string): string | undefined {
