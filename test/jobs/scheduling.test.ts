@@ -217,6 +217,29 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
     expect(await notes()).toHaveLength(1);
   });
 
+  it('tells the admins once when an automatic sync takes the organization past its licence', async () => {
+    addUsers(emu, 'seats.example', 2);
+    const orgId = await connectOrg(app, emu, 'seats.example', { frequencyHours: 1 });
+    await app.orgs.setLicensedSeats(orgId, 3, 'test');
+    await tickAndSettle();
+    const notes = () => repo().listNotifications(orgId, { unreadOnly: false, limit: 10, offset: 0 });
+    expect(await notes()).toEqual([]);
+
+    addUsers(emu, 'seats.example', 2, 'newcomer');
+    clock.advance(1);
+    await tickAndSettle();
+    const [run] = (await runsOf(app, orgId)).slice(-1);
+    const passed = await notes();
+    expect(passed.map((n) => [n.kind, n.runId])).toEqual([['seats_exceeded', run!.id]]);
+    expect(passed[0]!.message).toMatch(/from 2 to 4, past the 3 seats/);
+
+    // Still over the licence an hour later: said once, not at every sync.
+    addUsers(emu, 'seats.example', 1, 'another');
+    clock.advance(1);
+    await tickAndSettle();
+    expect(await notes()).toHaveLength(1);
+  });
+
   it('holds a mass deletion until approved, and another until dismissed', async () => {
     const ids = addUsers(emu, 'held.example', 20);
     const orgId = await connectOrg(app, emu, 'held.example', { frequencyHours: 1, removeUsers: true });
