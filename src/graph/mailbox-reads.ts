@@ -82,25 +82,36 @@ class PurposeReader {
         detail: `the token's roles lack ${missing.join(', ')}, so no purpose was read`,
       };
     }
-    const batches: string[][] = [];
-    for (let i = 0; i < ids.length; i += BATCH_LIMIT) batches.push(ids.slice(i, i + BATCH_LIMIT));
-    let next = 0;
-    const worker = async () => {
-      while (next < batches.length && !this.halt && !this.options.stopped()) {
-        await this.batch(batches[next++]!);
-        this.options.onProgress?.(this.purposes.size);
+    // Rounds, not per-batch retries: the items throttled anywhere in a round are waited for once
+    // (the longest Retry-After asked — json-batching: "re-batch after the longest") and sent
+    // again together, twenty a request, so a tenant-wide throttling costs one wait, not one per batch.
+    let pending: readonly string[] = ids;
+    for (let round = 0; pending.length > 0 && !this.options.stopped(); round++) {
+      if (this.halt) {
+        this.note(this.halt.cause, pending, this.halt.detail);
+        break;
       }
-    };
-    const workers = Math.max(1, Math.min(this.options.batchesInFlight, batches.length));
-    await Promise.all(Array.from({ length: workers }, worker));
-    const halt = this.halt;
-    if (halt) for (const batch of batches.slice(next)) this.note(halt.cause, batch, halt.detail);
+      const { again, longest } = await this.round(pending);
+      if (again.length === 0) break;
+      const wait = retryDelay(round, longest, this.options.retry, this.options.random);
+      if (wait === undefined) {
+        const why =
+          round >= this.options.retry.maxRetries
+            ? `still throttled or unavailable after ${round} retries`
+            : `Retry-After ${longest} s is longer than this read waits`;
+        this.note('throttled', again, why);
+        break;
+      }
+      this.retries += Math.ceil(again.length / BATCH_LIMIT);
+      await this.options.sleep(wait);
+      pending = again;
+    }
     return {
       purposes: this.purposes,
       report: {
         read: this.purposes.size,
         unknown: ids.filter((id) => !this.purposes.has(id)),
-        denied: halt?.cause === 'permission_missing',
+        denied: this.halt?.cause === 'permission_missing',
         requests: this.tally.requests,
         issues: [...this.issues.values()],
       },
@@ -109,58 +120,71 @@ class PurposeReader {
     };
   }
 
-  /** One batch of up to 20 users, its throttled items re-sent after the longest Retry-After. */
-  private async batch(ids: readonly string[]): Promise<void> {
-    let pending = ids;
-    for (let retry = 0; pending.length > 0; retry++) {
-      if (this.halt) return this.note(this.halt.cause, pending, this.halt.detail);
-      if (this.options.stopped()) return;
-      let answers: Map<string, PurposeAnswer>;
-      try {
-        answers = await this.send(pending);
-      } catch (error) {
-        if (!(error instanceof GraphError)) throw error;
-        this.halt = { cause: 'batch_failed', detail: `${error.code}: ${error.detail}` };
-        return this.note('batch_failed', pending, this.halt.detail);
-      }
-      const all = [...answers.values()];
-      if (deniesPermission(all)) {
-        const denied = all.find((a): a is PurposeFailure => a.kind === 'access_denied');
-        this.halt = { cause: 'permission_missing', detail: denied?.detail ?? 'access denied' };
-        return this.note('permission_missing', pending, this.halt.detail);
-      }
-      const again: string[] = [];
-      // One wait for all of them: the longest Retry-After asked (json-batching: "re-batch after the longest").
-      let longest: string | undefined;
-      let longestMs = -1;
-      for (const id of pending) {
-        const answer = answers.get(id);
-        if (answer === undefined) {
-          this.note('item_failed', [id], 'the $batch answer has no response for this item');
-        } else if (answer.kind === 'purpose') {
-          this.purposes.set(id, answer.purpose);
-        } else if (answer.kind === 'retry') {
-          if (answer.status === 429) this.throttled++;
-          again.push(id);
-          const asked = parseRetryAfter(answer.retryAfter) ?? -1;
-          if (asked > longestMs) [longest, longestMs] = [answer.retryAfter, asked];
-        } else {
-          this.note(CAUSE[answer.kind], [id], answer.detail);
+  /**
+   * Sends `ids` in batches of twenty, a few in flight; returns the items to send again and the
+   * longest Retry-After they asked. Once the read halts, what is left is recorded under its cause.
+   */
+  private async round(ids: readonly string[]): Promise<{ again: string[]; longest: string | undefined }> {
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += BATCH_LIMIT) batches.push(ids.slice(i, i + BATCH_LIMIT));
+    const again: string[] = [];
+    let longest: string | undefined;
+    let longestMs = -1;
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length && !this.halt && !this.options.stopped()) {
+        for (const retry of await this.batch(batches[next++]!)) {
+          again.push(retry.id);
+          const asked = parseRetryAfter(retry.retryAfter) ?? -1;
+          if (asked > longestMs) [longest, longestMs] = [retry.retryAfter, asked];
         }
+        this.options.onProgress?.(this.purposes.size);
       }
-      if (again.length === 0) return;
-      const wait = retryDelay(retry, longest, this.options.retry, this.options.random);
-      if (wait === undefined) {
-        const why =
-          retry >= this.options.retry.maxRetries
-            ? `still throttled or unavailable after ${retry} retries`
-            : `Retry-After ${longest} s is longer than this read waits`;
-        return this.note('throttled', again, why);
-      }
-      this.retries++;
-      await this.options.sleep(wait);
-      pending = again;
+    };
+    const workers = Math.max(1, Math.min(this.options.batchesInFlight, batches.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    const halt = this.halt;
+    if (!halt) return { again, longest };
+    for (const batch of batches.slice(next)) this.note(halt.cause, batch, halt.detail);
+    this.note(halt.cause, again, halt.detail);
+    return { again: [], longest };
+  }
+
+  /** One batch: purposes kept, failures recorded; returns the items to send again (throttled, unavailable). */
+  private async batch(
+    ids: readonly string[],
+  ): Promise<Array<{ id: string; retryAfter: string | undefined }>> {
+    let answers: Map<string, PurposeAnswer>;
+    try {
+      answers = await this.send(ids);
+    } catch (error) {
+      if (!(error instanceof GraphError)) throw error;
+      this.halt = { cause: 'batch_failed', detail: `${error.code}: ${error.detail}` };
+      this.note('batch_failed', ids, this.halt.detail);
+      return [];
     }
+    const all = [...answers.values()];
+    if (deniesPermission(all)) {
+      const denied = all.find((a): a is PurposeFailure => a.kind === 'access_denied');
+      this.halt = { cause: 'permission_missing', detail: denied?.detail ?? 'access denied' };
+      this.note('permission_missing', ids, this.halt.detail);
+      return [];
+    }
+    const again: Array<{ id: string; retryAfter: string | undefined }> = [];
+    for (const id of ids) {
+      const answer = answers.get(id);
+      if (answer === undefined) {
+        this.note('item_failed', [id], 'the $batch answer has no response for this item');
+      } else if (answer.kind === 'purpose') {
+        this.purposes.set(id, answer.purpose);
+      } else if (answer.kind === 'retry') {
+        if (answer.status === 429) this.throttled++;
+        again.push({ id, retryAfter: answer.retryAfter });
+      } else {
+        this.note(CAUSE[answer.kind], [id], answer.detail);
+      }
+    }
+    return again;
   }
 
   /** POSTs one `$batch` and returns each user's answer (users the answer leaves out are missing). */
