@@ -20,8 +20,12 @@ export function isFunctional(mailbox: MailboxKind | null): boolean {
   return mailbox !== null && FUNCTIONAL_MAILBOXES.includes(mailbox);
 }
 
-/** How a user list can be narrowed by mailbox: one purpose, every functional account, or unknown. */
-export const MAILBOX_FILTERS = [...MAILBOX_KINDS, 'functional', 'unknown'] as const;
+/**
+ * How a user list can be narrowed by mailbox: one purpose, every functional account, every
+ * person (not functional — unknown included, since a purpose is read only where sign-in is
+ * blocked), or unknown.
+ */
+export const MAILBOX_FILTERS = [...MAILBOX_KINDS, 'functional', 'people', 'unknown'] as const;
 export type MailboxFilter = (typeof MAILBOX_FILTERS)[number];
 
 /** What an organization does with a mailbox whose sign-in is blocked and whose purpose is unknown. */
@@ -67,6 +71,8 @@ export interface RecipientFacts {
   receivesDigests: boolean;
   /** Counts against the organization's licensed seats. */
   billable: boolean;
+  /** Why it may not sign in (null when it may): the sentence the console and the sign-in show. */
+  signInRefusal: string | null;
 }
 
 /** The parts of a user the recipient rules read. */
@@ -93,12 +99,14 @@ export function signInRefusal(user: Recipient): string | null {
 export function recipientFacts(user: Recipient): RecipientFacts {
   const functional = isFunctional(user.mailbox);
   const deliverable = user.status === 'active';
-  const signs = signInRefusal(user) === null;
+  const refusal = signInRefusal(user);
+  const signs = refusal === null;
   return {
     functional,
     deliverable,
     canSignIn: signs,
     receivesDigests: signs,
     billable: deliverable && !functional,
+    signInRefusal: refusal,
   };
 }

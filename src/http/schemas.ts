@@ -47,6 +47,7 @@ export const UserView = Type.Object({
   canSignIn: Type.Boolean(),
   receivesDigests: Type.Boolean(),
   billable: Type.Boolean(),
+  signInRefusal: Nullable(Type.String()),
 });
 
 export const GroupView = Type.Object({

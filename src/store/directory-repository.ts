@@ -46,6 +46,10 @@ export class DirectoryRepository {
     let base = this.db.selectFrom('users').where('users.org_id', '=', this.orgId);
     if (query.mailbox === 'functional') base = base.where('users.mailbox', 'in', [...FUNCTIONAL_MAILBOXES]);
     else if (query.mailbox === 'unknown') base = base.where('users.mailbox', 'is', null);
+    else if (query.mailbox === 'people')
+      base = base.where((eb) =>
+        eb.or([eb('users.mailbox', 'is', null), eb('users.mailbox', 'not in', [...FUNCTIONAL_MAILBOXES])]),
+      );
     else if (query.mailbox !== undefined) base = base.where('users.mailbox', '=', query.mailbox);
     const pattern = likePattern(query.search);
     if (pattern) {

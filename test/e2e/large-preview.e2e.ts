@@ -15,7 +15,13 @@ function bigPreview() {
       externalId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       address: `user${n}@big.test`,
       name: `User ${n}`,
-      user: { email: `user${n}@big.test`, aliases: [`u${n}@big.test`], role: 'end_user', status: 'active' },
+      user: {
+        email: `user${n}@big.test`,
+        aliases: [`u${n}@big.test`],
+        role: 'end_user',
+        status: 'active',
+        mailbox: null,
+      },
     };
   });
   const groupsToUpdate = Array.from({ length: 3 }, (_, i) => ({
@@ -42,6 +48,13 @@ function bigPreview() {
     groupsToRemove: [],
     skipped: [],
     unchanged: 0,
+    seats: { before: 1, after: N + 1, licensed: null },
+    blockedSignIn: { functional: 0, person: 0, rule: 0 },
+    policy: { defaultRole: 'end_user', blockedMailboxes: 'deliver' },
+    read: {
+      mode: 'full',
+      mailboxes: { needed: 0, read: 0, unknown: [], denied: false, requests: 0, issues: [] },
+    },
   };
 }
 

@@ -109,6 +109,12 @@ const RunResult = Type.Object({
     Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
   ),
   timings: Type.Object({ readMs: Type.Number(), planMs: Type.Number(), applyMs: Type.Number() }),
+  seats: Nullable(
+    Type.Object({ before: Type.Integer(), after: Type.Integer(), licensed: Nullable(Type.Integer()) }),
+  ),
+  held: Type.Optional(
+    Type.Object({ message: Type.String(), removals: Type.Integer(), syncedUsers: Type.Integer() }),
+  ),
 });
 const RunRecord = Type.Object({
   id: Type.String(),

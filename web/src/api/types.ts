@@ -6,8 +6,10 @@
 
 import type { Organization, Role } from '../../../src/directory/model.js';
 import type { Principal } from '../../../src/directory/permissions.js';
+import type { BlockedMailboxRule, MailboxFilter, MailboxKind } from '../../../src/directory/recipients.js';
 import type { Cloud } from '../../../src/graph/clouds.js';
 import type { DiagnosticReport, DiagnosticStep } from '../../../src/graph/connector.js';
+import type { MailboxIssueCause, MailboxReads } from '../../../src/graph/mailboxes.js';
 import type { AutomationInput, AutomationView } from '../../../src/jobs/automation.js';
 import type { SyncOverview } from '../../../src/jobs/overview.js';
 import type { AuthService, Session } from '../../../src/services/auth.js';
@@ -27,6 +29,7 @@ import type { Category, Change, PlannedMember, SkippedEntry } from '../../../src
 import type { DefaultRole, HowSwitches, WhatSwitches } from '../../../src/sync/policy.js';
 
 export type {
+  BlockedMailboxRule,
   Category,
   Change,
   Cloud,
@@ -34,6 +37,10 @@ export type {
   DiagnosticStep,
   HoldReason,
   HowSwitches,
+  MailboxFilter,
+  MailboxIssueCause,
+  MailboxKind,
+  MailboxReads,
   Organization,
   PlannedMember,
   Preview,
@@ -59,6 +66,10 @@ export type ConnectionTest = DiagnosticReport;
 export type ExecuteResult = RunResult;
 export type RunError = RunResult['errors'][number];
 export type Notification = NotificationRecord;
+/** Billable users before → after a plan, and the seats the licence covers (null: not tracked). */
+export type Seats = Preview['seats'];
+/** Users in scope with sign-in blocked, by what decided their status. */
+export type BlockedSignIn = Preview['blockedSignIn'];
 export type Automation = AutomationView;
 export type AutomationBody = AutomationInput;
 /** An API token as listed: never the token itself, which is shown once on creation. */

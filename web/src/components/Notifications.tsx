@@ -1,4 +1,4 @@
-import { Anchor, Button, Group, Indicator, Popover, ScrollArea, Stack, Text } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Indicator, Popover, ScrollArea, Stack, Text } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
@@ -7,7 +7,15 @@ import type { Notification } from '../api/types';
 import { when } from './common';
 import { orgPath } from './hooks';
 
-/** The organization's unread notifications (failed and held syncs, an expiring key), newest first. */
+/** What each kind of notification is about, as a word beside its title (the wire's kind is any string). */
+const KIND_WORDS: Record<string, { word: string; color: string }> = {
+  sync_failed: { word: 'Sync failed', color: 'red' },
+  sync_held: { word: 'Held for review', color: 'orange' },
+  secret_expiring: { word: 'Key expiring', color: 'yellow' },
+  seats_exceeded: { word: 'Over the licence', color: 'orange' },
+};
+
+/** The organization's unread notifications (failed and held syncs, an expiring key, a licence passed), newest first. */
 export function useUnreadNotifications(org: string) {
   return useQuery({
     queryKey: ['notifications', org, 'unread'],
@@ -56,35 +64,13 @@ export function NotificationsButton({ org }: { org: string }) {
             <ScrollArea.Autosize mah={360}>
               <Stack gap="sm">
                 {items.map((n) => (
-                  <div key={n.id}>
-                    <Text fw={500} size="sm">
-                      {n.title}
-                    </Text>
-                    <Text size="sm">{n.message}</Text>
-                    <Group gap="xs">
-                      <Text size="xs" c="dimmed">
-                        {when(n.createdAt)}
-                      </Text>
-                      {n.runId && (
-                        <Anchor
-                          size="xs"
-                          component={Link}
-                          to={`/orgs/${org}/history/${n.runId}`}
-                          onClick={() => setOpened(false)}
-                        >
-                          open the run
-                        </Anchor>
-                      )}
-                      <Anchor
-                        component="button"
-                        type="button"
-                        size="xs"
-                        onClick={() => markRead.mutate([n.id])}
-                      >
-                        mark as read
-                      </Anchor>
-                    </Group>
-                  </div>
+                  <NotificationItem
+                    key={n.id}
+                    org={org}
+                    notification={n}
+                    onOpenRun={() => setOpened(false)}
+                    onMarkRead={() => markRead.mutate([n.id])}
+                  />
                 ))}
               </Stack>
             </ScrollArea.Autosize>
@@ -104,5 +90,50 @@ export function NotificationsButton({ org }: { org: string }) {
         )}
       </Popover.Dropdown>
     </Popover>
+  );
+}
+
+/** One notification: what it is about, its sentence, when, and the way to its run. */
+export function NotificationItem({
+  org,
+  notification: n,
+  onOpenRun,
+  onMarkRead,
+}: {
+  org: string;
+  notification: Notification;
+  onOpenRun?: () => void;
+  onMarkRead?: () => void;
+}) {
+  const kind = KIND_WORDS[n.kind];
+  return (
+    <div>
+      <Group gap="xs" wrap="nowrap" align="baseline">
+        {kind && (
+          <Badge size="xs" variant="light" color={kind.color}>
+            {kind.word}
+          </Badge>
+        )}
+        <Text fw={500} size="sm">
+          {n.title}
+        </Text>
+      </Group>
+      <Text size="sm">{n.message}</Text>
+      <Group gap="xs">
+        <Text size="xs" c="dimmed">
+          {when(n.createdAt)}
+        </Text>
+        {n.runId && (
+          <Anchor size="xs" component={Link} to={`/orgs/${org}/history/${n.runId}`} onClick={onOpenRun}>
+            open the run
+          </Anchor>
+        )}
+        {onMarkRead && (
+          <Anchor component="button" type="button" size="xs" onClick={onMarkRead}>
+            mark as read
+          </Anchor>
+        )}
+      </Group>
+    </div>
   );
 }

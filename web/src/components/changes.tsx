@@ -1,5 +1,5 @@
 import { List, Text } from '@mantine/core';
-import type { Category, Change, ChangeOutcome, PlannedMember } from '../api/types';
+import type { Category, Change, ChangeOutcome, MailboxKind, PlannedMember } from '../api/types';
 
 export const CATEGORY_LABELS: Record<Category, string> = {
   usersToAdd: 'Users to add',
@@ -17,6 +17,7 @@ const FIELD_LABELS: Record<string, string> = {
   lastName: 'Last name',
   displayName: 'Display name',
   status: 'Status',
+  mailbox: 'Mailbox',
   source: 'Source',
   externalId: 'Entra object',
   name: 'Name',
@@ -33,6 +34,22 @@ function show(value: unknown): string {
       .join(', ');
   }
   return String(value);
+}
+
+/** A field's value in words where the raw value says little (a mailbox of unknown purpose is null). */
+function showField(field: string, value: unknown): string {
+  if (field === 'mailbox') return value ? String(value) : 'unknown';
+  return show(value);
+}
+
+/**
+ * The mailbox purpose a user change carries: the new user's, or an update's new one when it
+ * changes; undefined when the change does not say (a removal, an update leaving it as it was).
+ */
+export function changeMailbox(change: Change): MailboxKind | null | undefined {
+  if (change.kind === 'add_user') return change.user.mailbox;
+  if (change.kind === 'update_user' && 'mailbox' in change.after) return change.after.mailbox;
+  return undefined;
 }
 
 /** At most `max` member labels, then how many more. */
@@ -66,7 +83,7 @@ export function ChangeDetail({ change: planned }: { change: Change | ChangeOutco
         {change.reason === 'linked' && <List.Item>Links the user you created by hand to Entra.</List.Item>}
         {fields.map((f) => (
           <List.Item key={f}>
-            <b>{FIELD_LABELS[f] ?? f}:</b> {show(before[f])} → {show(after[f])}
+            <b>{FIELD_LABELS[f] ?? f}:</b> {showField(f, before[f])} → {showField(f, after[f])}
           </List.Item>
         ))}
         {!!change.membersAdded?.length && (

@@ -16,19 +16,21 @@ export const PAGE_SIZES = [25, 50, 100, 250];
 
 /**
  * A searchable list paged on the server (users or groups): the search box (debounced), the page
- * and page size, and the query. A new search or page size starts again at page 1.
+ * and page size, filters sent as query parameters (the users' mailbox), and the query. A new
+ * search, filter or page size starts again at page 1.
  */
 export function useServerList<T>(org: string, kind: Kind) {
   const [search, setSearchText] = useState('');
   const [debounced] = useDebouncedValue(search.trim(), 250);
   const [page, setPage] = useState(1);
   const [pageSize, setPageSizeValue] = useState(50);
+  const [filters, setFilters] = useState<Record<string, string | undefined>>({});
   const list = useQuery({
-    queryKey: [kind.collection, org, debounced, page, pageSize],
+    queryKey: [kind.collection, org, debounced, filters, page, pageSize],
     queryFn: () =>
       api<Page<T>>(
         'GET',
-        `${orgPath(org)}/${kind.collection}${query({ search: debounced, limit: pageSize, offset: (page - 1) * pageSize })}`,
+        `${orgPath(org)}/${kind.collection}${query({ search: debounced, ...filters, limit: pageSize, offset: (page - 1) * pageSize })}`,
       ),
     placeholderData: keepPreviousData,
   });
@@ -38,6 +40,13 @@ export function useServerList<T>(org: string, kind: Kind) {
     searching: debounced !== '',
     setSearch: (text: string) => {
       setSearchText(text);
+      setPage(1);
+    },
+    filters,
+    filtering: Object.values(filters).some(Boolean),
+    /** Sets one filter; undefined removes it. */
+    setFilter: (name: string, value: string | undefined) => {
+      setFilters((current) => ({ ...current, [name]: value }));
       setPage(1);
     },
     page,

@@ -26,6 +26,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ApiError, api } from '../api/client';
 import type {
+  BlockedMailboxRule,
   Cloud,
   ConnectionTest,
   DefaultRole,
@@ -91,6 +92,7 @@ interface FormValues {
   clientSecret: string;
   secretExpiresAt: string;
   defaultRole: DefaultRole;
+  blockedMailboxes: BlockedMailboxRule;
   what: WhatSwitches;
   how: HowSwitches;
   frequency: string;
@@ -107,6 +109,7 @@ function toForm(s: EntraSettings): FormValues {
     clientSecret: '',
     secretExpiresAt: s.secret.expiresAt ?? '',
     defaultRole: s.defaultRole,
+    blockedMailboxes: s.blockedMailboxes,
     what: { ...s.what },
     how: { ...s.how },
     frequency: s.frequencyHours === null ? 'never' : String(s.frequencyHours),
@@ -116,6 +119,12 @@ function toForm(s: EntraSettings): FormValues {
     caPem: s.caPem ?? '',
   };
 }
+
+/**
+ * Sent only when changed: the server refuses any custom endpoint it is sent unless it allows
+ * them, and an operator (or the demo) may have set them where the page may not.
+ */
+const CUSTOM_ENDPOINTS = ['authorityHost', 'graphUrl', 'caPem'] as const;
 
 /** The API's field names are the form's, except the frequency's. */
 function formField(apiField: string): string {
@@ -175,6 +184,7 @@ export function EntraSettingsPage() {
         ...(v.clientSecret ? { clientSecret: v.clientSecret } : {}),
         secretExpiresAt: v.secretExpiresAt || null,
         defaultRole: v.defaultRole,
+        blockedMailboxes: v.blockedMailboxes,
         what: v.what,
         how: v.how,
         // Sent only when changed: absent fields keep their saved value.
@@ -182,9 +192,9 @@ export function EntraSettingsPage() {
           ? { frequencyHours: v.frequency === 'never' ? null : Number(v.frequency) }
           : {}),
         cloud: v.cloud,
-        authorityHost: v.authorityHost.trim() || null,
-        graphUrl: v.graphUrl.trim() || null,
-        caPem: v.caPem.trim() || null,
+        ...Object.fromEntries(
+          CUSTOM_ENDPOINTS.filter((f) => form.isDirty(f)).map((f) => [f, v[f].trim() || null]),
+        ),
       }),
     onMutate: () => {
       setSaved(null);
@@ -320,6 +330,10 @@ export function EntraSettingsPage() {
               </Card>
 
               <Card withBorder>
+                <BlockedMailboxesChoice {...form.getInputProps('blockedMailboxes')} />
+              </Card>
+
+              <Card withBorder>
                 <Stack gap="xs">
                   <Text fw={500} id="what-label">
                     What to sync
@@ -415,6 +429,40 @@ export function EntraSettingsPage() {
   );
 }
 
+/** What a mailbox with sign-in blocked becomes when Exchange cannot say what it is for. */
+function BlockedMailboxesChoice(props: {
+  value?: BlockedMailboxRule;
+  onChange?: (value: string) => void;
+  error?: React.ReactNode;
+}) {
+  return (
+    <Radio.Group
+      label="Mailboxes with sign-in blocked"
+      description={
+        <>
+          Applies only when Exchange cannot tell us a mailbox's purpose: shared, room and equipment mailboxes
+          always keep receiving mail, and a person's mailbox becomes inactive. Grant the app{' '}
+          <Code>MailboxSettings.Read</Code> so Exchange can tell them apart.
+        </>
+      }
+      {...props}
+    >
+      <Stack mt="xs" gap="xs">
+        <Radio
+          value="deliver"
+          label="Keep receiving mail (default)"
+          description="The user stays active, as a shared mailbox would: a mailbox nobody signs in to is most often one."
+        />
+        <Radio
+          value="reject"
+          label="Reject mail (inactive)"
+          description="The user becomes inactive, as a person who left would: mail to its addresses is refused."
+        />
+      </Stack>
+    </Radio.Group>
+  );
+}
+
 /** The diagnostic steps of a connection test, each in plain words with what to do about a failure. */
 function TestResult({ result }: { result: ConnectionTest }) {
   const failed = result.steps.findIndex((s) => !s.ok);
@@ -488,7 +536,9 @@ function Guide({ consentUrl }: { consentUrl: string | null }) {
         <List.Item>
           Under <b>API permissions → Add a permission → Microsoft Graph → Application permissions</b>, add{' '}
           <Code>User.Read.All</Code> and <Code>GroupMember.Read.All</Code> (or <Code>Directory.Read.All</Code>
-          ). The old Azure AD Graph is retired: use Microsoft Graph.
+          ), and preferably <Code>MailboxSettings.Read</Code>, so shared, room and equipment mailboxes with
+          sign-in blocked are told apart from people's. The old Azure AD Graph is retired: use Microsoft
+          Graph.
         </List.Item>
         <List.Item>
           An administrator grants admin consent:{' '}

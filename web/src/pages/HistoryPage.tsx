@@ -28,6 +28,7 @@ import { CATEGORY_LABELS, ChangeDetail } from '../components/changes';
 import { duration, ErrorAlert, Loading, RunErrors, when } from '../components/common';
 import { HeldRun } from '../components/HeldRun';
 import { orgPath, useOrgRef } from '../components/hooks';
+import { seatsChange, seatsOver, seatsText } from '../components/seats';
 
 const STATUS: Record<RunStatus, { label: string; color: string }> = {
   running: { label: 'Running', color: 'blue' },
@@ -41,7 +42,7 @@ const STATUS: Record<RunStatus, { label: string; color: string }> = {
 export function StatusBadge({ status }: { status: RunStatus }) {
   const s = STATUS[status] ?? { label: status, color: 'gray' };
   return (
-    <Badge color={s.color} variant="light">
+    <Badge color={s.color} variant="light" miw="max-content">
       {s.label}
     </Badge>
   );
@@ -103,6 +104,14 @@ export function HistoryPage() {
           { accessor: 'applied', title: 'Applied', render: (r) => appliedTotal(r) },
           { accessor: 'excluded', title: 'Unticked', render: (r) => r.summary.excluded ?? 0 },
           { accessor: 'skipped', title: 'Skipped', render: (r) => r.summary.skipped ?? 0 },
+          {
+            accessor: 'seats',
+            title: 'Billable users',
+            render: ({ summary: { seats } }) =>
+              seats
+                ? `${seatsChange(seats)}${seatsOver(seats) ? ` (${seatsOver(seats)} over licence)` : ''}`
+                : '—',
+          },
           {
             accessor: 'errors',
             title: 'Errors',
@@ -182,6 +191,15 @@ export function RunPage() {
                 <Table.Th>Unchanged</Table.Th>
                 <Table.Td>{s.unchanged ?? 0}</Table.Td>
               </Table.Tr>
+              {s.seats && (
+                <Table.Tr>
+                  <Table.Th>Billable users</Table.Th>
+                  <Table.Td c={seatsOver(s.seats) ? 'orange.9' : undefined}>
+                    {seatsText(s.seats)}
+                    {seatsOver(s.seats) ? ` · ${seatsOver(s.seats)} more than the licence covers` : ''}
+                  </Table.Td>
+                </Table.Tr>
+              )}
               {s.read && (
                 <Table.Tr>
                   <Table.Th>Read from Entra</Table.Th>

@@ -1,20 +1,23 @@
-import { Button, Card, Group, Stack, TagsInput, TextInput, Title } from '@mantine/core';
+import { Button, Card, Group, Stack, TagsInput, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
+import { useState } from 'react';
 import { Navigate, useNavigate } from 'react-router';
 import { ApiError, api } from '../api/client';
 import type { Organization } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
+import { LicensedSeatsModal, licensedSeatsValue } from '../components/LicensedSeats';
 import { homeOf, useSession } from '../session';
 
-/** Operators: every organization, and a form to create one. */
+/** Operators: every organization with its licence, and a form to create one. */
 export function OrgsPage() {
   const { session } = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const orgs = useQuery({ queryKey: ['orgs'], queryFn: () => api<Organization[]>('GET', '/orgs') });
+  const [seatsOf, setSeatsOf] = useState<Organization | null>(null);
   const form = useForm({
     initialValues: { name: '', domains: [] as string[] },
     validate: {
@@ -53,6 +56,28 @@ export function OrgsPage() {
           { accessor: 'name', title: 'Name' },
           { accessor: 'domains', title: 'Domains', render: (o) => o.domains.join(', ') },
           { accessor: 'createdAt', title: 'Created', render: (o) => when(o.createdAt) },
+          {
+            accessor: 'licensedSeats',
+            title: 'Licensed seats',
+            render: (o) => (
+              <Group gap="xs" wrap="nowrap">
+                <Text size="sm">{licensedSeatsValue(o.licensedSeats)}</Text>
+                <Button
+                  size="compact-xs"
+                  variant="default"
+                  aria-label={`Set the licensed seats of ${o.name}`}
+                  // The row opens the organization: a click or Enter here must not reach it.
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    setSeatsOf(o);
+                  }}
+                  onKeyDown={(e) => e.stopPropagation()}
+                >
+                  Set
+                </Button>
+              </Group>
+            ),
+          },
         ]}
         onRowClick={({ record }) => navigate(`/orgs/${record.id}/overview`)}
         customRowAttributes={(o) => ({
@@ -63,6 +88,7 @@ export function OrgsPage() {
           },
         })}
       />
+      {seatsOf && <LicensedSeatsModal org={seatsOf} opened onClose={() => setSeatsOf(null)} />}
       <Card withBorder component="section" aria-labelledby="create-org">
         <form onSubmit={form.onSubmit((v) => create.mutate(v))} noValidate>
           <Stack>

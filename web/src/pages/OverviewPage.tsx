@@ -26,7 +26,9 @@ import type {
 import { ErrorAlert, when } from '../components/common';
 import { HeldRun } from '../components/HeldRun';
 import { orgPath, useOrgRef } from '../components/hooks';
-import { useMarkRead, useUnreadNotifications } from '../components/Notifications';
+import { licensedSeatsValue } from '../components/LicensedSeats';
+import { NotificationItem, useMarkRead, useUnreadNotifications } from '../components/Notifications';
+import { useSession } from '../session';
 import { STEP_NAMES } from './EntraSettingsPage';
 
 const DAY = 24 * 3600 * 1000;
@@ -35,6 +37,7 @@ const DAY = 24 * 3600 * 1000;
 export function OverviewPage() {
   const org = useOrgRef();
   const base = orgPath(org);
+  const isOperator = useSession().session?.principal.type === 'operator';
   const current = useQuery({ queryKey: ['org', org], queryFn: () => api<Organization>('GET', base) });
   const users = useQuery({
     queryKey: ['users', org, 'count'],
@@ -66,6 +69,13 @@ export function OverviewPage() {
     <Stack>
       <Title order={1}>{current.data?.name ?? 'Overview'}</Title>
       <Text c="dimmed">Domains: {current.data?.domains.join(', ')}</Text>
+      {current.data && (
+        <Text c="dimmed" data-testid="licensed-seats">
+          Licensed seats: {licensedSeatsValue(current.data.licensedSeats)} (shared, room and equipment
+          mailboxes are not billed).{' '}
+          {isOperator ? 'Set it under All organizations.' : 'Your provider sets it.'}
+        </Text>
+      )}
       {overview.error && <ErrorAlert error={overview.error} />}
       {o?.heldRun && <HeldRun org={org} runId={o.heldRun.runId} reason={o.heldRun.reason} />}
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }}>
@@ -190,19 +200,7 @@ export function OverviewPage() {
           <List spacing="xs">
             {unread.data.map((n) => (
               <List.Item key={n.id}>
-                <Text fw={500}>{n.title}</Text>
-                <Text size="sm">{n.message}</Text>
-                <Text size="xs" c="dimmed">
-                  {when(n.createdAt)}
-                  {n.runId && (
-                    <>
-                      {' · '}
-                      <Anchor size="xs" component={Link} to={`/orgs/${org}/history/${n.runId}`}>
-                        open the run
-                      </Anchor>
-                    </>
-                  )}
-                </Text>
+                <NotificationItem org={org} notification={n} />
               </List.Item>
             ))}
           </List>

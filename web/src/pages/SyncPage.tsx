@@ -32,9 +32,12 @@ import {
   type SkippedEntry,
   type WhatSwitches,
 } from '../api/types';
-import { CATEGORY_LABELS, ChangeDetail } from '../components/changes';
+import { CATEGORY_LABELS, ChangeDetail, changeMailbox } from '../components/changes';
 import { ErrorAlert, Loading, RunErrors, when } from '../components/common';
 import { orgPath, useOrgRef } from '../components/hooks';
+import { PreviewRecipients } from '../components/PreviewRecipients';
+import { MailboxBadge } from '../components/recipients';
+import { seatsText } from '../components/seats';
 import { HOW_LABELS, WHAT_LABELS } from './EntraSettingsPage';
 
 const HOW_WORDS: Record<keyof HowSwitches, string> = {
@@ -47,6 +50,9 @@ const HOW_WORDS: Record<keyof HowSwitches, string> = {
 };
 
 const PAGE_SIZES = [25, 50, 100, 200];
+
+/** User changes that carry the mailbox purpose (a removal does not): their tables have a Mailbox column. */
+const MAILBOX_CATEGORIES: readonly Category[] = ['usersToAdd', 'usersToUpdate'];
 
 /** Company Settings → Users & Groups → Azure Active Directory Sync: preview, untick, execute. */
 export function SyncPage() {
@@ -190,6 +196,7 @@ export function SyncPage() {
       {plan && (
         <>
           <SwitchedOff plan={plan} />
+          <PreviewRecipients plan={plan} />
           <PreviewResults plan={plan} excluded={excluded} setExcluded={setExcluded} />
           <Card withBorder>
             <Group justify="space-between">
@@ -432,6 +439,12 @@ function CategoryTable({
         columns={[
           { accessor: 'address', title: 'Address', render: (r) => r.address ?? '—' },
           { accessor: 'name', title: 'Name' },
+          {
+            accessor: 'mailbox',
+            title: 'Mailbox',
+            hidden: !MAILBOX_CATEGORIES.includes(category),
+            render: (r) => <MailboxBadge mailbox={changeMailbox(r)} />,
+          },
           { accessor: 'detail', title: 'Change', render: (r) => <ChangeDetail change={r} /> },
         ]}
       />
@@ -500,6 +513,7 @@ function Outcome({ result, onAgain }: { result: ExecuteResult; onAgain: () => vo
         <Text>
           Unticked (not applied): {result.excluded} · Conflicts: {conflicts.length} · Errors: {errors.length}
         </Text>
+        {result.seats && <Text>Billable users: {seatsText(result.seats)}</Text>}
         {conflicts.length > 0 && (
           <Alert color="orange" title="Conflicts: changed since the preview, not applied">
             <List size="sm">

@@ -5,6 +5,7 @@ import {
   Card,
   Group,
   List,
+  Select,
   Stack,
   Switch,
   Table,
@@ -22,9 +23,12 @@ import { ErrorAlert, Loading } from '../components/common';
 import { PAGE_SIZES, USERS, useExemptToggle, useServerList } from '../components/directory-lists';
 import { ConfirmDialog } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
+import { MAILBOX_FILTERS, MailboxBadge, mailboxMeaning, RecipientFacts } from '../components/recipients';
 import { PasswordForm, ROLE_NAMES, UserFormModal } from '../components/UserForms';
 
-/** The organization's users: searchable, paged on the server. */
+const MAILBOX_OPTIONS = Object.entries(MAILBOX_FILTERS).map(([value, label]) => ({ value, label }));
+
+/** The organization's users: searchable, filtered by mailbox, paged on the server. */
 export function UsersPage() {
   const org = useOrgRef();
   const {
@@ -32,6 +36,9 @@ export function UsersPage() {
     search,
     searching,
     setSearch,
+    filters,
+    filtering,
+    setFilter,
     page,
     setPage,
     pageSize,
@@ -47,15 +54,26 @@ export function UsersPage() {
         <Button onClick={() => setAdding(true)}>Add user</Button>
       </Group>
       <UserFormModal org={org} opened={adding} onClose={() => setAdding(false)} />
-      <TextInput
-        label="Search users"
-        description="By address, alias or name."
-        value={search}
-        onChange={(e) => {
-          setSearch(e.currentTarget.value);
-        }}
-        maw={420}
-      />
+      <Group align="flex-start">
+        <TextInput
+          label="Search users"
+          description="By address, alias or name."
+          value={search}
+          onChange={(e) => {
+            setSearch(e.currentTarget.value);
+          }}
+          w={420}
+        />
+        <Select
+          label="Mailbox"
+          description="Exchange is asked a mailbox's purpose only when its sign-in is blocked."
+          data={MAILBOX_OPTIONS}
+          value={filters.mailbox ?? 'all'}
+          onChange={(value) => setFilter('mailbox', value && value !== 'all' ? value : undefined)}
+          allowDeselect={false}
+          w={420}
+        />
+      </Group>
       {users.error && <ErrorAlert error={users.error} />}
       <DataTable
         aria-label="Users"
@@ -72,7 +90,13 @@ export function UsersPage() {
         onRecordsPerPageChange={(n) => {
           setPageSize(n);
         }}
-        noRecordsText={searching ? 'No user matches the search.' : 'No users yet.'}
+        noRecordsText={
+          searching
+            ? 'No user matches the search.'
+            : filtering
+              ? 'No user matches the filter.'
+              : 'No users yet.'
+        }
         columns={[
           {
             accessor: 'email',
@@ -85,6 +109,7 @@ export function UsersPage() {
           },
           { accessor: 'name', title: 'Name', render: (u) => userName(u) },
           { accessor: 'role', title: 'Role', render: (u) => ROLE_NAMES[u.role] },
+          { accessor: 'mailbox', title: 'Mailbox', render: (u) => <MailboxBadge mailbox={u.mailbox} /> },
           { accessor: 'status', title: 'Status', render: (u) => <StatusBadge status={u.status} /> },
           { accessor: 'source', title: 'Source', render: (u) => sourceName(u.source) },
           { accessor: 'aliases', title: 'Aliases', render: (u) => u.aliases.join(', ') || '—' },
@@ -105,7 +130,7 @@ export function UsersPage() {
   );
 }
 
-/** One user: role, status, source, aliases, the exempt toggle; edit, delete, console password. */
+/** One user: role, status, mailbox and what it gets, source, aliases, the exempt toggle; edit, delete, console password. */
 export function UserPage() {
   const org = useOrgRef();
   const { id } = useParams();
@@ -180,6 +205,10 @@ export function UserPage() {
             <Row label="Status">
               <StatusBadge status={u.status} />
             </Row>
+            <Row label="Mailbox">{mailboxMeaning(u.mailbox)}</Row>
+            <Row label="What it gets">
+              <RecipientFacts user={u} />
+            </Row>
             <Row label="Source">
               {sourceName(u.source)}
               {u.externalId ? ` (Entra object ${u.externalId})` : ''}
@@ -225,7 +254,7 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 
 function StatusBadge({ status }: { status: User['status'] }) {
   return (
-    <Badge color={status === 'active' ? 'green' : 'gray'} variant="light">
+    <Badge color={status === 'active' ? 'green' : 'gray'} variant="light" miw="max-content">
       {status === 'active' ? 'Active' : 'Inactive'}
     </Badge>
   );
