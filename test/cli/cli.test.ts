@@ -20,6 +20,7 @@ interface UserJson {
   canSignIn: boolean;
   receivesDigests: boolean;
   billable: boolean;
+  signInRefusal: string | null;
 }
 
 describe.each(DATABASES)('entrasync CLI on %s', (kind) => {
@@ -114,6 +115,7 @@ describe.each(DATABASES)('entrasync CLI on %s', (kind) => {
         canSignIn: false,
         receivesDigests: false,
         billable: true,
+        signInRefusal: expect.stringMatching(/^Silent users cannot sign in/),
       },
     ]);
     await run('users', 'add', '--org', 'contoso.com', '--email', 'bob@contoso.com', '--json');
