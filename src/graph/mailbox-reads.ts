@@ -82,16 +82,16 @@ class PurposeReader {
         detail: `the token's roles lack ${missing.join(', ')}, so no purpose was read`,
       };
     }
-    // Rounds, not per-batch retries: the items throttled anywhere in a round are waited for once
-    // (the longest Retry-After asked — json-batching: "re-batch after the longest") and sent
-    // again together, twenty a request, so a tenant-wide throttling costs one wait, not one per batch.
+    // Rounds: the items to send again from every batch of a round are sent together in the next,
+    // twenty a request, after the longest Retry-After asked (json-batching: "re-batch after the
+    // longest") — a 429 has already paced the worker that got it, so it is not waited for twice.
     let pending: readonly string[] = ids;
     for (let round = 0; pending.length > 0 && !this.options.stopped(); round++) {
       if (this.halt) {
         this.note(this.halt.cause, pending, this.halt.detail);
         break;
       }
-      const { again, longest } = await this.round(pending);
+      const { again, longest, paced } = await this.round(pending);
       if (again.length === 0) break;
       const wait = retryDelay(round, longest, this.options.retry, this.options.random);
       if (wait === undefined) {
@@ -103,7 +103,8 @@ class PurposeReader {
         break;
       }
       this.retries += Math.ceil(again.length / BATCH_LIMIT);
-      await this.options.sleep(wait);
+      // Throttled items were waited for by the worker that sent them; others wait here, once.
+      if (!paced) await this.options.sleep(wait);
       pending = again;
     }
     return {
@@ -121,39 +122,52 @@ class PurposeReader {
   }
 
   /**
-   * Sends `ids` in batches of twenty, a few in flight; returns the items to send again and the
-   * longest Retry-After they asked. Once the read halts, what is left is recorded under its cause.
+   * Sends `ids` in batches of twenty, a few in flight; returns the items to send again, the
+   * longest Retry-After they asked, and whether they were all 429s already waited for. Once the
+   * read halts, what is left is recorded under its cause.
    */
-  private async round(ids: readonly string[]): Promise<{ again: string[]; longest: string | undefined }> {
+  private async round(
+    ids: readonly string[],
+  ): Promise<{ again: string[]; longest: string | undefined; paced: boolean }> {
     const batches: string[][] = [];
     for (let i = 0; i < ids.length; i += BATCH_LIMIT) batches.push(ids.slice(i, i + BATCH_LIMIT));
     const again: string[] = [];
     let longest: string | undefined;
     let longestMs = -1;
+    // True while every item to send again was a 429 its worker has already waited for.
+    let paced = true;
     let next = 0;
     const worker = async () => {
       while (next < batches.length && !this.halt && !this.options.stopped()) {
+        // A 429 says "slow down": this worker waits what its batch was asked before sending the
+        // next one, so a tenant at its budget is paced instead of flooded; the throttled items
+        // themselves wait for the next round, with every other batch's.
+        let pace = 0;
         for (const retry of await this.batch(batches[next++]!)) {
           again.push(retry.id);
           const asked = parseRetryAfter(retry.retryAfter) ?? -1;
           if (asked > longestMs) [longest, longestMs] = [retry.retryAfter, asked];
+          if (retry.status === 429) pace = Math.max(pace, asked);
+          else paced = false;
         }
         this.options.onProgress?.(this.purposes.size);
+        if (pace > this.options.retry.maxRetryAfterMs) paced = false;
+        else if (pace > 0) await this.options.sleep(pace);
       }
     };
     const workers = Math.max(1, Math.min(this.options.batchesInFlight, batches.length));
     await Promise.all(Array.from({ length: workers }, worker));
     const halt = this.halt;
-    if (!halt) return { again, longest };
+    if (!halt) return { again, longest, paced };
     for (const batch of batches.slice(next)) this.note(halt.cause, batch, halt.detail);
     this.note(halt.cause, again, halt.detail);
-    return { again: [], longest };
+    return { again: [], longest, paced };
   }
 
   /** One batch: purposes kept, failures recorded; returns the items to send again (throttled, unavailable). */
   private async batch(
     ids: readonly string[],
-  ): Promise<Array<{ id: string; retryAfter: string | undefined }>> {
+  ): Promise<Array<{ id: string; status: number; retryAfter: string | undefined }>> {
     let answers: Map<string, PurposeAnswer>;
     try {
       answers = await this.send(ids);
@@ -170,7 +184,7 @@ class PurposeReader {
       this.note('permission_missing', ids, this.halt.detail);
       return [];
     }
-    const again: Array<{ id: string; retryAfter: string | undefined }> = [];
+    const again: Array<{ id: string; status: number; retryAfter: string | undefined }> = [];
     for (const id of ids) {
       const answer = answers.get(id);
       if (answer === undefined) {
@@ -179,7 +193,7 @@ class PurposeReader {
         this.purposes.set(id, answer.purpose);
       } else if (answer.kind === 'retry') {
         if (answer.status === 429) this.throttled++;
-        again.push({ id, retryAfter: answer.retryAfter });
+        again.push({ id, status: answer.status, retryAfter: answer.retryAfter });
       } else {
         this.note(CAUSE[answer.kind], [id], answer.detail);
       }
