@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { invalid } from './directory/errors.js';
+import { DEFAULT_LEASE_SECONDS } from './services/lease-heartbeat.js';
 import type { StoreLocation } from './store/database.js';
 
 /** Process configuration, from the environment (design.md §4). */
@@ -12,6 +13,16 @@ export interface Config {
   secretKey: string | undefined;
   /** Lets organizations use endpoints other than Microsoft's clouds (an SSRF risk: off by default). */
   allowCustomCloud: boolean;
+  /**
+   * Behind a reverse proxy: X-Forwarded-For names the client (per-IP sign-in limit) and
+   * X-Forwarded-Proto says whether it came over https. Off by default, because any client could
+   * send those headers to a server that is reached directly.
+   */
+  trustProxy: boolean;
+  /** PEM files `serve` listens with on https; null → plain http. */
+  tls: { certFile: string; keyFile: string } | null;
+  /** How long a sync's lease outlives its last renewal: a killed sync frees its organization after this. */
+  syncLeaseSeconds: number;
 }
 
 /** Reads and validates the configuration; a bad value names the variable and what it needs. */
@@ -28,7 +39,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST?.trim() || '127.0.0.1',
     secretKey: env.ENTRASYNC_SECRET_KEY?.trim() || undefined,
     allowCustomCloud: env.ENTRASYNC_ALLOW_CUSTOM_CLOUD === '1',
+    trustProxy: parseSwitch(env.TRUST_PROXY, 'TRUST_PROXY'),
+    tls: parseTls(env.TLS_CERT_FILE?.trim(), env.TLS_KEY_FILE?.trim()),
+    syncLeaseSeconds: parseLeaseSeconds(env.ENTRASYNC_SYNC_LEASE_SECONDS),
   };
+}
+
+/** Seconds of a sync lease (docs/operations.md); renewed every quarter of it, so at least 1. */
+function parseLeaseSeconds(input: string | undefined): number {
+  const text = input?.trim();
+  if (!text) return DEFAULT_LEASE_SECONDS;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 1)
+    throw invalid(
+      'ENTRASYNC_SYNC_LEASE_SECONDS',
+      `ENTRASYNC_SYNC_LEASE_SECONDS must be a number of seconds ≥ 1, not "${input}".`,
+    );
+  return seconds;
+}
+
+/** An on/off variable: unset, empty or `0` is off, `1` is on; anything else is a mistake worth saying. */
+function parseSwitch(input: string | undefined, field: string): boolean {
+  const value = input?.trim() ?? '';
+  if (value === '' || value === '0') return false;
+  if (value === '1') return true;
+  throw invalid(field, `${field} must be 1 (on) or 0 (off), not "${input}".`);
+}
+
+/** A certificate without its key (or the reverse) is a half-done setup, not a reason to serve plain http. */
+function parseTls(certFile: string | undefined, keyFile: string | undefined): Config['tls'] {
+  if (!certFile && !keyFile) return null;
+  if (!certFile)
+    throw invalid(
+      'TLS_CERT_FILE',
+      'TLS_KEY_FILE is set but TLS_CERT_FILE is not: set both (or neither, for http).',
+    );
+  if (!keyFile)
+    throw invalid(
+      'TLS_KEY_FILE',
+      'TLS_CERT_FILE is set but TLS_KEY_FILE is not: set both (or neither, for http).',
+    );
+  return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
 }
 
 /** A TCP port number (0 = any free port). */

@@ -9,6 +9,7 @@ import { registerEmulatorCommand } from './emulator-command.js';
 import { appCommand } from './run.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerEntraCommands, registerSyncCommand } from './sync-commands.js';
+import { registerTokenCommands } from './token-commands.js';
 import { registerJobCommands } from './worker-command.js';
 
 /** Builds the `entrasync` command line. */
@@ -47,24 +48,7 @@ export function buildProgram(): Command {
       out.result({ email: opts.email, passwordSet: true }, () => `Password set for operator ${opts.email}.`);
     },
   );
-  const tokens = program.command('tokens').description('API tokens for automation');
-  appCommand<{ name: string; org?: string }>(
-    tokens,
-    'create',
-    'create an API token (printed once; stored only as a hash)',
-    (c) =>
-      c
-        .requiredOption('--name <name>', 'what uses the token')
-        .option('--org <org>', 'limit it to one organization (default: an operator token for all)'),
-    async ({ app, out, opts }) => {
-      const orgId = opts.org ? (await app.orgs.resolve(opts.org)).id : null;
-      const created = await app.auth.createApiToken({ name: opts.name, orgId, createdBy: 'cli' });
-      out.result(
-        { ...created, orgId },
-        () => `Token ${created.id} (send as "Authorization: Bearer …"):\n${created.token}`,
-      );
-    },
-  );
+  registerTokenCommands(program);
   registerEntraCommands(program);
   registerSyncCommand(program);
   registerJobCommands(program);

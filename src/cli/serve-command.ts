@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { Command } from 'commander';
-import { loadConfig, parsePort } from '../config.js';
+import { type Config, loadConfig, parsePort } from '../config.js';
+import { invalid } from '../directory/errors.js';
 import { buildServer } from '../http/server.js';
 import { loadJobsConfig, startJobs } from '../jobs/index.js';
 import { openApp } from '../services/app.js';
@@ -18,8 +21,14 @@ export function registerServeCommand(program: Command): void {
       const config = loadConfig();
       const port = opts.port === undefined ? config.port : parsePort(opts.port, 'port');
       const host = opts.host ?? config.host;
+      // Read before anything starts, so a bad certificate stops `serve` (exit 2) rather than half of it.
+      const https = config.tls ? readTls(config.tls) : undefined;
       const app = await openApp(config);
-      const server = await buildServer(app, { logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+      const server = await buildServer(app, {
+        logger: { level: process.env.LOG_LEVEL ?? 'info' },
+        trustProxy: config.trustProxy,
+        https,
+      });
       const address = await server.listen({ port, host });
       const jobsConfig = loadJobsConfig();
       const { scheduler, worker } = jobsConfig.serveRoles;
@@ -48,4 +57,28 @@ export function registerServeCommand(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** The PEM certificate and key, checked to form a usable pair; each failure names its variable. */
+function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (file: string, field: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw invalid(field, `${field} names ${file}, which cannot be read (${reason}).`);
+    }
+  };
+  const cert = read(tls.certFile, 'TLS_CERT_FILE');
+  const key = read(tls.keyFile, 'TLS_KEY_FILE');
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    // OpenSSL's reason (e.g. "key values mismatch") names no secret material.
+    throw invalid(
+      'TLS_CERT_FILE',
+      `TLS_CERT_FILE and TLS_KEY_FILE are not a usable PEM certificate and key (${(error as Error).message}).`,
+    );
+  }
+  return { cert, key };
 }

@@ -38,6 +38,9 @@ function registerWorkerCommand(program: Command): void {
           throw invalid('concurrency', '--concurrency must be a whole number ≥ 1.');
         jobsConfig.concurrency = n;
       }
+      // Checked before anything starts: once the worker runs, a bad flag would only be printed.
+      const metricsPort =
+        opts.metricsPort === undefined ? undefined : parsePort(opts.metricsPort, 'metrics-port');
       const logger = jobsLogger({ name: 'entrasync-worker' });
       const app = await openApp(config);
       const jobs = await startJobs(
@@ -46,7 +49,7 @@ function registerWorkerCommand(program: Command): void {
         { config: jobsConfig, logger },
       );
       const metricsServer =
-        opts.metricsPort === undefined
+        metricsPort === undefined
           ? null
           : createServer((request, response) => {
               if (request.url !== '/metrics') {
@@ -63,7 +66,7 @@ function registerWorkerCommand(program: Command): void {
                     response.writeHead(500).end();
                   },
                 );
-            }).listen(parsePort(opts.metricsPort, 'metrics-port'), config.host);
+            }).listen(metricsPort, config.host);
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;

@@ -35,7 +35,14 @@ export const ERROR_CODES = {
   rate_limited: {
     status: 429,
     input: true,
-    meaning: 'Too many sign-in attempts from one address: wait a minute.',
+    meaning:
+      'Too many sign-in attempts from one client address, or failed ones for one account (the wait doubles), or the server is busy checking passwords: wait and try again.',
+  },
+  disk_full: {
+    status: 507,
+    input: false,
+    meaning:
+      "The database's disk is full: nothing was written. Free space where the database lives (DATA_DIR or the PostgreSQL server).",
   },
   internal: {
     status: 500,
@@ -53,8 +60,8 @@ export class AppError extends Error {
   /** The input field (flag, body property) the error concerns, when there is one. */
   readonly field: string | undefined;
 
-  constructor(code: ErrorCode, message: string, field?: string) {
-    super(message);
+  constructor(code: ErrorCode, message: string, field?: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'AppError';
     this.code = code;
     this.field = field;

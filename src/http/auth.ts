@@ -32,9 +32,8 @@ export const authPlugin = fp(async (server: FastifyInstance, opts: { app: App })
   server.addHook('onRequest', async (request) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     if (bearer) {
+      // Refuses with a 401 saying why: unknown, expired, or its creator's account gone.
       request.principal = await opts.app.auth.apiToken(bearer);
-      if (!request.principal)
-        throw new AppError('unauthenticated', 'The API token is not valid (revoked or mistyped).');
       return;
     }
     const cookie = request.cookies[SESSION_COOKIE];

@@ -3,7 +3,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { AppError } from '../directory/errors.js';
 import { GraphError } from '../graph/index.js';
 import type { App } from '../services/app.js';
@@ -19,16 +25,62 @@ import { ErrorBody } from './schemas.js';
 export interface ServerOptions {
   /** Fastify's logger (pino) options; false in tests. */
   logger?: boolean | object;
-  /** Behind a TLS-terminating proxy: trust X-Forwarded-Proto for the Secure cookie flag. */
+  /**
+   * Behind a reverse proxy (TRUST_PROXY): X-Forwarded-For is the client's address for the per-IP
+   * sign-in limit, and X-Forwarded-Proto says https for the Secure cookie and HSTS.
+   */
   trustProxy?: boolean;
+  /** PEM certificate and key: listen on https instead of http. */
+  https?: { cert: string | Buffer; key: string | Buffer };
+}
+
+/** Browsers that saw the site over https keep to https for a year (RFC 6797). */
+const HSTS = 'max-age=31536000';
+
+/**
+ * Fastify logs every request twice at info, and every refused one (401, 404, 429…) once more: a
+ * flood of bad sign-ins would be a flood of log lines. Request lines go to debug; failures of the
+ * server itself (5xx, errored responses) keep their level.
+ */
+class QuietRequestLog extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (error) {
+      super.requestCompleted(error, request, reply);
+      return;
+    }
+    reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+
+  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+    if (reply.statusCode >= 500) {
+      super.defaultErrorLog(error, request, reply);
+      return;
+    }
+    reply.log.debug({ res: reply, err: error }, error?.message);
+  }
+
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.debug(`Route ${request.method}:${request.url} not found`);
+  }
 }
 
 /** The HTTP server: health, the JSON API under /api/v1 and its OpenAPI document. */
 export async function buildServer(app: App, options: ServerOptions = {}): Promise<FastifyInstance> {
+  // Fastify types an https server apart from an http one; the routes cannot tell, so one type serves.
   const server = Fastify({
     logger: options.logger ?? false,
+    logController: new QuietRequestLog(),
     trustProxy: options.trustProxy ?? false,
-  }).withTypeProvider<TypeBoxTypeProvider>();
+    ...(options.https ? { https: options.https } : {}),
+  } as Parameters<typeof Fastify>[0]).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
   server.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strictBodies : coercingStrings).compile(schema),
   );
@@ -50,6 +102,10 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   });
   await server.register(authPlugin, { app });
   server.setErrorHandler(errorHandler);
+  // request.protocol is https over our own TLS, or behind a trusted proxy that received https.
+  server.addHook('onSend', async (request, reply) => {
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
+  });
 
   server.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   await server.register(

@@ -7,7 +7,7 @@ export const RUN_ERRORS = {
   worker_lost: {
     retry: true,
     sentence:
-      'The worker running this sync stopped before it finished (killed, crashed or cut off from the database); nothing of it was applied. The sync was retried.',
+      'The process running this sync (a worker, the server or `entrasync sync`) stopped before it finished (killed, crashed or cut off from the database); nothing of it was applied. An automatic sync is retried; run a manual one again.',
   },
 } as const;
 

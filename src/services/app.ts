@@ -7,6 +7,7 @@ import { AuthService } from './auth.js';
 import { type Runtime, systemRuntime } from './clock.js';
 import { DirectoryService } from './directory.js';
 import { EntraSettingsService } from './entra-settings.js';
+import { leaseTiming } from './lease-heartbeat.js';
 import { OrganizationService } from './organizations.js';
 import { SecretBox } from './secrets.js';
 import { type ConnectorFactory, defaultConnectorFactory, type SyncService } from './sync.js';
@@ -42,7 +43,14 @@ export class App {
   /** One organization's sync: preview, execute, history. Manual runs feed the connection's health. */
   async sync(orgId: string): Promise<SyncService> {
     const org = await this.orgs.get(orgId);
-    return new HealthRecordingSync(this.store, org, this.entraSettings(orgId), this.runtime, this.connectors);
+    return new HealthRecordingSync(
+      this.store,
+      org,
+      this.entraSettings(orgId),
+      this.runtime,
+      this.connectors,
+      leaseTiming(this.config.syncLeaseSeconds),
+    );
   }
 
   /** The directory of one organization (its domains decide which addresses are valid). */

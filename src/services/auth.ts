@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { normalizeAddress } from '../directory/addresses.js';
 import { AppError, invalid, notFound } from '../directory/errors.js';
@@ -6,10 +6,15 @@ import type { Role, UserStatus } from '../directory/model.js';
 import type { Principal } from '../directory/permissions.js';
 import { type MailboxKind, signInRefusal } from '../directory/recipients.js';
 import { recordAudit } from '../store/audit.js';
+import { type Account, endSessions, revokeTokensOf, sha256 } from '../store/credentials.js';
 import type { Store } from '../store/database.js';
 import type { Runtime } from './clock.js';
+import { passwordChecks, SigninLimits } from './signin-limits.js';
 
 const SESSION_HOURS = 12;
+const DAY_MS = 86_400_000;
+/** How long an API token lives: 90 days unless asked otherwise, never more than a year. */
+export const TOKEN_DAYS = { default: 90, max: 365 } as const;
 /** The operator account created on first start. */
 export const FIRST_OPERATOR_EMAIL = 'admin@entrasync.local';
 
@@ -18,6 +23,20 @@ export interface Session {
   principal: Principal;
   csrfToken: string;
   expiresAt: string;
+}
+
+/** What makes an API token. */
+export interface NewApiToken {
+  name: string;
+  orgId: string | null;
+  /** Who the request came from: the token dies with this account. Absent: the CLI, no account. */
+  creator?: Principal;
+  /** For people to read in the token list: the creator's address, `token:name` or `cli`. */
+  createdBy: string;
+  /** 1 to TOKEN_DAYS.max; TOKEN_DAYS.default when absent. */
+  expiresInDays?: number;
+  /** Whether requests made with the new token may create tokens. */
+  canCreateTokens?: boolean;
 }
 
 /** Passwords (argon2id), sessions in the database, API tokens (stored hashed). */
@@ -57,14 +76,24 @@ export class AuthService {
 
   /** Sets (or creates) an operator's password. */
   async setOperatorPassword(email: string, password: string): Promise<void> {
-    const address = normalizeAddress(email) ?? email.trim().toLowerCase();
+    // An operator signs in with this address: one that cannot be typed at the sign-in form is a mistake.
+    const address = normalizeAddress(email);
+    if (!address) throw invalid('email', `"${email}" is not an email address (name@domain).`);
     const hash = await hashPassword(checkPassword(password));
     const updated = await this.store.db
       .updateTable('operators')
       .set({ password_hash: hash })
       .where('email', '=', address)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) {
+    if (Number(updated.numUpdatedRows) > 0) {
+      // Whoever knew the old password may be signed in with it: their sessions end now.
+      const operator = await this.store.db
+        .selectFrom('operators')
+        .select('id')
+        .where('email', '=', address)
+        .executeTakeFirstOrThrow();
+      await endSessions(this.store.db, { type: 'operator', id: operator.id });
+    } else {
       await this.store.db
         .insertInto('operators')
         .values({
@@ -83,6 +112,13 @@ export class AuthService {
   async login(email: string, password: string): Promise<{ token: string; session: Session }> {
     const address = email.trim().toLowerCase();
     const wrong = new AppError('unauthenticated', 'The address or the password is not right.');
+    const limits = new SigninLimits(this.store, this.runtime);
+    await limits.check(address);
+    const passwordIsRight = (hash: string | null) => passwordChecks.run(() => verifyPassword(hash, password));
+    const refuse = async () => {
+      await limits.failed(address);
+      return wrong;
+    };
     const operator = await this.store.db
       .selectFrom('operators')
       .selectAll()
@@ -90,7 +126,7 @@ export class AuthService {
       .executeTakeFirst();
     let principal: Principal;
     if (operator) {
-      if (!(await verifyPassword(operator.password_hash, password))) throw wrong;
+      if (!(await passwordIsRight(operator.password_hash))) throw await refuse();
       principal = { type: 'operator', id: operator.id, email: operator.email };
     } else {
       const user = await this.store.db
@@ -98,7 +134,7 @@ export class AuthService {
         .select(['id', 'org_id', 'role', 'status', 'mailbox', 'email', 'password_hash'])
         .where('email', '=', address)
         .executeTakeFirst();
-      if (!(await verifyPassword(user?.password_hash ?? null, password)) || !user) throw wrong;
+      if (!(await passwordIsRight(user?.password_hash ?? null)) || !user) throw await refuse();
       const refusal = signInRefusal(recipient(user));
       if (refusal) throw new AppError('forbidden', refusal);
       principal = {
@@ -109,6 +145,7 @@ export class AuthService {
         email: user.email,
       };
     }
+    await limits.succeeded(address);
     const token = randomBytes(32).toString('base64url');
     const now = this.runtime.now();
     const session: Session = {
@@ -161,13 +198,41 @@ export class AuthService {
     await this.store.db.deleteFrom('sessions').where('id_hash', '=', sha256(token)).execute();
   }
 
+  /** Ends every session of the account signed in with this session, this one included. */
+  async logoutEverywhere(token: string): Promise<void> {
+    const principal = (await this.session(token))?.principal;
+    // Sessions belong to operators and users only; a token principal never has one.
+    if (!principal || principal.type === 'token') return;
+    await endSessions(this.store.db, { type: principal.type, id: principal.id });
+    await recordAudit(
+      this.store.db,
+      {
+        orgId: principal.type === 'user' ? principal.orgId : null,
+        actor: principal.email,
+        action: 'auth.logout_all',
+        targetType: principal.type,
+        targetId: principal.id,
+      },
+      this.runtime.now(),
+    );
+  }
+
   /** Creates an API token; the clear value is returned once and stored only as a hash. */
-  async createApiToken(input: { name: string; orgId: string | null; createdBy: string }): Promise<{
-    id: string;
-    token: string;
-  }> {
+  async createApiToken(input: NewApiToken): Promise<{ id: string; token: string; expiresAt: string }> {
     const name = input.name.trim();
     if (!name) throw invalid('name', 'Give the token a name that says what uses it.');
+    const days = input.expiresInDays ?? TOKEN_DAYS.default;
+    if (!Number.isInteger(days) || days < 1 || days > TOKEN_DAYS.max) {
+      throw invalid(
+        'expiresInDays',
+        `A token lives 1 to ${TOKEN_DAYS.max} days (whole days): ${days} is not allowed.`,
+      );
+    }
+    const owner = await this.#tokenOwner(input.creator ?? null);
+    const now = this.runtime.now();
+    let expiresAt = new Date(now.getTime() + days * DAY_MS).toISOString();
+    // A token made by a token cannot outlive it, or a leaked token could renew itself forever.
+    if (owner.notAfter && owner.notAfter < expiresAt) expiresAt = owner.notAfter;
     const id = this.runtime.newId();
     const token = `es_${randomBytes(30).toString('base64url')}`;
     await this.store.db
@@ -178,17 +243,46 @@ export class AuthService {
         name,
         token_hash: sha256(token),
         created_by: input.createdBy,
-        created_at: this.runtime.now().toISOString(),
+        created_at: now.toISOString(),
         last_used_at: null,
+        expires_at: expiresAt,
+        creator_type: owner.account?.type ?? null,
+        creator_id: owner.account?.id ?? null,
+        can_create_tokens: input.canCreateTokens ?? false,
       })
       .execute();
-    return { id, token };
+    return { id, token, expiresAt };
   }
 
+  /**
+   * Tokens of one organization (null: operator tokens), expired ones included so they can be
+   * cleaned up; tokens whose creator may no longer hold them (an account a sync removed or
+   * deactivated) are revoked first, so the list shows only tokens that could still work.
+   */
   async listApiTokens(orgId: string | null) {
+    const creators = await this.store.db
+      .selectFrom('api_tokens')
+      .select(['creator_type', 'creator_id'])
+      .distinct()
+      .where('org_id', orgId === null ? 'is' : '=', orgId)
+      .execute();
+    for (const c of creators) {
+      if (!c.creator_type || !c.creator_id) continue;
+      const account: Account = { type: c.creator_type, id: c.creator_id };
+      if (!(await this.#mayHoldTokens(account))) await revokeTokensOf(this.store.db, account);
+    }
     const rows = await this.store.db
       .selectFrom('api_tokens')
-      .select(['id', 'org_id', 'name', 'created_by', 'created_at', 'last_used_at'])
+      .select([
+        'id',
+        'org_id',
+        'name',
+        'created_by',
+        'created_at',
+        'last_used_at',
+        'expires_at',
+        'can_create_tokens',
+      ])
       .where('org_id', orgId === null ? 'is' : '=', orgId)
       .orderBy('created_at')
       .execute();
@@ -199,6 +293,8 @@ export class AuthService {
       createdBy: r.created_by,
       createdAt: r.created_at,
       lastUsedAt: r.last_used_at,
+      expiresAt: r.expires_at,
+      canCreateTokens: r.can_create_tokens,
     }));
   }
 
@@ -211,20 +307,76 @@ export class AuthService {
     if (Number(result.numDeletedRows) === 0) throw notFound(`No API token ${id}.`);
   }
 
-  /** The principal behind a bearer token, or null. */
-  async apiToken(token: string): Promise<Principal | null> {
+  /** The principal behind a bearer token; a 401 saying why when it is unknown, expired or orphaned. */
+  async apiToken(token: string): Promise<Principal> {
     const row = await this.store.db
       .selectFrom('api_tokens')
       .selectAll()
       .where('token_hash', '=', sha256(token))
       .executeTakeFirst();
-    if (!row) return null;
+    if (!row) throw new AppError('unauthenticated', 'The API token is not valid (revoked or mistyped).');
+    const now = this.runtime.now().toISOString();
+    if (row.expires_at <= now) {
+      throw new AppError(
+        'unauthenticated',
+        `The API token "${row.name}" expired on ${row.expires_at}: create a new one.`,
+      );
+    }
+    // The directory revokes a creator's tokens when it deletes, deactivates or demotes them; a
+    // sync from Entra can do the same to an account, so the creator is checked at each use too.
+    if (row.creator_type && row.creator_id) {
+      const creator: Account = { type: row.creator_type, id: row.creator_id };
+      if (!(await this.#mayHoldTokens(creator))) {
+        await revokeTokensOf(this.store.db, creator);
+        throw new AppError(
+          'unauthenticated',
+          'The API token was revoked: the account that created it was removed or may no longer administer.',
+        );
+      }
+    }
     await this.store.db
       .updateTable('api_tokens')
-      .set({ last_used_at: this.runtime.now().toISOString() })
+      .set({ last_used_at: now })
       .where('id', '=', row.id)
       .execute();
     return { type: 'token', id: row.id, name: row.name, orgId: row.org_id };
+  }
+
+  /** The account a new token belongs to; a token creating a token passes on its own account. */
+  async #tokenOwner(creator: Principal | null): Promise<{ account: Account | null; notAfter?: string }> {
+    if (!creator) return { account: null };
+    if (creator.type !== 'token') return { account: { type: creator.type, id: creator.id } };
+    const parent = await this.store.db
+      .selectFrom('api_tokens')
+      .select(['creator_type', 'creator_id', 'can_create_tokens', 'expires_at'])
+      .where('id', '=', creator.id)
+      .executeTakeFirst();
+    if (!parent?.can_create_tokens) {
+      throw new AppError(
+        'forbidden',
+        'This API token may not create tokens: create one in the console or with `entrasync tokens create`, or use a token created with canCreateTokens.',
+      );
+    }
+    const account: Account | null =
+      parent.creator_type && parent.creator_id ? { type: parent.creator_type, id: parent.creator_id } : null;
+    return { account, notAfter: parent.expires_at };
+  }
+
+  async #mayHoldTokens(account: Account): Promise<boolean> {
+    if (account.type === 'operator') {
+      const op = await this.store.db
+        .selectFrom('operators')
+        .select('id')
+        .where('id', '=', account.id)
+        .executeTakeFirst();
+      return op !== undefined;
+    }
+    const user = await this.store.db
+      .selectFrom('users')
+      .select(['role', 'status', 'mailbox'])
+      .where('id', '=', account.id)
+      .executeTakeFirst();
+    return user !== undefined && mayHoldTokens(recipient(user));
   }
 
   async #principal(type: 'operator' | 'user', id: string): Promise<Principal | null> {
@@ -271,8 +423,16 @@ async function verifyPassword(hash: string | null, password: string): Promise<bo
   return argon2.verify(hash, password);
 }
 
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+/**
+ * Whether a user's API tokens stay valid: only while the user administers the organization and
+ * may sign in (not deleted, inactive, demoted or found to be a functional account).
+ */
+export function mayHoldTokens(user: {
+  role: Role;
+  status: UserStatus;
+  mailbox: MailboxKind | null;
+}): boolean {
+  return user.role === 'org_admin' && signInRefusal(user) === null;
 }
 
 /** A users row as the recipient rules read it. */

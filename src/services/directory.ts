@@ -14,8 +14,10 @@ import {
 } from '../directory/model.js';
 import { type MailboxKind, type RecipientFacts, recipientFacts } from '../directory/recipients.js';
 import { recordAudit } from '../store/audit.js';
+import { endSessions, revokeTokensOf } from '../store/credentials.js';
 import type { Store } from '../store/database.js';
 import { DirectoryRepository, type ListQuery, type UserListQuery } from '../store/directory-repository.js';
+import { mayHoldTokens } from './auth.js';
 import type { Runtime } from './clock.js';
 
 /** A user as the CLI and API show it. */
@@ -168,6 +170,10 @@ export class DirectoryService {
       },
       (repo) => repo.updateUser(next),
     );
+    const account = { type: 'user', id } as const;
+    // Sessions opened under the old role end: the user signs in again under the new one.
+    if (next.role !== current.role) await endSessions(this.store.db, account);
+    if (mayHoldTokens(current) && !mayHoldTokens(next)) await revokeTokensOf(this.store.db, account);
     return userView(next);
   }
 
@@ -177,13 +183,20 @@ export class DirectoryService {
       { actor, action: 'user.delete', targetType: 'user', targetId: id, detail: { email: user.email } },
       (repo) => repo.deleteUser(id),
     );
+    await endSessions(this.store.db, { type: 'user', id });
+    await revokeTokensOf(this.store.db, { type: 'user', id });
   }
 
-  async setPasswordHash(id: string, hash: string | null, actor: string): Promise<void> {
+  /**
+   * Sets (or clears) a user's password and ends the user's sessions — all but `keepSession`
+   * (a session cookie value), so whoever changes their own password stays signed in.
+   */
+  async setPasswordHash(id: string, hash: string | null, actor: string, keepSession?: string): Promise<void> {
     await this.#user(id);
     await this.#write({ actor, action: 'user.password', targetType: 'user', targetId: id }, (repo) =>
       repo.setPassword(id, hash),
     );
+    await endSessions(this.store.db, { type: 'user', id }, keepSession);
   }
 
   async listGroups(query: ListQuery): Promise<{ items: GroupView[]; total: number }> {

@@ -1,3 +1,4 @@
+import type { Transaction } from 'kysely';
 import { AppError, invalid, notFound } from '../directory/errors.js';
 import type { Group, Organization, User } from '../directory/model.js';
 import {
@@ -9,10 +10,12 @@ import {
   type MailboxReads,
   type ReadResult,
 } from '../graph/index.js';
+import { runError } from '../jobs/run-errors.js';
 import { recordAudit } from '../store/audit.js';
 import { PackedJson, packJsonAsync } from '../store/blobs.js';
 import type { Store } from '../store/database.js';
 import { DirectoryRepository } from '../store/directory-repository.js';
+import type { Database } from '../store/schema.js';
 import { SyncRepository } from '../store/sync-repository.js';
 import { applySteps } from '../store/sync-writer.js';
 import { CATEGORIES, type Category, type Change, type Plan } from '../sync/changes.js';
@@ -22,11 +25,10 @@ import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
 import type { SourceSnapshot } from '../sync/source.js';
 import type { Runtime } from './clock.js';
 import type { EntraSettingsService } from './entra-settings.js';
+import { DEFAULT_LEASE_SECONDS, LeaseHeartbeat, type LeaseTiming, leaseTiming } from './lease-heartbeat.js';
 
 /** A preview is kept this long; executing an older one asks for a new preview. */
 export const PREVIEW_TTL_MS = 60 * 60 * 1000;
-/** Longest a sync may hold its organization's lease before another process may take over. */
-const LEASE_TTL_MS = 30 * 60 * 1000;
 
 /** Makes the Graph connector for a connection (injected: benchmarks count, tests point at the emulator). */
 export type ConnectorFactory = (connection: GraphConnection, options: ConnectorOptions) => GraphConnector;
@@ -183,6 +185,7 @@ export class SyncService {
     private readonly settings: EntraSettingsService,
     private readonly runtime: Runtime,
     private readonly connectors: ConnectorFactory = defaultConnectorFactory,
+    private readonly lease: LeaseTiming = leaseTiming(DEFAULT_LEASE_SECONDS),
   ) {
     this.#repo = new SyncRepository(store.db, store.dialect, org.id);
     this.#directory = new DirectoryRepository(store.db, org.id);
@@ -217,7 +220,7 @@ export class SyncService {
     const preloaded = input.planId ? await this.#storedPlan(input.planId) : null;
     if (preloaded) selectChanges(preloaded.preview, input.excludedChangeIds ?? []);
     const runId = input.runId ?? this.runtime.newId();
-    return this.#underLease(runId, `${input.trigger} sync by ${actor}`, async () => {
+    return this.#underLease(runId, `${input.trigger} sync by ${actor}`, async (heartbeat) => {
       await this.#repo.insertRun({
         id: runId,
         trigger: input.trigger,
@@ -234,9 +237,16 @@ export class SyncService {
         timings.readMs = planned.preview.timings.readMs;
         timings.planMs = planned.preview.timings.planMs;
         const hold = input.safeguard ? await input.safeguard(planned.preview) : null;
-        if (hold) return await this.#hold(runId, planned, hold, actor, timings);
+        if (hold) return await this.#hold(runId, planned, hold, actor, timings, heartbeat);
         input.onPhase?.('apply');
-        const result = await this.#apply(runId, planned, input.excludedChangeIds ?? [], actor, timings);
+        const result = await this.#apply(
+          runId,
+          planned,
+          input.excludedChangeIds ?? [],
+          actor,
+          timings,
+          heartbeat,
+        );
         await this.#audit(actor, 'sync.execute', runId, { status: result.status });
         return result;
       } catch (error) {
@@ -255,12 +265,12 @@ export class SyncService {
     const stored = await this.#loadPlan(run.planId);
     if (!stored) throw notFound(`The plan of held run ${runId} is gone: dismiss it and sync again.`);
     const planId = run.planId;
-    return this.#underLease(runId, `approval by ${actor}`, async () => {
+    return this.#underLease(runId, `approval by ${actor}`, async (heartbeat) => {
       // Only one approver wins, even when two press the button at once.
       if (!(await this.#repo.transitionRun(runId, 'held', 'running'))) throw notHeld(runId, 'not held');
       const timings = { readMs: 0, planMs: 0, applyMs: 0 };
       try {
-        const result = await this.#apply(runId, stored.planned, [], actor, timings);
+        const result = await this.#apply(runId, stored.planned, [], actor, timings, heartbeat);
         await this.#audit(actor, 'sync.approve', runId, { status: result.status });
         return result;
       } catch (error) {
@@ -280,20 +290,65 @@ export class SyncService {
     await this.#audit(actor, 'sync.dismiss', runId);
   }
 
-  /** Runs `work` holding the organization's sync lease; refuses while another sync holds it. */
-  async #underLease<T>(runId: string, purpose: string, work: () => Promise<T>): Promise<T> {
-    const lease = await this.#repo.acquireLease(runId, purpose, this.runtime.now(), LEASE_TTL_MS);
+  /**
+   * Runs `work` holding the organization's sync lease, renewed on a timer while it works;
+   * refuses while another sync holds it. Runs left *running* by a dead sync are closed first.
+   */
+  async #underLease<T>(
+    runId: string,
+    purpose: string,
+    work: (heartbeat: LeaseHeartbeat) => Promise<T>,
+  ): Promise<T> {
+    const { ttlMs, renewEveryMs } = this.lease;
+    const lease = await this.#repo.acquireLease(runId, purpose, this.runtime.now(), ttlMs);
     if (!lease.acquired) {
       throw new AppError(
         'conflict',
         `A sync of this organization is already running (${lease.holder}): wait for it to finish, then try again.`,
       );
     }
+    const heartbeat = new LeaseHeartbeat(
+      () => this.#repo.renewLease(runId, this.runtime.now(), ttlMs),
+      renewEveryMs,
+    );
+    heartbeat.start();
     try {
-      return await work();
+      await this.#closeOrphanedRuns();
+      return await work(heartbeat);
     } finally {
+      await heartbeat.stop();
       await this.#repo.releaseLease(runId);
     }
+  }
+
+  /** Closes runs whose process died (no live lease) as `worker_lost`. */
+  async #closeOrphanedRuns(): Promise<void> {
+    await this.#repo.closeOrphanedRuns(this.runtime.now(), runError('worker_lost'));
+  }
+
+  /**
+   * The fence of a transaction that finishes a run: re-takes the lease at its start (a lost one
+   * fails the transaction: another sync may be applying) and extends it at its end, so an apply
+   * longer than a lease lifetime commits with a fresh lease. The first UPDATE locks the lease
+   * row (PostgreSQL) or the database (SQLite) until commit, so nobody takes it in between.
+   */
+  async #fenced<T>(
+    runId: string,
+    heartbeat: LeaseHeartbeat,
+    work: (trx: Transaction<Database>) => Promise<T>,
+  ): Promise<T> {
+    return this.store.db.transaction().execute(async (trx) => {
+      const repo = this.#repo.with(trx);
+      if (!(await repo.renewLease(runId, this.runtime.now(), this.lease.ttlMs))) {
+        throw new AppError(
+          'conflict',
+          `This sync lost its hold on the organization (${heartbeat.lostBecause}), so another sync may be running; nothing of it was applied. Sync again.`,
+        );
+      }
+      const result = await work(trx);
+      await repo.extendLockedLease(runId, this.runtime.now(), this.lease.ttlMs);
+      return result;
+    });
   }
 
   /** Records a run as failed with the error's code, text and hint; nothing of it was applied. */
@@ -317,6 +372,8 @@ export class SyncService {
 
   /** Runs, newest first. The list leaves out each run's skipped entries (thousands at scale); a run's own page has them. */
   async runs(limit = 50, offset = 0) {
+    // A dead sync's run reads failed as soon as anyone looks, not only once the next sync starts.
+    await this.#closeOrphanedRuns();
     const runs = await this.#repo.listRuns(limit, offset);
     return runs.map((run) => {
       const { skippedEntries: _skipped, ...summary } = run.summary as { skippedEntries?: unknown };
@@ -325,6 +382,7 @@ export class SyncService {
   }
 
   async run(id: string) {
+    await this.#closeOrphanedRuns();
     const run = await this.#repo.getRun(id);
     if (!run) throw notFound(`No sync run ${id} in this organization.`);
     return run;
@@ -337,6 +395,7 @@ export class SyncService {
     hold: HoldReason,
     actor: string,
     timings: RunResult['timings'],
+    heartbeat: LeaseHeartbeat,
   ): Promise<RunResult> {
     const { preview } = planned;
     if (!planned.stored) await this.#store(planned, actor, HELD_PLAN_EXPIRES_AT);
@@ -354,12 +413,15 @@ export class SyncService {
       seats: preview.seats,
       held: hold,
     };
-    await this.#repo.setPlanExpiry(preview.planId, HELD_PLAN_EXPIRES_AT);
-    await this.#repo.finishRun(runId, {
-      status: 'held',
-      finishedAt: this.runtime.now().toISOString(),
-      summary: { ...result, skippedEntries: preview.skipped, read: preview.read, actor },
-      planId: preview.planId,
+    await this.#fenced(runId, heartbeat, async (trx) => {
+      const repo = this.#repo.with(trx);
+      await repo.setPlanExpiry(preview.planId, HELD_PLAN_EXPIRES_AT);
+      await repo.finishRun(runId, {
+        status: 'held',
+        finishedAt: this.runtime.now().toISOString(),
+        summary: { ...result, skippedEntries: preview.skipped, read: preview.read, actor },
+        planId: preview.planId,
+      });
     });
     return result;
   }
@@ -497,6 +559,7 @@ export class SyncService {
     excludedIds: string[],
     actor: string,
     timings: RunResult['timings'],
+    heartbeat: LeaseHeartbeat,
   ): Promise<RunResult> {
     const { preview } = planned;
     const selection = selectChanges(preview, excludedIds);
@@ -543,7 +606,7 @@ export class SyncService {
     const packing = Promise.all([packSource(planned.source), packJsonAsync(outcomes)]);
     // Settled by the await below; this only keeps a rejection while the writes run from being unhandled.
     packing.catch(() => undefined);
-    await this.store.db.transaction().execute(async (trx) => {
+    await this.#fenced(runId, heartbeat, async (trx) => {
       const now = this.runtime.now().toISOString();
       if (writes) {
         await applySteps(trx, steps, { orgId: this.org.id, newId: this.runtime.newId, now, users, groups });

@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
   type DatabaseConnection,
+  type Driver,
   Kysely,
   PostgresDialect,
   SqliteAdapter,
@@ -13,6 +14,7 @@ import {
   sql,
 } from 'kysely';
 import pg from 'pg';
+import { AppError } from '../directory/errors.js';
 import { type DialectInfo, POSTGRES, SQLITE, SqliteBooleanPlugin } from './dialect.js';
 import type { Database } from './schema.js';
 
@@ -43,10 +45,13 @@ export function openStore(location: StoreLocation, options: { poolSize?: number 
       max: options.poolSize ?? 10,
       types: pgTypes,
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new DiskFullPostgresDialect({ pool }) });
     return { db, dialect: POSTGRES, close: () => db.destroy() };
   }
-  mkdirSync(dirname(location.sqliteFile), { recursive: true });
+  // The folder holds the database and the key that seals client secrets: the owner's alone.
+  mkdirSync(dirname(location.sqliteFile), { recursive: true, mode: 0o700 });
+  // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+  closeSync(openSync(location.sqliteFile, 'a', 0o600));
   const database = new SQLite(location.sqliteFile);
   // Another process (a second `entrasync` command, a migration) may hold the write lock briefly;
   // set first, so that even switching to WAL waits for it instead of failing.
@@ -55,7 +60,7 @@ export function openStore(location: StoreLocation, options: { poolSize?: number 
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
   const db = new Kysely<Database>({
-    dialect: new SerializedMigrationSqliteDialect({ database }),
+    dialect: new SerializedMigrationSqliteDialect({ database }, database),
     plugins: [new SqliteBooleanPlugin()],
   });
   return { db, dialect: SQLITE, close: () => db.destroy() };
@@ -86,21 +91,136 @@ class SerializedMigrationSqliteAdapter extends SqliteAdapter {
  * migrating at once hit exactly that.
  */
 class ImmediateTransactionSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly database: SQLite.Database,
+  ) {
+    super(config);
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  /**
+   * Some failures (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM…) make SQLite roll the transaction
+   * back itself. A second rollback would then fail with "cannot rollback - no transaction is
+   * active", and that error would replace the one that says what happened.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!this.database.inTransaction) return;
+    await super.rollbackTransaction(connection);
   }
 }
 
 class SerializedMigrationSqliteDialect extends SqliteDialect {
-  constructor(private readonly config: SqliteDialectConfig) {
+  constructor(
+    private readonly config: SqliteDialectConfig,
+    private readonly database: SQLite.Database,
+  ) {
     super(config);
   }
 
   override createDriver() {
-    return new ImmediateTransactionSqliteDriver(this.config);
+    return new DiskFullDriver(new ImmediateTransactionSqliteDriver(this.config, this.database));
   }
 
   override createAdapter() {
     return new SerializedMigrationSqliteAdapter();
+  }
+}
+
+class DiskFullPostgresDialect extends PostgresDialect {
+  override createDriver() {
+    return new DiskFullDriver(super.createDriver());
+  }
+}
+
+/** SQLite's SQLITE_FULL and PostgreSQL's disk_full (53100): the statement failed and wrote nothing. */
+function isDiskFull(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return code === 'SQLITE_FULL' || code === '53100';
+}
+
+const diskFull = (cause: unknown) =>
+  new AppError(
+    'disk_full',
+    "The database's disk is full: nothing was written. Free space where the database lives and try again.",
+    undefined,
+    { cause },
+  );
+
+/**
+ * Names a full disk as such, for every query of either dialect, so callers (the API, the CLI, the
+ * workers) report it the same way instead of a driver's wording. Wraps the dialect's driver;
+ * transactions are still begun and ended by that driver, on its own connection object.
+ */
+class DiskFullDriver implements Driver {
+  readonly #own = new WeakMap<DatabaseConnection, DatabaseConnection>();
+
+  constructor(private readonly inner: Driver) {}
+
+  init(): Promise<void> {
+    return this.inner.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await this.inner.acquireConnection();
+    const translating: DatabaseConnection = {
+      executeQuery: async (query) => {
+        try {
+          return await connection.executeQuery(query);
+        } catch (error) {
+          throw isDiskFull(error) ? diskFull(error) : error;
+        }
+      },
+      streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+    };
+    this.#own.set(translating, connection);
+    return translating;
+  }
+
+  #inner(connection: DatabaseConnection): DatabaseConnection {
+    return this.#own.get(connection) ?? connection;
+  }
+
+  beginTransaction(connection: DatabaseConnection, settings: Parameters<Driver['beginTransaction']>[1]) {
+    return this.inner.beginTransaction(this.#inner(connection), settings);
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.inner.commitTransaction(this.#inner(connection));
+    } catch (error) {
+      throw isDiskFull(error) ? diskFull(error) : error;
+    }
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.inner.rollbackTransaction(this.#inner(connection));
+  }
+
+  savepoint(...[connection, ...rest]: Parameters<NonNullable<Driver['savepoint']>>): Promise<void> {
+    return this.inner.savepoint!(this.#inner(connection), ...rest);
+  }
+
+  rollbackToSavepoint(
+    ...[connection, ...rest]: Parameters<NonNullable<Driver['rollbackToSavepoint']>>
+  ): Promise<void> {
+    return this.inner.rollbackToSavepoint!(this.#inner(connection), ...rest);
+  }
+
+  releaseSavepoint(
+    ...[connection, ...rest]: Parameters<NonNullable<Driver['releaseSavepoint']>>
+  ): Promise<void> {
+    return this.inner.releaseSavepoint!(this.#inner(connection), ...rest);
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.inner.releaseConnection(this.#inner(connection));
+  }
+
+  destroy(): Promise<void> {
+    return this.inner.destroy();
   }
 }

@@ -112,9 +112,17 @@ export interface ApiTokensTable {
   org_id: string | null;
   name: string;
   token_hash: string;
+  /** The creator's address (or `token:name`, `cli`), for people to read. */
   created_by: string;
   created_at: string;
   last_used_at: string | null;
+  /** Set for every token (the 0005 migration gave older tokens 90 days). */
+  expires_at: string;
+  /** The account the token dies with; null for tokens made with the CLI. */
+  creator_type: 'user' | 'operator' | null;
+  creator_id: string | null;
+  /** Whether a request made with this token may create tokens. */
+  can_create_tokens: boolean;
 }
 
 export interface EntraSettingsTable {
@@ -212,6 +220,14 @@ export interface NotificationsTable {
   delivery: string | null;
 }
 
+/** Failed sign-ins per address (0006_signin_limits). */
+export interface SigninLimitsTable {
+  address: string;
+  failures: number;
+  locked_until: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   sync_automation: SyncAutomationTable;
   sync_health: SyncHealthTable;
@@ -231,4 +247,5 @@ export interface Database {
   operators: OperatorsTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  signin_limits: SigninLimitsTable;
 }

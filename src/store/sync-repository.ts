@@ -248,37 +248,71 @@ export class SyncRepository {
   }
 
   /**
-   * Takes the organization's sync lease, or returns who holds it. A lease expires so that a
-   * process killed mid-sync does not block its organization forever.
+   * Takes the organization's sync lease, or returns who holds it. A lease that was not renewed
+   * before it expired is free: its holder is presumed dead. Two syncs racing for an expired lease
+   * both run the conditional UPDATE; the database applies them one after the other (a row lock
+   * on PostgreSQL, the write lock on SQLite), and the second finds the lease fresh: one winner.
    */
   async acquireLease(holder: string, purpose: string, now: Date, ttlMs: number) {
     const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
-    try {
-      await this.db
-        .insertInto('sync_leases')
-        .values({ org_id: this.orgId, holder, purpose, expires_at: expiresAt })
-        .execute();
-      return { acquired: true as const };
-    } catch (error) {
-      if (!this.dialect.isUniqueViolation(error)) throw error;
+    // A lease released between our attempt and our look at it leaves nobody to name: try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db
+          .insertInto('sync_leases')
+          .values({ org_id: this.orgId, holder, purpose, expires_at: expiresAt })
+          .execute();
+        return { acquired: true as const };
+      } catch (error) {
+        if (!this.dialect.isUniqueViolation(error)) throw error;
+      }
+      const taken = await this.db
+        .updateTable('sync_leases')
+        .set({ holder, purpose, expires_at: expiresAt })
+        .where('org_id', '=', this.orgId)
+        .where('expires_at', '<', now.toISOString())
+        .executeTakeFirst();
+      if (Number(taken.numUpdatedRows) === 1) return { acquired: true as const };
+      const current = await this.db
+        .selectFrom('sync_leases')
+        .selectAll()
+        .where('org_id', '=', this.orgId)
+        .executeTakeFirst();
+      if (current || attempt === 3)
+        return {
+          acquired: false as const,
+          holder: current?.purpose ?? 'another sync',
+          since: current?.expires_at,
+        };
     }
-    const taken = await this.db
+  }
+
+  /**
+   * Extends the lease `holder` holds, unless it expired or was taken over: false then. An expired
+   * lease is never revived, since another process may already have acted on its expiry.
+   */
+  async renewLease(holder: string, now: Date, ttlMs: number): Promise<boolean> {
+    const renewed = await this.db
       .updateTable('sync_leases')
-      .set({ holder, purpose, expires_at: expiresAt })
+      .set({ expires_at: new Date(now.getTime() + ttlMs).toISOString() })
       .where('org_id', '=', this.orgId)
-      .where('expires_at', '<', now.toISOString())
+      .where('holder', '=', holder)
+      .where('expires_at', '>=', now.toISOString())
       .executeTakeFirst();
-    if (Number(taken.numUpdatedRows) === 1) return { acquired: true as const };
-    const current = await this.db
-      .selectFrom('sync_leases')
-      .selectAll()
+    return Number(renewed.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Extends the lease `holder` holds whatever its expiry: only for the end of a transaction that
+   * locked the lease row (renewLease, at its start) and so kept anyone from taking it since.
+   */
+  async extendLockedLease(holder: string, now: Date, ttlMs: number): Promise<void> {
+    await this.db
+      .updateTable('sync_leases')
+      .set({ expires_at: new Date(now.getTime() + ttlMs).toISOString() })
       .where('org_id', '=', this.orgId)
-      .executeTakeFirst();
-    return {
-      acquired: false as const,
-      holder: current?.purpose ?? 'another sync',
-      since: current?.expires_at,
-    };
+      .where('holder', '=', holder)
+      .execute();
   }
 
   async releaseLease(holder: string): Promise<void> {
@@ -287,6 +321,64 @@ export class SyncRepository {
       .where('org_id', '=', this.orgId)
       .where('holder', '=', holder)
       .execute();
+  }
+
+  /**
+   * Closes, as failed with `error`, every run left *running* that holds no live lease: the
+   * process running it died (a live sync renews its lease until it has finished its run). An
+   * expired lease is dropped first, in the same transaction; on PostgreSQL that DELETE waits for
+   * an apply that has the lease row locked, then finds it renewed. Returns the runs closed.
+   */
+  async closeOrphanedRuns(now: Date, error: { code: string; message: string }): Promise<string[]> {
+    const at = now.toISOString();
+    const orphans = async (db: Db) =>
+      (
+        await db
+          .selectFrom('sync_runs as r')
+          .select('r.id')
+          .where('r.org_id', '=', this.orgId)
+          .where('r.status', '=', 'running')
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('sync_leases as l')
+                  .select('l.holder')
+                  .whereRef('l.org_id', '=', 'r.org_id')
+                  .whereRef('l.holder', '=', 'r.id')
+                  .where('l.expires_at', '>=', at),
+              ),
+            ),
+          )
+          .execute()
+      ).map((r) => r.id);
+    // Reads first: listing runs while a sync runs writes nothing.
+    if ((await orphans(this.db)).length === 0) return [];
+    const close = async (db: Db) => {
+      await db
+        .deleteFrom('sync_leases')
+        .where('org_id', '=', this.orgId)
+        .where('expires_at', '<', at)
+        .execute();
+      // Again, now that the expired lease is gone: a run whose lease was renewed meanwhile stays.
+      const ids = await orphans(db);
+      for (const id of ids) {
+        await db
+          .updateTable('sync_runs')
+          .set({
+            status: 'failed',
+            finished_at: at,
+            summary: JSON.stringify({ runId: id, status: 'failed', errors: [error] }),
+          })
+          .where('org_id', '=', this.orgId)
+          .where('id', '=', id)
+          .where('status', '=', 'running')
+          .execute();
+      }
+      return ids;
+    };
+    return this.db.isTransaction
+      ? close(this.db)
+      : (this.db as Kysely<Database>).transaction().execute(close);
   }
 }
 

@@ -230,7 +230,7 @@ describe('console: functional accounts, blocked sign-ins, licensed seats', () =>
 
   it('an operator sets the licensed seats, and the preview warns that the next sync passes them', async () => {
     const billedNow = plan.seats.after - 1;
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await signIn(page, baseUrl, 'ops@service.test');
     await page.waitForURL('**/orgs');
     await page.getByRole('button', { name: `Set the licensed seats of ${ORG}` }).click();

@@ -295,7 +295,8 @@ describe.each(DATABASES)('JSON API on %s', (kind) => {
         method: 'POST',
         url: '/api/v1/auth/login',
         remoteAddress: '10.9.9.9',
-        payload: { email: 'nobody@contoso.com', password: 'guess' },
+        // A new address each time: the per-account limit (after 5 failures) is tested in hardening.test.ts.
+        payload: { email: `nobody${i}@contoso.com`, password: 'guess' },
       });
       codes.push(res.statusCode);
     }

@@ -10,6 +10,8 @@ interface SessionState {
   notice: string | null;
   signIn(email: string, password: string): Promise<Session>;
   signOut(): Promise<void>;
+  /** Ends every session of this account, on every device, this one included. */
+  signOutEverywhere(): Promise<void>;
 }
 
 const SessionContext = createContext<SessionState | null>(null);
@@ -70,6 +72,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           if (!(error instanceof ApiError)) throw error;
         }
         adopt(null, 'You are signed out.');
+      },
+      async signOutEverywhere() {
+        // Unlike sign-out, a failure here must show: the other devices may still be signed in.
+        await api('POST', '/auth/logout-all');
+        adopt(null, 'You are signed out everywhere.');
       },
     }),
     [session, notice, adopt],

@@ -46,6 +46,19 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
     },
   );
 
+  api.post(
+    '/auth/logout-all',
+    { schema: { tags: ['auth'], response: { 200: Ok, ...errors } } },
+    async (request, reply) => {
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (!cookie || !request.session)
+        throw new AppError('unauthenticated', 'Not signed in, or the session has expired: sign in again.');
+      await app.auth.logoutEverywhere(cookie);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return { ok: true };
+    },
+  );
+
   api.get(
     '/auth/session',
     { schema: { tags: ['auth'], response: { 200: SessionBody, ...errors } } },

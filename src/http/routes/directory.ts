@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { App } from '../../services/app.js';
 import { checkPassword, hashPassword } from '../../services/auth.js';
-import { actorOf, orgOf, requirePrincipal } from '../auth.js';
+import { actorOf, orgOf, requirePrincipal, SESSION_COOKIE } from '../auth.js';
 import {
   GroupDetail,
   GroupPatchBody,
@@ -112,6 +112,8 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (a
         request.params.id,
         await hashPassword(checkPassword(request.body.password)),
         actor,
+        // The caller's own session survives a change of their own password.
+        request.cookies[SESSION_COOKIE],
       );
       return { ok: true };
     },

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { canManageService } from '../../directory/permissions.js';
 import type { App } from '../../services/app.js';
+import { TOKEN_DAYS } from '../../services/auth.js';
 import { listAudit } from '../../store/audit.js';
 import { actorOf, orgOf, requireOperator, requireOrgAdmin, requirePrincipal } from '../auth.js';
 import { Nullable, Ok, Organization, OrgParams } from '../schemas.js';
@@ -18,6 +19,8 @@ const ApiToken = Type.Object({
   createdBy: Type.String(),
   createdAt: Type.String(),
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+  expiresAt: Type.String(),
+  canCreateTokens: Type.Boolean(),
 });
 
 /** Organizations, domains, API tokens and the audit log. */
@@ -155,16 +158,31 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       schema: {
         tags: ['api tokens'],
         params: OrgParams,
-        body: Type.Object({ name: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
-        response: { 201: Type.Object({ id: Type.String(), token: Type.String() }), ...errors },
+        body: Type.Object(
+          {
+            name: Type.String({ maxLength: 100 }),
+            expiresInDays: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: TOKEN_DAYS.max, default: TOKEN_DAYS.default }),
+            ),
+            // Whether requests made with the new token may create tokens themselves.
+            canCreateTokens: Type.Optional(Type.Boolean({ default: false })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({ id: Type.String(), token: Type.String(), expiresAt: Type.String() }),
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
       const org = orgOf(request);
+      const principal = requirePrincipal(request);
       const created = await app.auth.createApiToken({
-        name: request.body.name,
+        ...request.body,
         orgId: org.id,
-        createdBy: actorOf(requirePrincipal(request)),
+        creator: principal,
+        createdBy: actorOf(principal),
       });
       return reply.status(201).send(created);
     },

@@ -5,6 +5,8 @@ import { directoryMigration } from './0001_directory.js';
 import { syncMigration } from './0002_sync.js';
 import { jobsMigration } from './0003_jobs.js';
 import { recipientsMigration } from './0004_recipients.js';
+import { authLifetimesMigration } from './0005_auth_lifetimes.js';
+import { signinLimitsMigration } from './0006_signin_limits.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
@@ -13,6 +15,8 @@ function migrations(d: DialectInfo): Record<string, Migration> {
     '0002_sync': syncMigration(d),
     '0003_jobs': jobsMigration(d),
     '0004_recipients': recipientsMigration(),
+    '0005_auth_lifetimes': authLifetimesMigration(d),
+    '0006_signin_limits': signinLimitsMigration(d),
   };
 }
 

@@ -1,4 +1,4 @@
-import { AppShell, Burger, Button, Group, NavLink, ScrollArea, Select, Text, Title } from '@mantine/core';
+import { AppShell, Burger, Group, NavLink, ScrollArea, Select, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { Link, Outlet, useLocation, useNavigate, useParams } from 'react-router';
@@ -7,6 +7,7 @@ import type { Organization } from '../api/types';
 import { useSession } from '../session';
 import { ErrorAlert, Loading } from './common';
 import { NotificationsButton } from './Notifications';
+import { SignOutButtons } from './SignOutButtons';
 
 /** The pages of one organization, in the order of the product's menus. */
 const NAV: Array<{ label: string; path: string } | { section: string }> = [
@@ -26,7 +27,7 @@ const NAV: Array<{ label: string; path: string } | { section: string }> = [
 
 /** Header (organization switcher, sign-out), the organization's menu, and the page. */
 export function OrgShell() {
-  const { session, signOut } = useSession();
+  const { session } = useSession();
   const { org } = useParams();
   const navigate = useNavigate();
   const location = useLocation();
@@ -87,9 +88,7 @@ export function OrgShell() {
             <Text size="sm" c="dimmed" visibleFrom="sm">
               {principal && 'email' in principal ? principal.email : ''}
             </Text>
-            <Button variant="default" size="xs" onClick={() => void signOut()}>
-              Sign out
-            </Button>
+            <SignOutButtons size="xs" />
           </Group>
         </Group>
       </AppShell.Header>

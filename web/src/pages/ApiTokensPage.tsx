@@ -1,4 +1,18 @@
-import { Alert, Button, Card, Code, CopyButton, Group, Stack, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  Code,
+  CopyButton,
+  Group,
+  NumberInput,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -10,31 +24,46 @@ import { ErrorAlert, when } from '../components/common';
 import { ConfirmDialog, showFieldError } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
 
+/** The server's limits (src/services/auth.ts TOKEN_DAYS), repeated so the form can say so before sending. */
+const TOKEN_DAYS = { default: 90, max: 365 } as const;
+
+interface NewToken {
+  name: string;
+  expiresInDays: number;
+  canCreateTokens: boolean;
+}
+
 /** The organization's API tokens: list, create (the token is shown once), revoke. */
 export function ApiTokensPage() {
   const org = useOrgRef();
   const queryClient = useQueryClient();
-  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [created, setCreated] = useState<{ name: string; token: string; expiresAt: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const tokens = useQuery({
     queryKey: ['api-tokens', org],
     queryFn: () => api<ApiToken[]>('GET', `${orgPath(org)}/api-tokens`),
   });
-  const form = useForm({
-    initialValues: { name: '' },
-    validate: { name: (v) => (v.trim() ? null : 'Give the token a name that says what uses it.') },
+  const form = useForm<{ name: string; expiresInDays: number | string; canCreateTokens: boolean }>({
+    initialValues: { name: '', expiresInDays: TOKEN_DAYS.default, canCreateTokens: false },
+    validate: {
+      name: (v) => (v.trim() ? null : 'Give the token a name that says what uses it.'),
+      expiresInDays: (v) =>
+        Number.isInteger(v) && Number(v) >= 1 && Number(v) <= TOKEN_DAYS.max
+          ? null
+          : `A token lives 1 to ${TOKEN_DAYS.max} days (whole days).`,
+    },
   });
   const create = useMutation({
-    mutationFn: (name: string) =>
-      api<{ id: string; token: string }>('POST', `${orgPath(org)}/api-tokens`, { name }),
+    mutationFn: (input: NewToken) =>
+      api<{ id: string; token: string; expiresAt: string }>('POST', `${orgPath(org)}/api-tokens`, input),
     onMutate: () => setCreated(null),
-    onSuccess: (result, name) => {
-      setCreated({ name, token: result.token });
+    onSuccess: (result, input) => {
+      setCreated({ name: input.name, token: result.token, expiresAt: result.expiresAt });
       form.reset();
       void queryClient.invalidateQueries({ queryKey: ['api-tokens', org] });
     },
     onError: (error) => {
-      if (!showFieldError(form, ['name'], error)) form.setFieldError('name', error.message);
+      if (!showFieldError(form, ['name', 'expiresInDays'], error)) form.setFieldError('name', error.message);
     },
   });
   const revoke = useMutation({
@@ -52,7 +81,9 @@ export function ApiTokensPage() {
       <Title order={1}>API tokens</Title>
       <Text c="dimmed">
         A token lets a script use the JSON API as an administrator of this organization: send it as{' '}
-        <Code>Authorization: Bearer …</Code>. Revoke a token as soon as nothing uses it any more.
+        <Code>Authorization: Bearer …</Code>. A token stops working when it expires (at most a year after it
+        was made) and when the person who made it leaves the organization, is deactivated or stops being an
+        administrator. Revoke a token as soon as nothing uses it any more.
       </Text>
       {tokens.error && <ErrorAlert error={tokens.error} />}
       <DataTable
@@ -71,6 +102,26 @@ export function ApiTokensPage() {
             accessor: 'lastUsedAt',
             title: 'Last used',
             render: (t) => (t.lastUsedAt ? when(t.lastUsedAt) : 'Never'),
+          },
+          {
+            accessor: 'expiresAt',
+            title: 'Expires',
+            render: (t) =>
+              new Date(t.expiresAt).getTime() <= Date.now() ? (
+                <Group gap={4} wrap="nowrap">
+                  <Badge color="red" variant="light">
+                    Expired
+                  </Badge>
+                  {when(t.expiresAt)}
+                </Group>
+              ) : (
+                when(t.expiresAt)
+              ),
+          },
+          {
+            accessor: 'canCreateTokens',
+            title: 'Creates tokens',
+            render: (t) => (t.canCreateTokens ? 'Yes' : 'No'),
           },
           {
             accessor: 'actions',
@@ -101,7 +152,10 @@ export function ApiTokensPage() {
           onClose={() => setCreated(null)}
         >
           <Stack gap="xs">
-            <Text size="sm">Copy it now: it is shown only this once, and cannot be read back later.</Text>
+            <Text size="sm">
+              Copy it now: it is shown only this once, and cannot be read back later. It works until{' '}
+              {when(created.expiresAt)}.
+            </Text>
             <Group gap="xs" wrap="nowrap">
               <Code data-testid="new-token" style={{ wordBreak: 'break-all' }}>
                 {created.token}
@@ -118,7 +172,16 @@ export function ApiTokensPage() {
         </Alert>
       )}
       <Card withBorder maw={640} component="section" aria-labelledby="new-token-title">
-        <form onSubmit={form.onSubmit((v) => create.mutate(v.name.trim()))} noValidate>
+        <form
+          onSubmit={form.onSubmit((v) =>
+            create.mutate({
+              name: v.name.trim(),
+              expiresInDays: Number(v.expiresInDays),
+              canCreateTokens: v.canCreateTokens,
+            }),
+          )}
+          noValidate
+        >
           <Stack>
             <Title order={2} size="h4" id="new-token-title">
               Create a token
@@ -129,10 +192,25 @@ export function ApiTokensPage() {
                 description="What uses it, e.g. “nightly export”."
                 {...form.getInputProps('name')}
               />
+              <NumberInput
+                label="Expires in (days)"
+                description={`1 to ${TOKEN_DAYS.max}.`}
+                min={1}
+                max={TOKEN_DAYS.max}
+                allowDecimal={false}
+                allowNegative={false}
+                w={160}
+                {...form.getInputProps('expiresInDays')}
+              />
               <Button type="submit" mt={46} loading={create.isPending}>
                 Create token
               </Button>
             </Group>
+            <Checkbox
+              label="May create tokens"
+              description="Lets scripts using this token create further tokens (which expire no later than it does). Leave it off unless a script must."
+              {...form.getInputProps('canCreateTokens', { type: 'checkbox' })}
+            />
           </Stack>
         </form>
       </Card>

@@ -4,12 +4,13 @@ import { Link } from 'react-router';
 import { api } from '../api/client';
 import type { Me } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
+import { SignOutButtons } from '../components/SignOutButtons';
 import { ROLE_NAMES } from '../components/UserForms';
 import { homeOf, useSession } from '../session';
 
 /** End users' self-service: their own profile, aliases and whether they get quarantine digests. */
 export function MePage() {
-  const { session, signOut } = useSession();
+  const { session } = useSession();
   const me = useQuery({ queryKey: ['me'], queryFn: () => api<Me>('GET', '/me') });
   const home = session ? homeOf(session) : '/me';
   return (
@@ -23,9 +24,7 @@ export function MePage() {
                 Back to the console
               </Button>
             )}
-            <Button variant="default" onClick={() => void signOut()}>
-              Sign out
-            </Button>
+            <SignOutButtons />
           </Group>
         </Group>
         {me.isPending && <Loading />}
