@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { openStore } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrations/index.js';
 import { entrasync } from '../support/cli.js';
 import { createTestDatabase, DATABASES } from '../support/databases.js';
+import { signInOverHttps } from '../support/https.js';
 
 const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'entrasync-hardening-'));
@@ -69,28 +69,10 @@ describe.each(DATABASES)('entrasync CLI hardening on %s', (kind) => {
         },
       );
       expect(started.url.protocol).toBe('https:');
-      const res = await new Promise<{ status: number; headers: Record<string, unknown> }>(
-        (resolvePromise, reject) => {
-          const req = httpsRequest(
-            {
-              host: '127.0.0.1',
-              port: started.url.port,
-              path: '/api/v1/auth/login',
-              method: 'POST',
-              ca: tls.caPem,
-              headers: { 'content-type': 'application/json' },
-            },
-            (response) => {
-              response.resume();
-              response.on('end', () =>
-                resolvePromise({ status: response.statusCode ?? 0, headers: response.headers }),
-              );
-            },
-          );
-          req.on('error', reject);
-          req.end(JSON.stringify({ email: started.email, password: started.password }));
-        },
-      );
+      const res = await signInOverHttps(started.url, tls.caPem, {
+        email: started.email,
+        password: started.password,
+      });
       expect(res.status).toBe(200);
       expect(String(res.headers['set-cookie'])).toMatch(/; Secure/);
       expect(res.headers['strict-transport-security']).toBe('max-age=31536000');

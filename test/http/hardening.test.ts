@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,6 +13,7 @@ import { hashPassword } from '../../src/services/auth.js';
 import type { Runtime } from '../../src/services/clock.js';
 import { systemRuntime } from '../../src/services/clock.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
+import { signInOverHttps } from '../support/https.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -233,28 +233,7 @@ describe.each(DATABASES)('TLS, proxies and logs on %s', (kind) => {
     try {
       const address = new URL(await server.listen({ port: 0, host: '127.0.0.1' }));
       expect(address.protocol).toBe('https:');
-      const res = await new Promise<{ status: number; headers: Record<string, unknown> }>(
-        (resolve, reject) => {
-          const req = httpsRequest(
-            {
-              host: '127.0.0.1',
-              port: address.port,
-              path: '/api/v1/auth/login',
-              method: 'POST',
-              ca: tls.caPem,
-              headers: { 'content-type': 'application/json' },
-            },
-            (response) => {
-              response.resume();
-              response.on('end', () =>
-                resolve({ status: response.statusCode ?? 0, headers: response.headers }),
-              );
-            },
-          );
-          req.on('error', reject);
-          req.end(JSON.stringify({ email: 'ana@contoso.com', password: PASSWORD }));
-        },
-      );
+      const res = await signInOverHttps(address, tls.caPem, { email: 'ana@contoso.com', password: PASSWORD });
       expect(res.status).toBe(200);
       expect(String(res.headers['set-cookie'])).toMatch(/entrasync_session=.*; Secure/);
       expect(res.headers['strict-transport-security']).toBe('max-age=31536000');
