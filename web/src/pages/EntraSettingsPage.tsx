@@ -74,7 +74,7 @@ const CLOUDS: Array<{ value: Cloud; label: string }> = [
   { value: 'global', label: 'Global (login.microsoftonline.com)' },
   { value: 'usgov', label: 'US Government GCC High (login.microsoftonline.us)' },
   { value: 'usgov-dod', label: 'US Government DoD (login.microsoftonline.us, dod-graph)' },
-  { value: 'china', label: 'China, operated by 21Vianet (login.chinacloudapi.cn)' },
+  { value: 'china', label: 'China, operated by 21Vianet (login.partner.microsoftonline.cn)' },
 ];
 
 export const STEP_NAMES: Record<ConnectionTest['steps'][number]['step'], string> = {
