@@ -78,7 +78,8 @@ export const Page = <T extends TSchema>(item: T) =>
 export const ListQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 200 })),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  // Bounded to what the databases' integers hold (PostgreSQL refuses an offset past 2^63).
+  offset: Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 }),
 });
 
 /** The users list: also narrowed by mailbox purpose (`functional`: shared, room and equipment). */

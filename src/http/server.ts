@@ -10,7 +10,8 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { AppError } from '../directory/errors.js';
+import { AppError, invalid } from '../directory/errors.js';
+import { hasControlCharacter } from '../directory/text.js';
 import { GraphError } from '../graph/index.js';
 import type { App } from '../services/app.js';
 import { authPlugin } from './auth.js';
@@ -102,6 +103,21 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   });
   await server.register(authPlugin, { app });
   server.setErrorHandler(errorHandler);
+  // Before any schema or service sees the input: PostgreSQL cannot store a NUL, and no field of
+  // this API means a control character — refused alike on both databases, naming the field.
+  server.addHook('preValidation', async (request) => {
+    for (const [part, value] of [
+      ['body', request.body],
+      ['query', request.query],
+      ['params', request.params],
+    ] as const) {
+      const field = controlCharacterAt(value, '');
+      if (field !== undefined) {
+        const name = field || part;
+        throw invalid(name, `${name} contains a control character (such as NUL), which no field accepts.`);
+      }
+    }
+  });
   // request.protocol is https over our own TLS, or behind a trusted proxy that received https.
   server.addHook('onSend', async (request, reply) => {
     if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
@@ -121,6 +137,27 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   await server.register(jobRoutes, { app });
   await registerConsole(server, { root: CONSOLE_ROOT });
   return server;
+}
+
+/** The path (`a.b[2]`, '' for the value itself) of the first string holding a control character. */
+function controlCharacterAt(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return hasControlCharacter(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = controlCharacterAt(item, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const here = path ? `${path}.${key}` : key;
+      if (hasControlCharacter(key)) return here;
+      const found = controlCharacterAt(item, here);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 /**

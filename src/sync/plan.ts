@@ -2,6 +2,7 @@ import { domainOf, normalizeAddress, normalizeDomain } from '../directory/addres
 import { AppError } from '../directory/errors.js';
 import type { Group, GroupKind, User } from '../directory/model.js';
 import { entraStatus, recipientFacts } from '../directory/recipients.js';
+import { withoutControlCharacters } from '../directory/text.js';
 import {
   type AddGroupChange,
   type AddUserChange,
@@ -79,10 +80,17 @@ interface OutOfScope {
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Trims a name; empty becomes null. */
+/** The longest name the directory keeps, as the API accepts (longer Entra names are cut). */
+export const NAME_MAX = 256;
+
+/**
+ * A name from Entra as the directory keeps it: control characters taken out, trimmed, cut to
+ * NAME_MAX — one odd display name never fails a sync; null when nothing is left.
+ */
 function clean(value: string | null | undefined): string | null {
-  const v = value?.trim();
-  return v ? v : null;
+  if (value === null || value === undefined) return null;
+  const name = withoutControlCharacters(value).trim().slice(0, NAME_MAX).trim();
+  return name || null;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

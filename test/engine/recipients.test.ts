@@ -126,6 +126,22 @@ describe.each(DATABASES)('functional accounts on %s', (kind) => {
     });
   });
 
+  it('syncs a user whose Entra names hold a NUL or run past 256 characters, with clean names', async () => {
+    const { orgId, domain } = await connect(74, 'entrasync-sync');
+    const emu = emulators.at(-1)!;
+    emu.tenant.addUser({
+      displayName: 'Odd\u0000 Name',
+      givenName: 'g'.repeat(100_000),
+      userPrincipalName: `odd@${domain}`,
+      mail: `odd@${domain}`,
+      proxyAddresses: [`SMTP:odd@${domain}`],
+    });
+    const run = await (await app.sync(orgId)).execute({ trigger: 'manual' }, 'test');
+    expect(run.status).toBe('succeeded');
+    const { items } = await (await app.directory(orgId)).listUsers({ limit: 10, offset: 0, search: 'odd@' });
+    expect(items.map((u) => [u.displayName, u.firstName])).toEqual([['Odd Name', 'g'.repeat(256)]]);
+  });
+
   it('counts seats against the licence', async () => {
     const { orgId } = await connect(73, 'entrasync-sync');
     await app.orgs.setLicensedSeats(orgId, 0, 'test');

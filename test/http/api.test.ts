@@ -200,6 +200,35 @@ describe.each(DATABASES)('JSON API on %s', (kind) => {
     expect(cleared.json().licensedSeats).toBeNull();
   });
 
+  it('refuses control characters and numbers past their columns with 400, naming the field', async () => {
+    const nul = await server.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: '10.7.7.7',
+      payload: { email: 'a\u0000@contoso.com', password: 'x' },
+    });
+    expect(nul.statusCode, nul.body).toBe(400);
+    expect(nul.json().error).toMatchObject({ code: 'invalid_input', field: 'email' });
+    const search = await call(operator, 'GET', `/api/v1/orgs/${contoso}/users?search=%00`);
+    expect(search.statusCode).toBe(400);
+    expect(search.json().error.field).toBe('search');
+    const nested = await call(operator, 'POST', `/api/v1/orgs/${contoso}/users`, {
+      email: 'ctl@contoso.com',
+      aliases: ['ok@contoso.com', 'b\u0001d@contoso.com'],
+    });
+    expect(nested.statusCode).toBe(400);
+    expect(nested.json().error.field).toBe('aliases[1]');
+    const offset = await call(operator, 'GET', `/api/v1/orgs/${contoso}/users?offset=9223372036854775808`);
+    expect(offset.statusCode).toBe(400);
+    const minUsers = await call(operator, 'PUT', `/api/v1/orgs/${contoso}/automation`, {
+      safeguardMinUsers: 2 ** 31,
+    });
+    expect(minUsers.statusCode).toBe(400);
+    // Nothing was written by the refusals.
+    const list = await call(operator, 'GET', `/api/v1/orgs/${contoso}/users?search=ctl`);
+    expect(list.json().total).toBe(0);
+  });
+
   it('lists users by mailbox purpose, with what the service may rely on', async () => {
     const people = await call(operator, 'GET', `/api/v1/orgs/${contoso}/users?mailbox=unknown&limit=100`);
     expect(people.statusCode, people.body).toBe(200);

@@ -1010,3 +1010,24 @@ describe('plan(): recipients as Exchange knows them', () => {
     expect(p.seats).toEqual({ before: 3, after: 4 });
   });
 });
+
+describe('plan(): names as the directory keeps them', () => {
+  it('takes control characters out of Entra names and cuts them to 256 characters', () => {
+    const p = plan(
+      directory(),
+      snapshot([
+        srcUser('nul', { displayName: 'Ada\u0000 Love\u0007lace', givenName: 'Line\nBreak' }),
+        srcUser('long', { displayName: 'x'.repeat(100_000) }),
+        srcUser('empty', { displayName: '\u0000\u0001', surname: '\u001f' }),
+      ]),
+      policy(),
+    );
+    const byAddress = Object.fromEntries(p.usersToAdd.map((c) => [c.address, c.user]));
+    expect(byAddress['nul@contoso.com']).toMatchObject({
+      displayName: 'Ada Lovelace',
+      firstName: 'Line Break',
+    });
+    expect(byAddress['long@contoso.com']!.displayName).toBe('x'.repeat(256));
+    expect(byAddress['empty@contoso.com']).toMatchObject({ displayName: null, lastName: null });
+  });
+});

@@ -52,8 +52,8 @@ const AutomationView = Type.Object({
 });
 const AutomationBody = Type.Object(
   {
-    safeguardPercent: Type.Optional(Type.Integer()),
-    safeguardMinUsers: Type.Optional(Type.Integer()),
+    safeguardPercent: Type.Optional(Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647 })),
+    safeguardMinUsers: Type.Optional(Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647 })),
     webhookUrl: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
     webhookSecret: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
   },
