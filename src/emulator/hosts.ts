@@ -120,8 +120,9 @@ export class HostNames {
 
   /** What a tenant's OpenID configuration says of its cloud (instance name, region scope). */
   cloudFacts(): { instance: string; region: string } {
-    const own = this.cloud ? MICROSOFT_CLOUD_HOSTS[this.cloud] : undefined;
-    return own ?? { instance: new URL(this.loginOrigin).host, region: 'EU' };
+    if (!this.cloud) return { instance: new URL(this.loginOrigin).host, region: 'EU' };
+    const { instance, region } = MICROSOFT_CLOUD_HOSTS[this.cloud];
+    return { instance, region };
   }
 
   /**

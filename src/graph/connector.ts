@@ -21,7 +21,7 @@ import {
 import { type PurposeReaderOptions, readPurposes } from './mailbox-reads.js';
 import { type MailboxReads, planMailboxReads, purposeChanges, withPurposes } from './mailboxes.js';
 import { type PagerCounters, pages } from './pager.js';
-import { PATIENT, type Patience, type RetryPolicy } from './retry.js';
+import { PATIENT, type Patience, type RetryPolicy, wholeSeconds } from './retry.js';
 import { groupItemSchema, idItemSchema, userItemSchema } from './schemas.js';
 import { identityErrorCode, TokenSource, tokenInfo } from './token.js';
 import { Transport } from './transport.js';
@@ -668,8 +668,6 @@ function sameOrigin(link: string, graphUrl: string): boolean {
 /** A connection-test step that was not run; its message says why. */
 class NotRun extends Error {}
 
-const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
-
 /**
  * What a connection test has left: one deadline for all its steps, and the hosts already found
  * unreachable (trying one again would only spend the deadline on the same answer).
@@ -688,11 +686,11 @@ class TestBudget {
     const failedIn = this.unreachable.get(host);
     if (failedIn) throw new NotRun(`not run: ${host} could not be reached in the ${failedIn} step`);
     const left = this.deadline - Date.now();
-    const limit = `the connection test stops after ${seconds(this.limitMs)} s`;
+    const limit = `the connection test stops after ${wholeSeconds(this.limitMs)} s`;
     if (left <= 0) throw new NotRun(`not run: ${limit}`);
     try {
       const late = () =>
-        new GraphError('network', `${host} did not answer within ${seconds(left)} s (${limit})`);
+        new GraphError('network', `${host} did not answer within ${wholeSeconds(left)} s (${limit})`);
       return await within(work(), left, late);
     } catch (error) {
       if (error instanceof GraphError && error.code === 'network') this.unreachable.set(host, step);

@@ -140,6 +140,9 @@ export function classifyTransportError(error: unknown): TransportFailure {
   return { kind: 'network', retryable: !codes.some((c) => PERMANENT_NETWORK_CODES.has(c)), code, message };
 }
 
+/** Milliseconds as whole seconds for a sentence, never "0 s". */
+export const wholeSeconds = (ms: number): number => Math.max(1, Math.round(ms / 1000));
+
 /** What the host did, in words, from the failure's code. */
 function whatHappened(host: string, code: string, seconds: number): string {
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
@@ -161,7 +164,7 @@ export function unreachableDetail(
   elapsedMs: number,
   retries: number,
 ): string {
-  const seconds = Math.max(1, Math.round(elapsedMs / 1000));
+  const seconds = wholeSeconds(elapsedMs);
   const tries = `${retries} ${retries === 1 ? 'retry' : 'retries'}`;
   return `${whatHappened(host, failure.code, seconds)} (${failure.code}: ${failure.message}; ${tries})`;
 }
