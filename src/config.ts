@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { invalid } from './directory/errors.js';
 import { DEFAULT_LEASE_SECONDS } from './services/lease-heartbeat.js';
@@ -23,6 +24,11 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | null;
   /** How long a sync's lease outlives its last renewal: a killed sync frees its organization after this. */
   syncLeaseSeconds: number;
+  /**
+   * Name servers that domain proofs ask for TXT records (`host` or `host:port`, IPv4 or
+   * bracketed IPv6); null → the system's resolvers (/etc/resolv.conf).
+   */
+  dnsServers: string[] | null;
 }
 
 /** Reads and validates the configuration; a bad value names the variable and what it needs. */
@@ -42,7 +48,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseSwitch(env.TRUST_PROXY, 'TRUST_PROXY'),
     tls: parseTls(env.TLS_CERT_FILE?.trim(), env.TLS_KEY_FILE?.trim()),
     syncLeaseSeconds: parseLeaseSeconds(env.ENTRASYNC_SYNC_LEASE_SECONDS),
+    dnsServers: parseDnsServers(env.ENTRASYNC_DNS_SERVERS),
   };
+}
+
+/** A comma-separated list of name servers by address: node's resolver takes addresses, not names. */
+function parseDnsServers(input: string | undefined): string[] | null {
+  const servers = (input ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (servers.length === 0) return null;
+  for (const server of servers) {
+    const match = /^(?:\[([0-9a-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::(\d{1,5}))?$/i.exec(server);
+    const address = match?.[1] ?? match?.[2];
+    const port = match?.[3] === undefined ? 53 : Number(match[3]);
+    if (!address || isIP(address) === 0 || port < 1 || port > 65535)
+      throw invalid(
+        'ENTRASYNC_DNS_SERVERS',
+        `ENTRASYNC_DNS_SERVERS holds "${server}", which is not a name server address: give IPs, e.g. 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53, separated by commas.`,
+      );
+  }
+  return servers;
 }
 
 /** Seconds of a sync lease (docs/operations.md); renewed every quarter of it, so at least 1. */

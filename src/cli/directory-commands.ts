@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { invalid } from '../directory/errors.js';
-import { GROUP_KINDS, ROLES } from '../directory/model.js';
+import { GROUP_KINDS, type Organization, ROLES } from '../directory/model.js';
 import { MAILBOX_FILTERS, type MailboxFilter } from '../directory/recipients.js';
 import type { App } from '../services/app.js';
+import { refuseControlCharacter } from './input.js';
 import { appCommand, collect, table } from './run.js';
 
 const ALL = { limit: 1_000_000, offset: 0 };
@@ -57,26 +58,76 @@ export function registerOrgCommands(program: Command): void {
       );
     },
   );
-  const domains = org.command('domains').description("add or remove an organization's domains");
-  for (const action of ['add', 'remove'] as const) {
-    appCommand<{ org: string; domain: string }>(
-      domains,
-      action,
-      `${action} a domain`,
-      (c) =>
-        c
-          .requiredOption('--org <org>', 'organization id or domain')
-          .requiredOption('--domain <domain>', 'the domain'),
-      async ({ app, out, opts }) => {
-        const target = await app.orgs.resolve(opts.org);
-        const updated =
-          action === 'add'
-            ? await app.orgs.addDomain(target.id, opts.domain, 'cli')
-            : await app.orgs.removeDomain(target.id, opts.domain, 'cli');
-        out.result(updated, () => `${updated.name} now has: ${updated.domains.join(', ')}.`);
-      },
+  const domains = org
+    .command('domains')
+    .description(
+      "an organization's domains: list, add (counts at once: the CLI is the operator's), verify, remove",
     );
-  }
+  const orgAndDomain = (c: Command) =>
+    c
+      .requiredOption('--org <org>', 'organization id or domain')
+      .requiredOption('--domain <domain>', 'the domain');
+  const summary = (o: Organization) =>
+    `${o.name} now has: ${o.domains.join(', ') || 'no domain'}` +
+    (o.pendingDomains.length ? ` (pending: ${o.pendingDomains.join(', ')}).` : '.');
+  appCommand<{ org: string }>(
+    domains,
+    'list',
+    'list the domains, with how each was proven or the TXT record a pending one needs',
+    (c) => c.requiredOption('--org <org>', 'organization id or domain'),
+    async ({ app, out, opts }) => {
+      const target = await app.orgs.resolve(opts.org);
+      const entries = await app.orgs.listDomains(target.id);
+      out.result(entries, () =>
+        entries
+          .map((d) =>
+            d.txtRecord
+              ? `${d.domain}  pending: publish TXT ${d.txtRecord.name} "${d.txtRecord.value}"` +
+                (d.lastCheck ? `\n  last check ${d.lastCheck.at}: ${d.lastCheck.outcome}` : '')
+              : `${d.domain}  verified (${d.provenBy}${d.provenAt ? `, ${d.provenAt}` : ''})`,
+          )
+          .join('\n'),
+      );
+    },
+  );
+  appCommand<{ org: string; domain: string }>(
+    domains,
+    'add',
+    'add a domain (it counts at once)',
+    orgAndDomain,
+    async ({ app, out, opts }) => {
+      const target = await app.orgs.resolve(opts.org);
+      const updated = await app.orgs.addDomain(target.id, opts.domain, 'cli', { direct: true });
+      out.result(updated, () => summary(updated));
+    },
+  );
+  appCommand<{ org: string; domain: string }>(
+    domains,
+    'verify',
+    "look for a pending domain's proof: its DNS TXT record, or the Entra tenant's verified domains",
+    orgAndDomain,
+    async ({ app, out, opts }) => {
+      const target = await app.orgs.resolve(opts.org);
+      const entry = await app.orgs.verifyDomain(
+        target.id,
+        opts.domain,
+        'cli',
+        app.domainProofSources(target.id),
+      );
+      out.result(entry, () => `${entry.domain} is verified (${entry.provenBy}).`);
+    },
+  );
+  appCommand<{ org: string; domain: string }>(
+    domains,
+    'remove',
+    'remove a domain (proven or pending)',
+    orgAndDomain,
+    async ({ app, out, opts }) => {
+      const target = await app.orgs.resolve(opts.org);
+      const updated = await app.orgs.removeDomain(target.id, opts.domain, 'cli');
+      out.result(updated, () => summary(updated));
+    },
+  );
 }
 
 /** `entrasync users …`. */
@@ -299,5 +350,7 @@ export function readSecret(fromStdin: boolean | undefined, file: string | undefi
   }
   const value = raw.replace(/\r?\n$/, '');
   if (!value) throw invalid(what, `The ${what} is empty.`);
+  // Flags were checked before the command ran; what stdin or a file holds is checked here.
+  refuseControlCharacter(value, what, `The ${what} read from ${fromStdin ? 'standard input' : file}`);
   return value;
 }

@@ -41,21 +41,36 @@ export function normalizeAddress(input: string): string | null {
   return `${local}@${domain}`;
 }
 
+/** Why a pending domain's addresses are refused, and what lifts it: said alike by the API and sync. */
+export const PENDING_ACCEPTS_NO_ADDRESS =
+  'a domain accepts addresses once it is proven (a DNS TXT record, or a verified domain of the Entra tenant): see Domains → Verify.';
+
 /** The domain part of a normalized address. */
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
 }
 
+/** An organization's domains: the proven ones accept addresses, the pending ones not yet. */
+export interface OrgDomains {
+  domains: readonly string[];
+  pendingDomains: readonly string[];
+}
+
 /**
- * Parses an address that must lie in one of `domains` (the organization's). Throws a
- * field-level error that says which domains are allowed.
+ * Parses an address that must lie in one of the organization's proven domains. Throws a
+ * field-level error that says which domains are allowed, or that the domain awaits its proof.
  */
-export function parseAddress(input: string, domains: readonly string[], field = 'email'): string {
+export function parseAddress(input: string, org: OrgDomains, field = 'email'): string {
   const address = normalizeAddress(input);
   if (!address) {
     throw invalid(field, `"${input}" is not a valid email address.`);
   }
-  if (!domains.includes(domainOf(address))) {
+  const { domains } = org;
+  const domain = domainOf(address);
+  if (org.pendingDomains.includes(domain)) {
+    throw invalid(field, `${address} is in ${domain}, which is pending: ${PENDING_ACCEPTS_NO_ADDRESS}`);
+  }
+  if (!domains.includes(domain)) {
     const allowed = domains.length ? domains.join(', ') : '(none yet: add a domain first)';
     throw invalid(
       field,
@@ -69,12 +84,12 @@ export function parseAddress(input: string, domains: readonly string[], field = 
 export function parseAliases(
   inputs: readonly string[],
   primary: string | null,
-  domains: readonly string[],
+  org: OrgDomains,
   field = 'aliases',
 ): string[] {
   const seen = new Set<string>();
   for (const input of inputs) {
-    const alias = parseAddress(input, domains, field);
+    const alias = parseAddress(input, org, field);
     if (alias === primary) {
       throw invalid(field, `${alias} is the primary address: an alias must be another address.`);
     }

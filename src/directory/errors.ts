@@ -21,6 +21,12 @@ export const ERROR_CODES = {
     meaning:
       'The request clashes with what exists: an address or domain already taken, a domain still in use, a sync already running.',
   },
+  not_proven: {
+    status: 422,
+    input: true,
+    meaning:
+      "A pending domain's proof was not found: its TXT record is not published (or not seen yet) and the connected Entra tenant has not verified it; the message says what each answered.",
+  },
   unauthenticated: {
     status: 401,
     input: true,

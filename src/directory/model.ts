@@ -19,10 +19,30 @@ export type GroupKind = (typeof GROUP_KINDS)[number];
 export interface Organization {
   id: string;
   name: string;
+  /** Proven domains: the only ones that accept addresses, by API or by sync. */
   domains: string[];
+  /** Domains an organization admin added that are not proven yet: they accept no address. */
+  pendingDomains: string[];
   /** Seats the customer's licence covers; null: not tracked. */
   licensedSeats: number | null;
   createdAt: string;
+}
+
+/** How a domain came to count: an operator added it, a DNS TXT record, the Entra tenant, or before proof existed. */
+export type DomainProof = 'operator' | 'dns' | 'entra' | 'before_proof';
+
+/** One domain of an organization, with what it takes to prove it while it is pending. */
+export interface DomainEntry {
+  domain: string;
+  status: 'verified' | 'pending';
+  /** null while pending. */
+  provenBy: DomainProof | null;
+  provenAt: string | null;
+  createdAt: string;
+  /** The record to publish while pending (at the domain itself); null once proven. */
+  txtRecord: { name: string; type: 'TXT'; value: string } | null;
+  /** The latest Verify attempt of a pending domain: when, and what it found. */
+  lastCheck: { at: string; outcome: string } | null;
 }
 
 export interface User {

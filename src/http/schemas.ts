@@ -24,7 +24,10 @@ export const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]
 export const Organization = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  /** Proven domains: they accept addresses. */
   domains: Type.Array(Type.String()),
+  /** Added by an organization admin and not proven yet: they accept no address. */
+  pendingDomains: Type.Array(Type.String()),
   licensedSeats: Nullable(Type.Integer()),
   createdAt: Type.String(),
 });

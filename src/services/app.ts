@@ -1,14 +1,15 @@
 import type { Config } from '../config.js';
-import { type DiagnosticReport, INTERACTIVE } from '../graph/index.js';
+import { type DiagnosticReport, GraphError, INTERACTIVE } from '../graph/index.js';
 import { HealthRecordingSync } from '../jobs/health.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { AuthService } from './auth.js';
 import { type Runtime, systemRuntime } from './clock.js';
 import { DirectoryService } from './directory.js';
+import { dnsTxtReader } from './domain-proof.js';
 import { EntraSettingsService } from './entra-settings.js';
 import { leaseTiming } from './lease-heartbeat.js';
-import { OrganizationService } from './organizations.js';
+import { type DomainProofSources, OrganizationService } from './organizations.js';
 import { SecretBox } from './secrets.js';
 import { type ConnectorFactory, defaultConnectorFactory, type SyncService } from './sync.js';
 
@@ -56,7 +57,7 @@ export class App {
   /** The directory of one organization (its domains decide which addresses are valid). */
   async directory(orgId: string): Promise<DirectoryService> {
     const org = await this.orgs.get(orgId);
-    return new DirectoryService(this.store, org.id, org.domains, this.runtime);
+    return new DirectoryService(this.store, org.id, org, this.runtime);
   }
 
   /** Connection diagnostics for an organization's saved settings. */
@@ -69,6 +70,29 @@ export class App {
     } finally {
       await connector.close();
     }
+  }
+
+  /**
+   * Where a pending domain of `orgId` may find its proof: its TXT records (the configured name
+   * servers) and the verified domains of the organization's Entra tenant.
+   */
+  domainProofSources(orgId: string): DomainProofSources {
+    return {
+      txt: dnsTxtReader(this.config.dnsServers),
+      entra: async () => {
+        const connection = await this.entraSettings(orgId).domainProofConnection();
+        if ('notAsked' in connection) return connection;
+        const connector = this.connectors(connection, { patience: INTERACTIVE });
+        try {
+          return { tenant: connection.tenant, domains: await connector.tenantDomains() };
+        } catch (error) {
+          if (!(error instanceof GraphError)) throw error;
+          return { failure: error.detail, hint: error.hint };
+        } finally {
+          await connector.close();
+        }
+      },
+    };
   }
 
   async close(): Promise<void> {

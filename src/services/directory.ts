@@ -1,4 +1,4 @@
-import { normalizeAddress, parseAddress, parseAliases } from '../directory/addresses.js';
+import { normalizeAddress, type OrgDomains, parseAddress, parseAliases } from '../directory/addresses.js';
 import { conflict, invalid, notFound } from '../directory/errors.js';
 import { effectiveMembers } from '../directory/membership.js';
 import {
@@ -85,7 +85,7 @@ export class DirectoryService {
   constructor(
     private readonly store: Store,
     readonly orgId: string,
-    private readonly domains: readonly string[],
+    private readonly domains: OrgDomains,
     private readonly runtime: Runtime,
   ) {
     this.repo = new DirectoryRepository(store.db, orgId);

@@ -70,6 +70,8 @@ export interface EntraSettingsInput {
 /** Where the input came from: custom endpoints are an operator's (CLI) choice, or need the server flag. */
 export interface InputOrigin {
   allowCustomEndpoints: boolean;
+  /** An operator (or the CLI) sends it: the tenant that custom endpoints reach may then prove domains. */
+  byOperator: boolean;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -207,6 +209,9 @@ export class EntraSettingsService {
       authority_host: custom.authorityHost,
       graph_url: custom.graphUrl,
       ca_pem: custom.caPem,
+      endpoints_by_operator: changesEndpoints
+        ? origin.byOperator
+        : (current?.endpoints_by_operator ?? false),
       updated_at: this.runtime.now().toISOString(),
     };
     await this.store.db.transaction().execute(async (trx) => {
@@ -251,6 +256,23 @@ export class EntraSettingsService {
       ...(row.graph_url ? { graphUrl: row.graph_url } : {}),
       ...(row.ca_pem ? { caPem: row.ca_pem } : {}),
     };
+  }
+
+  /**
+   * The connection whose tenant may prove this organization's domains, or why there is none:
+   * Microsoft's clouds always; custom endpoints only when an operator chose them, because an
+   * endpoint an organization admin picked could claim any domain.
+   */
+  async domainProofConnection(): Promise<GraphConnection | { notAsked: string }> {
+    const row = await this.#row();
+    if (!row?.secret_ciphertext) return { notAsked: 'this organization has no Entra connection saved' };
+    if ((row.authority_host || row.graph_url) && !row.endpoints_by_operator) {
+      return {
+        notAsked:
+          "the organization's Entra connection uses custom endpoints that no operator set, and those could answer anything",
+      };
+    }
+    return this.connection();
   }
 
   /** The saved policy, with optional overrides for one run. */

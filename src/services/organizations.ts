@@ -1,12 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import { parseDomain } from '../directory/addresses.js';
-import { conflict, invalid, notFound } from '../directory/errors.js';
-import type { Organization } from '../directory/model.js';
+import {
+  type DnsFinding,
+  type EntraFinding,
+  judgeDomainProof,
+  txtRecordValue,
+} from '../directory/domains.js';
+import { AppError, conflict, invalid, notFound } from '../directory/errors.js';
+import type { DomainEntry, Organization } from '../directory/model.js';
 import { recordAudit } from '../store/audit.js';
 import type { Store } from '../store/database.js';
 import { DirectoryRepository } from '../store/directory-repository.js';
+import type { Database } from '../store/schema.js';
 import type { Runtime } from './clock.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Domains an organization may hold, proven and pending together: far above any customer's need. */
+const MAX_DOMAINS = 100;
+
+/** Where a pending domain's proof is looked for: its TXT records and the connected Entra tenant. */
+export interface DomainProofSources {
+  txt(domain: string): Promise<DnsFinding>;
+  entra(): Promise<EntraFinding>;
+}
 
 /** Organizations and their domains: service-wide (operators), not scoped to one organization. */
 export class OrganizationService {
@@ -27,8 +45,17 @@ export class OrganizationService {
         await trx.insertInto('organizations').values({ id, name, created_at: now }).execute();
         await trx
           .insertInto('domains')
-          .values(domains.map((domain) => ({ org_id: id, domain, created_at: now })))
+          .values(
+            domains.map((domain) => ({
+              org_id: id,
+              domain,
+              created_at: now,
+              proven_by: 'operator',
+              proven_at: now,
+            })),
+          )
           .execute();
+        await trx.deleteFrom('domain_claims').where('domain', 'in', domains).execute();
         await recordAudit(
           trx,
           {
@@ -43,20 +70,24 @@ export class OrganizationService {
         );
       });
     }, domains);
-    return { id, name, domains, licensedSeats: null, createdAt: now };
+    return { id, name, domains, pendingDomains: [], licensedSeats: null, createdAt: now };
   }
 
   async list(): Promise<Organization[]> {
-    const [orgs, domains] = await Promise.all([
+    const [orgs, domains, claims] = await Promise.all([
       this.store.db.selectFrom('organizations').selectAll().orderBy('name').orderBy('id').execute(),
       this.store.db.selectFrom('domains').select(['org_id', 'domain']).orderBy('domain').execute(),
+      this.store.db.selectFrom('domain_claims').select(['org_id', 'domain']).orderBy('domain').execute(),
     ]);
+    const of = (rows: { org_id: string; domain: string }[], orgId: string) =>
+      rows.filter((d) => d.org_id === orgId).map((d) => d.domain);
     return orgs.map((o) => ({
       id: o.id,
       name: o.name,
       licensedSeats: o.licensed_seats,
       createdAt: o.created_at,
-      domains: domains.filter((d) => d.org_id === o.id).map((d) => d.domain),
+      domains: of(domains, o.id),
+      pendingDomains: of(claims, o.id),
     }));
   }
 
@@ -67,18 +98,27 @@ export class OrganizationService {
       .where('id', '=', orgId)
       .executeTakeFirst();
     if (!org) throw notFound(`No organization with id ${orgId}.`);
-    const domains = await this.store.db
-      .selectFrom('domains')
-      .select('domain')
-      .where('org_id', '=', orgId)
-      .orderBy('domain')
-      .execute();
+    const [domains, claims] = await Promise.all([
+      this.store.db
+        .selectFrom('domains')
+        .select('domain')
+        .where('org_id', '=', orgId)
+        .orderBy('domain')
+        .execute(),
+      this.store.db
+        .selectFrom('domain_claims')
+        .select('domain')
+        .where('org_id', '=', orgId)
+        .orderBy('domain')
+        .execute(),
+    ]);
     return {
       id: org.id,
       name: org.name,
       licensedSeats: org.licensed_seats,
       createdAt: org.created_at,
       domains: domains.map((d) => d.domain),
+      pendingDomains: claims.map((d) => d.domain),
     };
   }
 
@@ -161,6 +201,7 @@ export class OrganizationService {
         'users',
         'groups',
         'domains',
+        'domain_claims',
         'api_tokens',
       ] as const) {
         await trx.deleteFrom(table).where('org_id', '=', orgId).execute();
@@ -175,34 +216,161 @@ export class OrganizationService {
     });
   }
 
-  async addDomain(orgId: string, input: string, actor: string): Promise<Organization> {
+  /** Every domain of the organization, proven and pending, with what a pending one needs. */
+  async listDomains(orgId: string): Promise<DomainEntry[]> {
+    await this.get(orgId);
+    const [proven, claims] = await Promise.all([
+      this.store.db.selectFrom('domains').selectAll().where('org_id', '=', orgId).execute(),
+      this.store.db.selectFrom('domain_claims').selectAll().where('org_id', '=', orgId).execute(),
+    ]);
+    const entries: DomainEntry[] = [
+      ...proven.map((d) => ({
+        domain: d.domain,
+        status: 'verified' as const,
+        provenBy: d.proven_by as DomainEntry['provenBy'],
+        provenAt: d.proven_at,
+        createdAt: d.created_at,
+        txtRecord: null,
+        lastCheck: null,
+      })),
+      ...claims.map((c) => ({
+        domain: c.domain,
+        status: 'pending' as const,
+        provenBy: null,
+        provenAt: null,
+        createdAt: c.created_at,
+        txtRecord: { name: c.domain, type: 'TXT' as const, value: txtRecordValue(c.token) },
+        lastCheck: c.checked_at ? { at: c.checked_at, outcome: c.check_outcome ?? '' } : null,
+      })),
+    ];
+    return entries.sort((a, b) => a.domain.localeCompare(b.domain));
+  }
+
+  /**
+   * Adds a domain. `direct` (an operator's word) makes it count at once; otherwise it is pending
+   * until `verifyDomain` finds its proof. A domain another organization owns is "not available",
+   * and only an operator learns whose it is.
+   */
+  async addDomain(
+    orgId: string,
+    input: string,
+    actor: string,
+    how: { direct: boolean },
+  ): Promise<Organization> {
     const domain = parseDomain(input);
     const org = await this.get(orgId);
     if (org.domains.includes(domain)) return org;
-    await this.#assertDomainsFree([domain]);
-    await this.#unique(async () => {
-      await this.store.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('domains')
-          .values({ org_id: orgId, domain, created_at: this.runtime.now().toISOString() })
-          .execute();
-        await recordAudit(
-          trx,
-          { orgId, actor, action: 'domain.add', targetType: 'domain', targetId: domain },
-          this.runtime.now(),
-        );
-      });
-    }, [domain]);
+    if (!how.direct && org.pendingDomains.includes(domain)) return org;
+    await this.#assertAvailable(orgId, domain, how.direct);
+    if (org.domains.length + org.pendingDomains.length >= MAX_DOMAINS) {
+      throw invalid(
+        'domain',
+        `${org.name} has ${MAX_DOMAINS} domains already: remove one before adding another.`,
+      );
+    }
+    const now = this.runtime.now().toISOString();
+    await this.#unique(
+      async () => {
+        await this.store.db.transaction().execute(async (trx) => {
+          if (how.direct) {
+            await this.#prove(trx, orgId, domain, 'operator', now);
+          } else {
+            await trx
+              .insertInto('domain_claims')
+              .values({ org_id: orgId, domain, token: randomBytes(16).toString('hex'), created_at: now })
+              .execute();
+          }
+          await recordAudit(
+            trx,
+            {
+              orgId,
+              actor,
+              action: how.direct ? 'domain.add' : 'domain.claim',
+              targetType: 'domain',
+              targetId: domain,
+            },
+            this.runtime.now(),
+          );
+        });
+      },
+      [domain],
+      how.direct,
+    );
     return this.get(orgId);
+  }
+
+  /**
+   * Looks for a pending domain's proof (its TXT record, the Entra tenant's verified domains) and
+   * makes the domain count when one is found. Not found: a `not_proven` error saying what each
+   * source answered, kept as the domain's last check.
+   */
+  async verifyDomain(
+    orgId: string,
+    input: string,
+    actor: string,
+    sources: DomainProofSources,
+  ): Promise<DomainEntry> {
+    const domain = parseDomain(input);
+    const org = await this.get(orgId);
+    const entry = () => this.listDomains(orgId).then((all) => all.find((d) => d.domain === domain)!);
+    if (org.domains.includes(domain)) return entry();
+    const claim = await this.store.db
+      .selectFrom('domain_claims')
+      .select('token')
+      .where('org_id', '=', orgId)
+      .where('domain', '=', domain)
+      .executeTakeFirst();
+    if (!claim) {
+      throw notFound(`${domain} is not a domain of ${org.name}: add it first, then verify it.`);
+    }
+    await this.#assertAvailable(orgId, domain, false);
+    const [dns, entra] = await Promise.all([sources.txt(domain), sources.entra()]);
+    const verdict = judgeDomainProof(domain, claim.token, dns, entra);
+    const now = this.runtime.now().toISOString();
+    if ('unproven' in verdict) {
+      await this.store.db
+        .updateTable('domain_claims')
+        .set({ checked_at: now, check_outcome: verdict.unproven })
+        .where('org_id', '=', orgId)
+        .where('domain', '=', domain)
+        .execute();
+      throw new AppError('not_proven', verdict.unproven, 'domain');
+    }
+    await this.#unique(
+      async () => {
+        await this.store.db.transaction().execute(async (trx) => {
+          await this.#prove(trx, orgId, domain, verdict.provenBy, now);
+          await recordAudit(
+            trx,
+            {
+              orgId,
+              actor,
+              action: 'domain.verify',
+              targetType: 'domain',
+              targetId: domain,
+              detail: { provenBy: verdict.provenBy },
+            },
+            this.runtime.now(),
+          );
+        });
+      },
+      [domain],
+      false,
+    );
+    return entry();
   }
 
   async removeDomain(orgId: string, input: string, actor: string): Promise<Organization> {
     const domain = parseDomain(input);
     const org = await this.get(orgId);
-    if (!org.domains.includes(domain)) {
-      throw notFound(`${domain} is not a domain of ${org.name} (its domains: ${org.domains.join(', ')}).`);
+    const pending = org.pendingDomains.includes(domain);
+    if (!pending && !org.domains.includes(domain)) {
+      const all = [...org.domains, ...org.pendingDomains];
+      throw notFound(`${domain} is not a domain of ${org.name} (its domains: ${all.join(', ') || 'none'}).`);
     }
-    const inUse = await new DirectoryRepository(this.store.db, orgId).countAddressesInDomain(domain);
+    const inUse = pending
+      ? 0
+      : await new DirectoryRepository(this.store.db, orgId).countAddressesInDomain(domain);
     if (inUse > 0) {
       throw conflict(
         'domain',
@@ -210,14 +378,60 @@ export class OrganizationService {
       );
     }
     await this.store.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('domains').where('org_id', '=', orgId).where('domain', '=', domain).execute();
+      await trx
+        .deleteFrom(pending ? 'domain_claims' : 'domains')
+        .where('org_id', '=', orgId)
+        .where('domain', '=', domain)
+        .execute();
       await recordAudit(
         trx,
-        { orgId, actor, action: 'domain.remove', targetType: 'domain', targetId: domain },
+        {
+          orgId,
+          actor,
+          action: 'domain.remove',
+          targetType: 'domain',
+          targetId: domain,
+          detail: { pending },
+        },
         this.runtime.now(),
       );
     });
     return this.get(orgId);
+  }
+
+  /**
+   * Makes `domain` count for `orgId`. Every claim on it goes — this organization's, which is now
+   * fulfilled, and other organizations', which can no longer be proven.
+   */
+  async #prove(
+    trx: Transaction<Database>,
+    orgId: string,
+    domain: string,
+    provenBy: string,
+    now: string,
+  ): Promise<void> {
+    await trx
+      .insertInto('domains')
+      .values({ org_id: orgId, domain, created_at: now, proven_by: provenBy, proven_at: now })
+      .execute();
+    await trx.deleteFrom('domain_claims').where('domain', '=', domain).execute();
+  }
+
+  /** Refuses a domain another organization owns; an operator is told whose it is, nobody else. */
+  async #assertAvailable(orgId: string, domain: string, operator: boolean): Promise<void> {
+    const owner = await this.store.db
+      .selectFrom('domains')
+      .innerJoin('organizations', 'organizations.id', 'domains.org_id')
+      .select(['organizations.id', 'organizations.name'])
+      .where('domains.domain', '=', domain)
+      .executeTakeFirst();
+    if (!owner || owner.id === orgId) return;
+    throw operator
+      ? conflict(
+          'domain',
+          `${domain} already belongs to ${owner.name}: a domain can belong to one organization only.`,
+        )
+      : notAvailable(domain);
   }
 
   async #assertDomainsFree(domains: string[]): Promise<void> {
@@ -235,11 +449,12 @@ export class OrganizationService {
   }
 
   /** Turns a unique-index race (two requests at once) into the same error the pre-check gives. */
-  async #unique(work: () => Promise<void>, domains: string[]): Promise<void> {
+  async #unique(work: () => Promise<void>, domains: string[], operator = true): Promise<void> {
     try {
       await work();
     } catch (error) {
       if (this.store.dialect.isUniqueViolation(error)) {
+        if (!operator) throw notAvailable(domains.join(', '));
         throw conflict(
           'domain',
           `${domains.join(', ')} already belongs to an organization: a domain can belong to one organization only.`,
@@ -249,6 +464,9 @@ export class OrganizationService {
     }
   }
 }
+
+/** The one answer a non-operator gets for a domain someone else owns: it says nothing of whom. */
+const notAvailable = (domain: string) => conflict('domain', `${domain} is not available.`);
 
 function parseName(input: string): string {
   const name = input.trim();

@@ -97,6 +97,8 @@ interface Planned extends PlanBody {
 interface SyncBasis {
   policy: string;
   domains: string[];
+  /** Absent in a basis stored before domains needed proof: such a basis is not reused. */
+  pendingDomains?: string[];
   fingerprint: string;
   unchanged: number;
   skipped: Plan['skipped'];
@@ -459,7 +461,7 @@ export class SyncService {
     } else {
       directory = await this.#directory.loadAll();
       result = makePlan(
-        { orgId: this.org.id, domains: this.org.domains, ...directory },
+        { orgId: this.org.id, domains: this.org.domains, pendingDomains: this.org.pendingDomains, ...directory },
         read.snapshot,
         policy,
         { sourceComplete: true },
@@ -500,6 +502,7 @@ export class SyncService {
     // A basis stored before seats were counted cannot answer for them: plan in full once.
     if (!basis || basis.seats === undefined || basis.policy !== JSON.stringify(policy)) return null;
     if (basis.domains.join() !== this.org.domains.join()) return null;
+    if (basis.pendingDomains?.join() !== this.org.pendingDomains.join()) return null;
     return basis.fingerprint === (await this.#directory.fingerprint()) ? basis : null;
   }
 
@@ -616,6 +619,7 @@ export class SyncService {
         ? {
             policy: JSON.stringify(preview.policy),
             domains: this.org.domains,
+            pendingDomains: this.org.pendingDomains,
             fingerprint: await this.#directory.with(trx).fingerprint(),
             // Everything planned is now applied: next time those objects are unchanged too.
             unchanged:

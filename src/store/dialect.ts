@@ -52,7 +52,7 @@ export const POSTGRES: DialectInfo = {
 };
 
 /** Boolean columns (by name, across tables): SQLite stores them as 0/1 and we read them back as booleans. */
-const BOOLEAN_COLUMNS = new Set(['exempt', 'is_primary', 'can_create_tokens']);
+const BOOLEAN_COLUMNS = new Set(['exempt', 'is_primary', 'can_create_tokens', 'endpoints_by_operator']);
 
 class BooleanToInteger extends OperationNodeTransformer {
   protected override transformValue(node: ValueNode): ValueNode {

@@ -14,10 +14,25 @@ export interface OrganizationsTable {
   created_at: string;
 }
 
+/** Proven domains: the ones that accept addresses; one organization each. */
 export interface DomainsTable {
   org_id: string;
   domain: string;
   created_at: string;
+  /** DomainProof: 'operator' | 'dns' | 'entra' | 'before_proof' (added before proof was asked for). */
+  proven_by: Generated<string>;
+  proven_at: string | null;
+}
+
+/** Domains an organization admin added and has not proven yet; several organizations may claim one. */
+export interface DomainClaimsTable {
+  org_id: string;
+  domain: string;
+  /** The TXT record's value is `entrasync-verification=<token>`. */
+  token: string;
+  created_at: string;
+  checked_at: string | null;
+  check_outcome: string | null;
 }
 
 export interface UsersTable {
@@ -144,6 +159,8 @@ export interface EntraSettingsTable {
   authority_host: string | null;
   graph_url: string | null;
   ca_pem: string | null;
+  /** The custom endpoints were set by an operator, so the tenant they reach may prove domains. */
+  endpoints_by_operator: boolean;
   /** What a blocked mailbox of unknown purpose becomes: 'deliver' | 'reject'. */
   blocked_mailboxes: string;
   updated_at: string;
@@ -239,6 +256,7 @@ export interface Database {
   sync_leases: SyncLeasesTable;
   organizations: OrganizationsTable;
   domains: DomainsTable;
+  domain_claims: DomainClaimsTable;
   users: UsersTable;
   groups: GroupsTable;
   addresses: AddressesTable;

@@ -139,10 +139,14 @@ export const SKIP_REASONS = [
   'primary_invalid',
   /** The primary address is outside the organization's domains: object not synced. */
   'primary_foreign_domain',
+  /** The primary address is in a domain added but not proven yet: object not synced. */
+  'primary_pending_domain',
   /** An alias is not a valid email address: alias left out, object synced. */
   'alias_invalid',
   /** An alias is outside the organization's domains: alias left out, object synced. */
   'alias_foreign_domain',
+  /** An alias is in a domain added but not proven yet: alias left out, object synced. */
+  'alias_pending_domain',
   /** The primary address is claimed by another object: object not synced. */
   'address_conflict',
   /** An alias is claimed by another object: alias left out, object synced. */
@@ -156,6 +160,7 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 export const WARNING_REASONS: ReadonlySet<SkipReason> = new Set([
   'alias_invalid',
   'alias_foreign_domain',
+  'alias_pending_domain',
   'alias_conflict',
 ]);
 

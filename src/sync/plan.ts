@@ -1,4 +1,9 @@
-import { domainOf, normalizeAddress, normalizeDomain } from '../directory/addresses.js';
+import {
+  domainOf,
+  normalizeAddress,
+  normalizeDomain,
+  PENDING_ACCEPTS_NO_ADDRESS,
+} from '../directory/addresses.js';
 import { AppError } from '../directory/errors.js';
 import type { Group, GroupKind, User } from '../directory/model.js';
 import { entraStatus, recipientFacts } from '../directory/recipients.js';
@@ -38,7 +43,10 @@ import type { SourceGroup, SourceSnapshot, SourceUser } from './source.js';
 /** The organization's directory as plan() sees it. */
 export interface CurrentDirectory {
   orgId: string;
+  /** Proven domains: addresses in them are synced. */
   domains: string[];
+  /** Domains added but not proven yet: addresses in them are skipped, saying so. */
+  pendingDomains: string[];
   users: User[];
   groups: Group[];
   /** Addresses held by other organizations of the service: claiming one is a conflict. */
@@ -155,6 +163,7 @@ export function plan(
   const removalsAllowed = options.sourceComplete !== false;
   const domains = new Set(current.domains.map((d) => normalizeDomain(d) ?? d.toLowerCase()));
   const domainList = [...domains].sort().join(', ');
+  const pending = new Set(current.pendingDomains);
   const takenElsewhere = current.addressesTakenElsewhere ?? new Set<string>();
 
   const skipped: SkippedEntry[] = [];
@@ -240,6 +249,18 @@ export function plan(
             label,
           ),
         );
+      } else if (pending.has(domainOf(email))) {
+        blocked = true;
+        skipped.push(
+          skip(
+            'primary_pending_domain',
+            `The primary address ${email} of ${label} is in ${domainOf(email)}, which is pending: the ${noun} is not synced until it is proven — ${PENDING_ACCEPTS_NO_ADDRESS}`,
+            type,
+            externalId,
+            email,
+            label,
+          ),
+        );
       } else if (!domains.has(domainOf(email))) {
         blocked = true;
         skipped.push(
@@ -266,6 +287,17 @@ export function plan(
             type,
             externalId,
             rawAlias,
+            label,
+          ),
+        );
+      } else if (pending.has(domainOf(alias))) {
+        skipped.push(
+          skip(
+            'alias_pending_domain',
+            `The alias ${alias} of ${label} is in ${domainOf(alias)}, which is pending: it is left out (the ${noun} is synced without it) — ${PENDING_ACCEPTS_NO_ADDRESS}`,
+            type,
+            externalId,
+            alias,
             label,
           ),
         );

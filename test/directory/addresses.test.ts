@@ -7,6 +7,8 @@ import {
 } from '../../src/directory/addresses.js';
 import { AppError } from '../../src/directory/errors.js';
 
+const orgDomains = (...domains: string[]) => ({ domains, pendingDomains: ['pending.example'] });
+
 describe('normalizeDomain', () => {
   it.each([
     ['Contoso.COM', 'contoso.com'],
@@ -50,12 +52,12 @@ describe('normalizeAddress', () => {
 
 describe('parseAddress', () => {
   it('accepts an address in one of the domains', () => {
-    expect(parseAddress('Bob@Fabrikam.com', ['contoso.com', 'fabrikam.com'])).toBe('bob@fabrikam.com');
+    expect(parseAddress('Bob@Fabrikam.com', orgDomains('contoso.com', 'fabrikam.com'))).toBe('bob@fabrikam.com');
   });
   it('refuses an address outside the domains, naming the allowed ones and the field', () => {
     const error = (() => {
       try {
-        parseAddress('bob@other.com', ['contoso.com'], 'aliases');
+        parseAddress('bob@other.com', orgDomains('contoso.com'), 'aliases');
       } catch (e) {
         return e as AppError;
       }
@@ -65,16 +67,21 @@ describe('parseAddress', () => {
     expect(error?.field).toBe('aliases');
     expect(error?.message).toContain('contoso.com');
   });
+  it('refuses an address in a pending domain, saying it awaits its proof', () => {
+    expect(() => parseAddress('ana@pending.example', orgDomains('contoso.com'))).toThrow(
+      /ana@pending\.example is in pending\.example, which is pending: .*proven/,
+    );
+  });
 });
 
 describe('parseAliases', () => {
   it('deduplicates and sorts', () => {
-    expect(parseAliases(['B@c.com', 'a@c.com', 'b@c.com'], 'p@c.com', ['c.com'])).toEqual([
+    expect(parseAliases(['B@c.com', 'a@c.com', 'b@c.com'], 'p@c.com', orgDomains('c.com'))).toEqual([
       'a@c.com',
       'b@c.com',
     ]);
   });
   it('refuses an alias equal to the primary address', () => {
-    expect(() => parseAliases(['P@c.com'], 'p@c.com', ['c.com'])).toThrow(/primary address/);
+    expect(() => parseAliases(['P@c.com'], 'p@c.com', orgDomains('c.com'))).toThrow(/primary address/);
   });
 });

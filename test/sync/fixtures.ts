@@ -13,6 +13,8 @@ import type { SourceGroup, SourceSnapshot, SourceUser } from '../../src/sync/sou
 /** Builders for plan() tests: small records with sensible defaults, overridden per case. */
 
 export const DOMAINS = ['contoso.com', 'contoso.onmicrosoft.com'];
+/** Added by an organization admin, not proven: its addresses are skipped. */
+export const PENDING_DOMAIN = 'pending.contoso.com';
 const T = '2024-01-01T00:00:00.000Z';
 
 /** An Entra member user with a mailbox at contoso.com, named after `key`. */
@@ -90,7 +92,7 @@ export function dirGroup(key: string, over: Partial<Group> = {}): Group {
 }
 
 export function directory(users: User[] = [], groups: Group[] = []): CurrentDirectory {
-  return { orgId: 'org-1', domains: [...DOMAINS], users, groups };
+  return { orgId: 'org-1', domains: [...DOMAINS], pendingDomains: [PENDING_DOMAIN], users, groups };
 }
 
 export function snapshot(users: SourceUser[] = [], groups: SourceGroup[] = []): SourceSnapshot {

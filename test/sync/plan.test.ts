@@ -10,6 +10,7 @@ import {
   dirGroup,
   dirUser,
   isEmptyPlan,
+  PENDING_DOMAIN,
   policy,
   snapshot,
   srcGroup,
@@ -311,6 +312,25 @@ describe('plan(): scope and addresses', () => {
     );
     expect(p.usersToAdd.map((c) => c.externalId)).toEqual(['ext-alice']);
     expect(reasons(p)).toEqual([['primary_foreign_domain', 'ext-ext']]);
+  });
+
+  it('skips addresses in a pending domain with their own reason: the user whose primary it is, the alias of another', () => {
+    const p = plan(
+      directory(),
+      snapshot([
+        srcUser('pat', { proxyAddresses: [`SMTP:pat@${PENDING_DOMAIN}`] }),
+        srcUser('alice', { proxyAddresses: ['SMTP:alice@contoso.com', `smtp:alice@${PENDING_DOMAIN}`] }),
+      ]),
+      policy(),
+    );
+    expect(p.usersToAdd.map((c) => [c.address, c.user.aliases])).toEqual([['alice@contoso.com', []]]);
+    expect(reasons(p)).toEqual([
+      ['alias_pending_domain', 'ext-alice'],
+      ['primary_pending_domain', 'ext-pat'],
+    ]);
+    const pat = p.skipped.find((s) => s.externalId === 'ext-pat');
+    expect(pat?.message).toContain(`pat@${PENDING_DOMAIN}`);
+    expect(pat?.message).toMatch(/pending.*proven/);
   });
 
   it('leaves a synced user whose primary became foreign or invalid as it is: neither updated nor removed', () => {
@@ -914,6 +934,8 @@ describe('plan(): every skip reason is produced by some rule', () => {
         srcUser('f', { proxyAddresses: ['SMTP:f@fabrikam.com'] }),
         srcUser('ai', { proxyAddresses: ['SMTP:ai@contoso.com', 'smtp:bad address'] }),
         srcUser('af', { proxyAddresses: ['SMTP:af@contoso.com', 'smtp:af@fabrikam.com'] }),
+        srcUser('p', { proxyAddresses: [`SMTP:p@${PENDING_DOMAIN}`] }),
+        srcUser('ap', { proxyAddresses: ['SMTP:ap@contoso.com', `smtp:ap@${PENDING_DOMAIN}`] }),
         srcUser('c1', { proxyAddresses: ['SMTP:c2@contoso.com'] }),
         srcUser('ac', { proxyAddresses: ['SMTP:ac@contoso.com', 'smtp:c2@contoso.com'] }),
         srcUser('ex', { displayName: 'changed' }),

@@ -12,6 +12,23 @@ const DomainBody = Type.Object(
   { domain: Type.String({ minLength: 1, maxLength: 253 }) },
   { additionalProperties: false },
 );
+const DomainParams = Type.Object({ org: Type.String(), domain: Type.String({ maxLength: 253 }) });
+const DomainEntry = Type.Object({
+  domain: Type.String(),
+  status: Type.Union([Type.Literal('verified'), Type.Literal('pending')]),
+  provenBy: Nullable(
+    Type.Union([
+      Type.Literal('operator'),
+      Type.Literal('dns'),
+      Type.Literal('entra'),
+      Type.Literal('before_proof'),
+    ]),
+  ),
+  provenAt: Nullable(Type.String()),
+  createdAt: Type.String(),
+  txtRecord: Nullable(Type.Object({ name: Type.String(), type: Type.Literal('TXT'), value: Type.String() })),
+  lastCheck: Nullable(Type.Object({ at: Type.String(), outcome: Type.String() })),
+});
 const ApiToken = Type.Object({
   id: Type.String(),
   orgId: Type.Union([Type.String(), Type.Null()]),
@@ -122,7 +139,43 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
     },
     async (request) => {
       const org = orgOf(request);
-      return app.orgs.addDomain(org.id, request.body.domain, actorOf(requirePrincipal(request)));
+      const principal = requirePrincipal(request);
+      // An operator's word makes a domain count; an organization admin's claim waits for its proof.
+      return app.orgs.addDomain(org.id, request.body.domain, actorOf(principal), {
+        direct: canManageService(principal),
+      });
+    },
+  );
+
+  api.get(
+    '/orgs/:org/domains',
+    {
+      schema: {
+        tags: ['organizations'],
+        params: OrgParams,
+        response: { 200: Type.Array(DomainEntry), ...errors },
+      },
+    },
+    async (request) => app.orgs.listDomains(orgOf(request).id),
+  );
+
+  api.post(
+    '/orgs/:org/domains/:domain/verify',
+    {
+      schema: {
+        tags: ['organizations'],
+        params: DomainParams,
+        response: { 200: DomainEntry, ...errors },
+      },
+    },
+    async (request) => {
+      const org = orgOf(request);
+      return app.orgs.verifyDomain(
+        org.id,
+        request.params.domain,
+        actorOf(requirePrincipal(request)),
+        app.domainProofSources(org.id),
+      );
     },
   );
 
@@ -131,7 +184,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
     {
       schema: {
         tags: ['organizations'],
-        params: Type.Object({ org: Type.String(), domain: Type.String({ maxLength: 253 }) }),
+        params: DomainParams,
         response: { 200: Organization, ...errors },
       },
     },

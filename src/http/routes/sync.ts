@@ -1,3 +1,4 @@
+import { canManageService } from '../../directory/permissions.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { BLOCKED_MAILBOX_RULES } from '../../directory/recipients.js';
@@ -145,14 +146,14 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
         response: { 200: SettingsView, ...errors },
       },
     },
-    async (request) =>
-      app
-        .entraSettings(orgOf(request).id)
-        .set(
-          request.body,
-          { allowCustomEndpoints: app.config.allowCustomCloud },
-          actorOf(requirePrincipal(request)),
-        ),
+    async (request) => {
+      const principal = requirePrincipal(request);
+      return app.entraSettings(orgOf(request).id).set(
+        request.body,
+        { allowCustomEndpoints: app.config.allowCustomCloud, byOperator: canManageService(principal) },
+        actorOf(principal),
+      );
+    },
   );
 
   api.post(

@@ -7,6 +7,7 @@ import { jobsMigration } from './0003_jobs.js';
 import { recipientsMigration } from './0004_recipients.js';
 import { authLifetimesMigration } from './0005_auth_lifetimes.js';
 import { signinLimitsMigration } from './0006_signin_limits.js';
+import { domainProofMigration } from './0007_domain_proof.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
@@ -17,6 +18,7 @@ function migrations(d: DialectInfo): Record<string, Migration> {
     '0004_recipients': recipientsMigration(),
     '0005_auth_lifetimes': authLifetimesMigration(d),
     '0006_signin_limits': signinLimitsMigration(d),
+    '0007_domain_proof': domainProofMigration(d),
   };
 }
 
