@@ -55,7 +55,6 @@ export class OrganizationService {
             })),
           )
           .execute();
-        await trx.deleteFrom('domain_claims').where('domain', 'in', domains).execute();
         await recordAudit(
           trx,
           {
@@ -314,6 +313,7 @@ export class OrganizationService {
     const org = await this.get(orgId);
     const entry = () => this.listDomains(orgId).then((all) => all.find((d) => d.domain === domain)!);
     if (org.domains.includes(domain)) return entry();
+    await this.#assertAvailable(orgId, domain, false);
     const claim = await this.store.db
       .selectFrom('domain_claims')
       .select('token')
@@ -323,7 +323,6 @@ export class OrganizationService {
     if (!claim) {
       throw notFound(`${domain} is not a domain of ${org.name}: add it first, then verify it.`);
     }
-    await this.#assertAvailable(orgId, domain, false);
     const [dns, entra] = await Promise.all([sources.txt(domain), sources.entra()]);
     const verdict = judgeDomainProof(domain, claim.token, dns, entra);
     const now = this.runtime.now().toISOString();
@@ -400,8 +399,8 @@ export class OrganizationService {
   }
 
   /**
-   * Makes `domain` count for `orgId`. Every claim on it goes — this organization's, which is now
-   * fulfilled, and other organizations', which can no longer be proven.
+   * Makes `domain` count for `orgId`, fulfilling its claim. Other organizations' claims stay, so
+   * nothing vanishes from their lists: their Verify now answers "not available".
    */
   async #prove(
     trx: Transaction<Database>,
@@ -414,7 +413,7 @@ export class OrganizationService {
       .insertInto('domains')
       .values({ org_id: orgId, domain, created_at: now, proven_by: provenBy, proven_at: now })
       .execute();
-    await trx.deleteFrom('domain_claims').where('domain', '=', domain).execute();
+    await trx.deleteFrom('domain_claims').where('org_id', '=', orgId).where('domain', '=', domain).execute();
   }
 
   /** Refuses a domain another organization owns; an operator is told whose it is, nobody else. */

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/http/server.js';
-import type { App } from '../../src/services/app.js';
+import { type App, openApp } from '../../src/services/app.js';
 import { hashPassword } from '../../src/services/auth.js';
 import { createTestApp } from '../support/app.js';
+import { createTestDatabase } from '../support/databases.js';
 
 export const PASSWORD = 'correct horse battery staple';
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -27,14 +29,17 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** The real server (API + built console) over a fresh SQLite database, listening on a free port. */
-export async function startConsole(): Promise<{
+/**
+ * The real server (API + built console) over a fresh SQLite database, listening on a free port.
+ * `env` adds configuration variables (e.g. ENTRASYNC_DNS_SERVERS) to the test database's.
+ */
+export async function startConsole(options: { env?: Record<string, string> } = {}): Promise<{
   app: App;
   server: FastifyInstance;
   baseUrl: string;
   close(): Promise<void>;
 }> {
-  const test = await createTestApp('sqlite');
+  const test = options.env ? await createConfiguredApp(options.env) : await createTestApp('sqlite');
   const server = await buildServer(test.app);
   const address = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -44,6 +49,21 @@ export async function startConsole(): Promise<{
     async close() {
       await server.close();
       await test.close();
+    },
+  };
+}
+
+/** createTestApp('sqlite') with more of the environment loadConfig reads. */
+async function createConfiguredApp(
+  env: Record<string, string>,
+): Promise<{ app: App; close(): Promise<void> }> {
+  const db = await createTestDatabase('sqlite');
+  const app = await openApp(loadConfig({ ...db.env, ENTRASYNC_ALLOW_CUSTOM_CLOUD: '1', ...env }));
+  return {
+    app,
+    async close() {
+      await app.close();
+      await db.drop();
     },
   };
 }

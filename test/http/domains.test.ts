@@ -167,8 +167,14 @@ describe.each(DATABASES)('domains proven before they count, on %s', (kind) => {
     const ceo = await call(fabrikamAdmin, 'POST', `/orgs/${fabrikam}/users`, { email: 'ceo@microsoft.com' });
     expect(ceo.statusCode, ceo.body).toBe(201);
 
-    // The other organization's claim is gone, and it cannot claim the domain again.
-    expect((await call(contosoAdmin, 'GET', `/orgs/${contoso}`)).json().pendingDomains).toEqual([]);
+    // The other organization's claim stays in its list, and can no longer be proven or made again.
+    expect((await call(contosoAdmin, 'GET', `/orgs/${contoso}`)).json().pendingDomains).toEqual([
+      'microsoft.com',
+    ]);
+    const lost = await call(contosoAdmin, 'POST', `/orgs/${contoso}/domains/microsoft.com/verify`);
+    expect(lost.statusCode).toBe(409);
+    expect(lost.json().error.message).toBe('microsoft.com is not available.');
+    await call(contosoAdmin, 'DELETE', `/orgs/${contoso}/domains/microsoft.com`);
     const again = await call(contosoAdmin, 'POST', `/orgs/${contoso}/domains`, { domain: 'microsoft.com' });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.message).toBe('microsoft.com is not available.');

@@ -4,7 +4,7 @@
  * bundle); what is declared here is only what the wire adds or what the console alone needs.
  */
 
-import type { Organization, Role } from '../../../src/directory/model.js';
+import type { DomainEntry, DomainProof, Organization, Role } from '../../../src/directory/model.js';
 import type { Principal } from '../../../src/directory/permissions.js';
 import type { BlockedMailboxRule, MailboxFilter, MailboxKind } from '../../../src/directory/recipients.js';
 import type { Cloud } from '../../../src/graph/clouds.js';
@@ -35,6 +35,8 @@ export type {
   Cloud,
   DefaultRole,
   DiagnosticStep,
+  DomainEntry,
+  DomainProof,
   HoldReason,
   HowSwitches,
   MailboxFilter,

@@ -6,6 +6,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useState } from 'react';
 import { api, query } from '../api/client';
 import type { Group as DirectoryGroup, GroupKind, NewGroupBody, Page, User } from '../api/types';
+import { addressDomainsHint, useOrganization } from './domains';
 import { showFieldError } from './forms';
 import { orgPath } from './hooks';
 
@@ -63,6 +64,7 @@ export function GroupFormModal({
 
 function GroupForm({ org, group, onClose }: { org: string; group?: DirectoryGroup; onClose: () => void }) {
   const queryClient = useQueryClient();
+  const current = useOrganization(org);
   const [formError, setFormError] = useState<string | null>(null);
   const form = useForm<GroupValues>({
     initialValues: {
@@ -130,7 +132,7 @@ function GroupForm({ org, group, onClose }: { org: string; group?: DirectoryGrou
         </Radio.Group>
         <TextInput
           label="Address"
-          description="Optional: the group's email address, in one of the organization's domains."
+          description={addressDomainsHint("Optional: the group's email address", current.data)}
           {...form.getInputProps('email')}
         />
         <TagsInput

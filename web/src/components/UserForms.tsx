@@ -15,6 +15,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client';
 import type { NewUserBody, Role, User } from '../api/types';
+import { addressDomainsHint, useOrganization } from './domains';
 import { showFieldError } from './forms';
 import { orgPath } from './hooks';
 
@@ -65,6 +66,7 @@ export function UserFormModal({
 
 function UserForm({ org, user, onClose }: { org: string; user?: User; onClose: () => void }) {
   const queryClient = useQueryClient();
+  const current = useOrganization(org);
   const [formError, setFormError] = useState<string | null>(null);
   const form = useForm<UserValues>({
     initialValues: {
@@ -121,7 +123,7 @@ function UserForm({ org, user, onClose }: { org: string; user?: User; onClose: (
         {!user && (
           <TextInput
             label="Address"
-            description="The primary email address, in one of the organization's domains."
+            description={addressDomainsHint('The primary email address', current.data)}
             required
             data-autofocus
             {...form.getInputProps('email')}

@@ -54,7 +54,12 @@ export function OrgsPage() {
         noRecordsText="No organizations yet: create the first one below."
         columns={[
           { accessor: 'name', title: 'Name' },
-          { accessor: 'domains', title: 'Domains', render: (o) => o.domains.join(', ') },
+          {
+            accessor: 'domains',
+            title: 'Domains',
+            // Pending ones named as such: they accept no address until the organization proves them.
+            render: (o) => [...o.domains, ...o.pendingDomains.map((d) => `${d} (pending)`)].join(', '),
+          },
           { accessor: 'createdAt', title: 'Created', render: (o) => when(o.createdAt) },
           {
             accessor: 'licensedSeats',
@@ -98,7 +103,7 @@ export function OrgsPage() {
             <TextInput label="Name" required {...form.getInputProps('name')} />
             <TagsInput
               label="Domains"
-              description="Type a domain and press Enter; add every domain the company receives mail for."
+              description="Type a domain and press Enter; add every domain the company receives mail for. An operator's domains count at once, without proof: add only domains the company owns."
               required
               splitChars={[',', ' ']}
               {...form.getInputProps('domains')}

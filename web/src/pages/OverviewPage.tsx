@@ -68,7 +68,21 @@ export function OverviewPage() {
   return (
     <Stack>
       <Title order={1}>{current.data?.name ?? 'Overview'}</Title>
-      <Text c="dimmed">Domains: {current.data?.domains.join(', ')}</Text>
+      {current.data && (
+        <Text c="dimmed">
+          Domains: {current.data.domains.join(', ') || 'none verified yet'}
+          {current.data.pendingDomains.length > 0 && (
+            <>
+              {' '}
+              · Pending, accepting no address until proven: {current.data.pendingDomains.join(', ')} (
+              <Anchor component={Link} to={`/orgs/${org}/domains`}>
+                prove on the Domains page
+              </Anchor>
+              )
+            </>
+          )}
+        </Text>
+      )}
       {current.data && (
         <Text c="dimmed" data-testid="licensed-seats">
           Licensed seats: {licensedSeatsValue(current.data.licensedSeats)} (shared, room and equipment
