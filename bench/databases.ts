@@ -102,7 +102,7 @@ export async function setUpOrganization(db: BenchDatabase, emu: EmulatorHandle):
         graphUrl: emu.graphUrl,
         caPem: emu.caPem,
       },
-      { allowCustomEndpoints: true },
+      { allowCustomEndpoints: true, byOperator: true },
       'bench',
     );
     return org.id;

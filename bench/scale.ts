@@ -115,7 +115,7 @@ async function main() {
           graphUrl: emu.info.graphBaseUrl,
           caPem: emu.info.caPem,
         },
-        { allowCustomEndpoints: true },
+        { allowCustomEndpoints: true, byOperator: true },
         'bench',
       );
       emu.resetStats();

@@ -35,7 +35,7 @@ export async function startDemo(app: App): Promise<{ emulator: Emulator; lines: 
       caPem: emulator.info.caPem,
     },
     // The demo's own emulator on loopback: the operator's choice, made by this process.
-    { allowCustomEndpoints: true },
+    { allowCustomEndpoints: true, byOperator: true },
     'demo',
   );
   const lines = [

@@ -14,8 +14,12 @@ export interface GenerateOptions {
 export const DIRECTORY_APP_ROLES = ['User.Read.All', 'GroupMember.Read.All'];
 /** The directory, plus Exchange's mailbox purpose (mailboxSettings.userPurpose). */
 export const MAILBOX_APP_ROLES = [...DIRECTORY_APP_ROLES, 'MailboxSettings.Read'];
-/** Application permissions of the generated sync app: everything the sync reads. */
-export const SYNC_APP_ROLES = MAILBOX_APP_ROLES;
+/**
+ * Application permissions of the generated sync app: everything entrasync reads, as
+ * docs/entra-setup.md has customers grant it — mailbox purposes, and the tenant's domains, which
+ * prove the organization's domains.
+ */
+export const SYNC_APP_ROLES = [...MAILBOX_APP_ROLES, 'Domain.Read.All'];
 
 /** Mailbox kinds drawn from their own stream: the share of rooms, then of ordinary people. */
 const RECIPIENT_SHARES = {

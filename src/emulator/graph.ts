@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DOMAIN_READ, domainJson, isInitialDomain, parseDomainQuery, supportedServices } from './domains.js';
 import {
   hasMailbox,
   MAILBOX_SETTINGS_READ,
@@ -287,6 +288,12 @@ export class GraphService {
       if (!can(req.roles, ORG_READ)) throw denied();
       return this.organization(req);
     }
+    if (root === 'domains') {
+      if (!can(req.roles, DOMAIN_READ)) throw denied();
+      if (second === undefined) return this.domainList(req);
+      if (third === undefined) return this.domain(req, second);
+      throw segmentNotFound(third);
+    }
     throw segmentNotFound(root ?? '');
   }
 
@@ -365,14 +372,33 @@ export class GraphService {
       id: s.tenantId,
       displayName: s.displayName,
       verifiedDomains: s.domains.map((d, i) => ({
-        capabilities: d.endsWith('.onmicrosoft.com') ? 'Email, OfficeCommunicationsOnline' : 'Email',
+        capabilities: supportedServices(d, true).join(', '),
         isDefault: i === 0,
-        isInitial: d.endsWith('.onmicrosoft.com'),
+        isInitial: isInitialDomain(d),
         name: d,
         type: 'Managed',
       })),
     };
     return ok(collection(`${req.root}/$metadata#organization`, [JSON.stringify(org)], {}));
+  }
+
+  /** `/domains` (domain-list): every domain of the tenant, verified or not, on one page. */
+  private domainList(req: GraphRequest): GraphResponse {
+    const select = parseDomainQuery(req.query);
+    const defaultName = this.store.domains[0];
+    const values = this.store.listDomains().map((d) => domainJson(d, d.name === defaultName, select));
+    const ctx = `${req.root}/$metadata#domains${select ? `(${select.join(',')})` : ''}`;
+    return ok(collection(ctx, values, {}));
+  }
+
+  /** `/domains/{name}` (domain-get): the id is the domain's name, matched in any case. */
+  private domain(req: GraphRequest, name: string): GraphResponse {
+    const select = parseDomainQuery(req.query);
+    const domain = this.store.findDomain(name);
+    if (!domain) throw notFound(name);
+    const json = domainJson(domain, domain.name === this.store.domains[0], select);
+    const ctx = `${req.root}/$metadata#domains${select ? `(${select.join(',')})` : ''}/$entity`;
+    return ok(`{"@odata.context":${JSON.stringify(ctx)}${json.length > 2 ? ',' : ''}${json.slice(1)}`);
   }
 
   private filterFor(req: GraphRequest, kind: 'user' | 'group'): CompiledFilter | null {

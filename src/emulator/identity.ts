@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { exportJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import { isDomainName } from './domains.js';
 import type { HostNames } from './hosts.js';
 import type { EmulatorApp, TenantStore } from './tenant.js';
 
@@ -34,7 +35,6 @@ function spObjectId(clientId: string): string {
 }
 
 const TENANT_SYNTAX = /^[0-9a-zA-Z-.]+$/;
-const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The Microsoft identity platform v2.0 endpoints for one emulated tenant. */
@@ -124,7 +124,7 @@ export class IdentityService {
   /** Checks the {tenant} path segment; returns an error response when it is malformed or unknown. */
   resolveTenant(origin: string, tenant: string): IdentityResponse | null {
     const isGuid = GUID.test(tenant);
-    if (!TENANT_SYNTAX.test(tenant) || (!isGuid && !DNS_NAME.test(tenant))) {
+    if (!TENANT_SYNTAX.test(tenant) || (!isGuid && !isDomainName(tenant))) {
       return this.error(
         origin,
         400,

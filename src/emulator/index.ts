@@ -11,6 +11,7 @@ import { type EmulatorFault, EmulatorHandler, type RuntimeSettings } from './ser
 import {
   type DeltaExpiryMode,
   type EmulatorApp,
+  type EmulatorDomain,
   EmulatorError,
   type GraphObject,
   type ObjectKind,
@@ -30,7 +31,7 @@ export type { SoftDeletedInDelta } from './graph.js';
 export { EMULATOR_CLOUDS, type EmulatorCloud, MICROSOFT_CLOUD_HOSTS } from './hosts.js';
 export { USER_PURPOSES, type UserPurpose } from './mailbox.js';
 export type { EmulatorFault } from './server.js';
-export type { DeltaExpiryMode, EmulatorApp, GraphObject, TenantData } from './tenant.js';
+export type { DeltaExpiryMode, EmulatorApp, EmulatorDomain, GraphObject, TenantData } from './tenant.js';
 export { EmulatorError } from './tenant.js';
 
 /** How to start the emulator; every field is optional. */
@@ -91,6 +92,7 @@ export interface EmulatorInfo {
   caFile: string;
   caPem: string;
   tenantId: string;
+  /** The verified domains, the default first (as they are now: verifying a domain adds it). */
   tenantDomains: string[];
   apps: EmulatorApp[];
   adminUrl: string;
@@ -137,6 +139,16 @@ export interface EmulatorTenant {
     clientSecret?: string;
   }): EmulatorApp;
   listApps(): EmulatorApp[];
+  /** Every domain of the tenant, verified or not, in the order added. */
+  listDomains(): EmulatorDomain[];
+  /**
+   * Adds a domain to the tenant, unverified unless `verified` (an admin added it in Entra; its
+   * owner has not proven it yet). 400 for a name that is no domain or an onmicrosoft.com one, 409
+   * for one the tenant already has.
+   */
+  addDomain(name: string, options?: { verified?: boolean }): EmulatorDomain;
+  /** The domain's owner proved it (the DNS record Entra asked for): it becomes verified. 404 if unknown. */
+  verifyDomain(name: string): EmulatorDomain;
 }
 
 /** A running emulator. */
@@ -170,6 +182,7 @@ export function loadTenantFile(path: string): TenantData {
     tenantId: data.tenantId,
     displayName: data.displayName,
     domains: data.domains,
+    unverifiedDomains: data.unverifiedDomains ?? [],
     apps: data.apps.map((a) => ({
       clientId: a.clientId,
       clientSecret: a.clientSecret,
@@ -234,6 +247,9 @@ function tenantApi(store: TenantStore): EmulatorTenant {
     },
     addApp: (a) => store.addApp(a),
     listApps: () => store.apps.map(copyApp),
+    listDomains: () => store.listDomains(),
+    addDomain: (name, o) => store.addDomain(name, o?.verified ?? false),
+    verifyDomain: (name) => store.verifyDomain(name),
   };
 }
 
@@ -273,8 +289,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const throttle = new ResourceUnitThrottle(() => options.resourceUnitQuota ?? quotaFor(store.liveUsers));
   const tenant = tenantApi(store);
   let info: EmulatorInfo;
+  // Apps and domains change while the emulator runs; the rest is fixed at start.
+  const current = (): EmulatorInfo => ({
+    ...info,
+    tenantDomains: [...store.domains],
+    apps: store.apps.map(copyApp),
+  });
   const handler = new EmulatorHandler(hosts, store, identity, graph, throttle, settings, {
-    info: () => ({ ...info, apps: store.apps.map(copyApp) }),
+    info: () => current(),
     tenant: {
       add: (kind, body) => store.addObject(kind, body as Partial<GraphObject>),
       update: (kind, id, body) => store.updateObject(kind, id, body as Partial<GraphObject>),
@@ -299,6 +321,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       grantRoles: (c, r) => tenant.grantRoles(c, r),
       setRoles: (c, r) => tenant.setRoles(c, r),
       expireDeltaTokens: (mode) => tenant.expireDeltaTokens(mode),
+      domains: () => tenant.listDomains(),
+      addDomain: (name, verified) => tenant.addDomain(name, { verified }),
+      verifyDomain: (name) => tenant.verifyDomain(name),
     },
   });
   const server: Server = createServer(
@@ -330,7 +355,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let closed = false;
   return {
     get info() {
-      return { ...info, apps: store.apps.map(copyApp) };
+      return current();
     },
     tenant,
     stats: () => structuredClone(handler.stats),

@@ -1,7 +1,7 @@
 // Generated from /work/shared/graph-v1.0.csdl (msgraph-metadata v1.0-Prod): structural properties per entity type.
 // Regenerate with the snippet in docs/emulator.md when the CSDL changes.
 
-/** Edm type of every structural property of the directory types the emulator serves. */
+/** Edm type of every structural property of the directory types (and `domain`) the emulator serves. */
 export const CSDL_PROPERTIES: Record<string, Record<string, string>> = {
   user: {
     aboutMe: 'Edm.String',
@@ -226,5 +226,20 @@ export const CSDL_PROPERTIES: Record<string, Record<string, string>> = {
   },
   directoryObject: {
     deletedDateTime: 'Edm.DateTimeOffset',
+  },
+  domain: {
+    authenticationType: 'Edm.String',
+    availabilityStatus: 'Edm.String',
+    isAdminManaged: 'Edm.Boolean',
+    isDefault: 'Edm.Boolean',
+    isInitial: 'Edm.Boolean',
+    isRoot: 'Edm.Boolean',
+    isVerified: 'Edm.Boolean',
+    manufacturer: 'Edm.String',
+    model: 'Edm.String',
+    passwordNotificationWindowInDays: 'Edm.Int32',
+    passwordValidityPeriodInDays: 'Edm.Int32',
+    state: 'graph.domainState',
+    supportedServices: 'Collection(Edm.String)',
   },
 };

@@ -147,6 +147,9 @@ export interface AdminOps {
     grantRoles(clientId: string, roles: string[]): unknown;
     setRoles(clientId: string, roles: string[]): unknown;
     expireDeltaTokens(mode: DeltaExpiryMode): void;
+    domains(): unknown[];
+    addDomain(name: string, verified: boolean): unknown;
+    verifyDomain(name: string): unknown;
   };
 }
 
@@ -636,6 +639,17 @@ export class EmulatorHandler {
             method === 'POST' ? t.grantRoles(b, roles.map(String)) : t.setRoles(b, roles.map(String)),
           );
         }
+      }
+      if (a === 'domains') {
+        if (!b && method === 'GET') return json(200, t.domains());
+        if (!b && method === 'POST') {
+          const body = await input();
+          if (typeof body.name !== 'string') throw new EmulatorError(400, 'body must be {"name": "…"}');
+          if (body.verified !== undefined && typeof body.verified !== 'boolean')
+            throw new EmulatorError(400, '"verified" must be true or false');
+          return json(201, t.addDomain(body.name, body.verified ?? false));
+        }
+        if (b && c === 'verify' && !d && method === 'POST') return json(200, t.verifyDomain(b));
       }
       const kind = a ? kinds[a] : undefined;
       if (kind) {

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { domainNameProblem, isInitialDomain } from './domains.js';
 import { mailboxSettingsProblem } from './mailbox.js';
 import { SINGLE_USER_ONLY } from './odata.js';
 
@@ -33,6 +34,11 @@ export interface TenantData {
   displayName?: string;
   /** Verified domains; the first is the default, one must end in .onmicrosoft.com. */
   domains: string[];
+  /**
+   * Domains added to the tenant but not verified (yet): `/domains` lists them with `isVerified:
+   * false`; sign-in and `/organization` know only the verified ones.
+   */
+  unverifiedDomains?: string[];
   apps: EmulatorApp[];
   users: GraphObject[];
   /** Groups carry `members`: ids of users, groups, contacts, devices or service principals. */
@@ -40,6 +46,12 @@ export interface TenantData {
   contacts?: GraphObject[];
   devices?: GraphObject[];
   servicePrincipals?: GraphObject[];
+}
+
+/** A domain of the tenant: its name (as added, case kept) and whether its owner proved it. */
+export interface EmulatorDomain {
+  name: string;
+  verified: boolean;
 }
 
 /** Why an emulator call failed (unknown id, bad input); the admin API maps it to an HTTP status. */
@@ -198,7 +210,6 @@ function clone<T>(v: T): T {
 export class TenantStore {
   readonly tenantId: string;
   readonly displayName: string;
-  readonly domains: string[];
   readonly apps: EmulatorApp[];
   readonly byId = new Map<string, DirObject>();
   readonly users: Array<DirObject | undefined> = [];
@@ -210,6 +221,8 @@ export class TenantStore {
   tokenExpiryMode: DeltaExpiryMode = 'syncStateNotFound';
   liveUsers = 0;
   private transitiveCache = new Map<string, { v: number; ids: string[] }>();
+  /** Every domain in the order added: the tenant data's verified ones first, so the first verified is the default. */
+  private readonly domainList: EmulatorDomain[] = [];
 
   constructor(data: TenantData) {
     if (!isGuid(data.tenantId)) throw new EmulatorError(400, `tenantId '${data.tenantId}' is not a GUID`);
@@ -217,7 +230,8 @@ export class TenantStore {
       throw new EmulatorError(400, 'a tenant needs at least one verified domain');
     this.tenantId = data.tenantId.toLowerCase();
     this.displayName = data.displayName ?? data.domains[0]!;
-    this.domains = [...data.domains];
+    for (const d of data.domains) this.insertDomain(d, true);
+    for (const d of data.unverifiedDomains ?? []) this.insertDomain(d, false);
     this.apps = data.apps.map((a) => ({ ...a, roles: [...a.roles] }));
     // Bulk load: no change log entries, version 0, so the first delta round sees them as current state.
     for (const u of data.users) this.insert('user', userDefaults(u));
@@ -451,6 +465,54 @@ export class TenantStore {
     if (!app) throw new EmulatorError(404, `app '${clientId}' does not exist`);
     app.roles = [...new Set(roles)];
     return { ...app, roles: [...app.roles] };
+  }
+
+  /** The verified domains' names, the default first. */
+  get domains(): string[] {
+    return this.domainList.filter((d) => d.verified).map((d) => d.name);
+  }
+
+  /** Every domain, verified or not, in the order added. */
+  listDomains(): EmulatorDomain[] {
+    return this.domainList.map((d) => ({ ...d }));
+  }
+
+  /** The domain named `name` (any case), if the tenant has it. */
+  findDomain(name: string): EmulatorDomain | undefined {
+    const d = this.domainNamed(name);
+    return d && { ...d };
+  }
+
+  /** Adds a domain, as an admin does in the Entra admin center (unverified until its owner proves it). */
+  addDomain(name: string, verified: boolean): EmulatorDomain {
+    // Microsoft creates the initial domain with the tenant; it cannot be added.
+    if (isInitialDomain(name))
+      throw new EmulatorError(400, `'${name}': an onmicrosoft.com domain cannot be added to a tenant`);
+    return { ...this.insertDomain(name, verified) };
+  }
+
+  /** Marks a domain verified (its owner published the DNS record Entra asked for); verified stays verified. */
+  verifyDomain(name: string): EmulatorDomain {
+    const d = this.domainNamed(name);
+    if (!d) throw new EmulatorError(404, `domain '${name}' is not a domain of the tenant`);
+    d.verified = true;
+    return { ...d };
+  }
+
+  private insertDomain(name: string, verified: boolean): EmulatorDomain {
+    const problem = domainNameProblem(name);
+    if (problem) throw new EmulatorError(400, problem);
+    if (this.domainNamed(name))
+      throw new EmulatorError(409, `domain '${name}' is already a domain of the tenant`);
+    const d = { name, verified };
+    this.domainList.push(d);
+    return d;
+  }
+
+  /** The stored record of a domain, named in any case (as Entra matches domain names). */
+  private domainNamed(name: string): EmulatorDomain | undefined {
+    const n = name.toLowerCase();
+    return this.domainList.find((d) => d.name.toLowerCase() === n);
   }
 
   /** Resolves a tenant given by GUID or verified domain (case-insensitive). */

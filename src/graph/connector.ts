@@ -9,12 +9,14 @@ import { GraphClient } from './client.js';
 import { adminConsentUrl, CLOUDS, type Cloud, type Endpoints, resolveEndpoints } from './clouds.js';
 import { GroupDelta, UserDelta } from './delta.js';
 import {
+  DOMAIN_PERMISSION_PURPOSE,
   GraphError,
   type GraphErrorCode,
+  grantsOptional,
   MAILBOX_PERMISSION_PURPOSE,
-  mailboxPermissionHint,
-  missingOptionalPermissions,
   missingPermissions,
+  optionalPermissionDeniedHint,
+  optionalPermissionHint,
   permissionDeniedHint,
   redact,
 } from './errors.js';
@@ -22,7 +24,7 @@ import { type PurposeReaderOptions, readPurposes } from './mailbox-reads.js';
 import { type MailboxReads, planMailboxReads, purposeChanges, withPurposes } from './mailboxes.js';
 import { type PagerCounters, pages } from './pager.js';
 import { PATIENT, type Patience, type RetryPolicy, wholeSeconds } from './retry.js';
-import { groupItemSchema, idItemSchema, userItemSchema } from './schemas.js';
+import { domainItemSchema, groupItemSchema, idItemSchema, userItemSchema } from './schemas.js';
 import { identityErrorCode, TokenSource, tokenInfo } from './token.js';
 import { Transport } from './transport.js';
 
@@ -103,10 +105,20 @@ export interface ConnectorOptions {
   retry?: Partial<RetryPolicy>;
 }
 
+/** A domain of the tenant (GET /domains): a verified one is proven the tenant's by Microsoft. */
+export interface TenantDomain {
+  /** The domain name, lower-cased. */
+  name: string;
+  isVerified: boolean;
+}
+
 /** One step of a connection test. */
 export interface DiagnosticStep {
-  /** `mailboxes` checks the optional MailboxSettings.Read: it is always ok, its message says what is missing. */
-  step: 'token' | 'tenant' | 'users' | 'groups' | 'members' | 'mailboxes';
+  /**
+   * `mailboxes` and `domains` check the optional MailboxSettings.Read and Domain.Read.All: they are
+   * always ok, their message says what is missing and what it is for.
+   */
+  step: 'token' | 'tenant' | 'users' | 'groups' | 'members' | 'mailboxes' | 'domains';
   ok: boolean;
   /** Not run because an earlier step failed. */
   skipped?: boolean;
@@ -418,9 +430,37 @@ export class GraphConnector {
   }
 
   /**
+   * The tenant's domains, verified or not (GET /domains; needs Domain.Read.All, or
+   * Domain.ReadWrite.All or Directory.Read.All). Without the permission: permission_denied, its
+   * hint naming Domain.Read.All and the consent link.
+   */
+  async tenantDomains(): Promise<TenantDomain[]> {
+    const w = this.ready();
+    const graph = w.endpoints.graphUrl;
+    const url = `${graph}/v1.0/domains?$select=id,isVerified`;
+    const domains: TenantDomain[] = [];
+    try {
+      for await (const page of pages(w.client, url, domainItemSchema, { what: 'domains', graphUrl: graph })) {
+        for (const d of page.items) domains.push({ name: d.id.toLowerCase(), isVerified: d.isVerified });
+      }
+    } catch (error) {
+      // The client's hint names the sync's permissions; this read needs another one.
+      if (!(error instanceof GraphError) || error.code !== 'permission_denied') throw error;
+      throw new GraphError('permission_denied', error.detail, {
+        hint: optionalPermissionDeniedHint('Domain.Read.All', w.tokens.info?.roles, this.consentUrl),
+        status: error.status,
+        requestId: error.requestId,
+        cause: error,
+      });
+    }
+    return domains;
+  }
+
+  /**
    * Diagnostics: token, tenant, then one probe read each of users, groups and members, and the
-   * optional MailboxSettings.Read (one user's mailbox purpose) — all within the patience's test
-   * deadline (pass INTERACTIVE when a person waits for the answer).
+   * optional MailboxSettings.Read (one user's mailbox purpose) and Domain.Read.All (the tenant's
+   * domains) — all within the patience's test deadline (pass INTERACTIVE when a person waits for
+   * the answer).
    */
   async diagnose(): Promise<DiagnosticReport> {
     const steps: DiagnosticStep[] = [];
@@ -433,9 +473,11 @@ export class GraphConnector {
       for (const step of names)
         steps.push({ step, ok: false, skipped: true, message: 'not run: an earlier step failed' });
     };
-    // The optional permission never fails a test, not even when it could not be checked.
-    const skipMailboxes = () =>
-      steps.push({ step: 'mailboxes', ok: true, skipped: true, message: 'not run: an earlier step failed' });
+    // The optional permissions never fail a test, not even when they could not be checked.
+    const skipOptional = () => {
+      for (const step of ['mailboxes', 'domains'] as const)
+        steps.push({ step, ok: true, skipped: true, message: 'not run: an earlier step failed' });
+    };
     const report = (extra: Partial<DiagnosticReport> = {}): DiagnosticReport => ({
       ok: steps.every((s) => s.ok),
       steps,
@@ -445,7 +487,7 @@ export class GraphConnector {
     if (this.configError || !this.wired) {
       steps.push(fail('token', this.configError));
       skip('tenant', 'users', 'groups', 'members');
-      skipMailboxes();
+      skipOptional();
       return report();
     }
     const w = this.wired;
@@ -494,7 +536,7 @@ export class GraphConnector {
 
     if (!tokenOk) {
       skip('users', 'groups', 'members');
-      skipMailboxes();
+      skipOptional();
       return report({ ...(tenantId ? { tenantId } : {}) });
     }
     const probe = (step: DiagnosticStep['step'], path: string): Promise<string[]> =>
@@ -544,6 +586,7 @@ export class GraphConnector {
       }
     }
     steps.push(await this.mailboxStep(w, budget, roles, userId));
+    steps.push(await this.domainStep(w, budget, roles));
     return report({ ...(tenantId ? { tenantId } : {}), ...(roles ? { roles } : {}) });
   }
 
@@ -563,9 +606,9 @@ export class GraphConnector {
       step,
       ok: true,
       message: `${finding} It is optional, and needed ${MAILBOX_PERMISSION_PURPOSE}.`,
-      hint: mailboxPermissionHint(this.consentUrl),
+      hint: optionalPermissionHint('MailboxSettings.Read', this.consentUrl),
     });
-    if (roles !== undefined && missingOptionalPermissions(roles).length > 0) {
+    if (roles !== undefined && !grantsOptional(roles, 'MailboxSettings.Read')) {
       return notGranted('MailboxSettings.Read is not granted (the token does not carry it).');
     }
     const works =
@@ -603,6 +646,55 @@ export class GraphConnector {
       step,
       ok: true,
       message: `${unproven}; reading one user's purpose failed: ${issue?.detail ?? 'no answer'}`,
+    };
+  }
+
+  /**
+   * The optional Domain.Read.All: always ok. Not granted (by the token's roles, or Graph denying
+   * the read): what it is for and how to grant it. Granted: the tenant's domains, read within the
+   * test's deadline, verified and not.
+   */
+  private async domainStep(
+    w: Wired,
+    budget: TestBudget,
+    roles: readonly string[] | undefined,
+  ): Promise<DiagnosticStep> {
+    const step = 'domains';
+    const notGranted = (finding: string, hint: string): DiagnosticStep => ({
+      step,
+      ok: true,
+      message: `${finding} It is optional, and needed ${DOMAIN_PERMISSION_PURPOSE}.`,
+      hint,
+    });
+    if (roles !== undefined && !grantsOptional(roles, 'Domain.Read.All')) {
+      return notGranted(
+        'Domain.Read.All is not granted (the token does not carry it).',
+        optionalPermissionHint('Domain.Read.All', this.consentUrl),
+      );
+    }
+    let domains: TenantDomain[];
+    try {
+      domains = await budget.run(step, w.endpoints.graphUrl, () => this.tenantDomains());
+    } catch (error) {
+      if (error instanceof NotRun) return { step, ok: true, skipped: true, message: error.message };
+      if (!(error instanceof GraphError)) throw error;
+      if (error.code === 'permission_denied') {
+        return notGranted(
+          `Domain.Read.All is not in effect: Microsoft Graph denied reading the domains (${error.detail}).`,
+          error.hint,
+        );
+      }
+      return { step, ok: true, code: error.code, message: `Reading the domains failed: ${error.detail}` };
+    }
+    const names = (verified: boolean) => domains.filter((d) => d.isVerified === verified).map((d) => d.name);
+    const verified = names(true);
+    const unverified = names(false);
+    return {
+      step,
+      ok: true,
+      message:
+        `Domains can be read: verified ${verified.length ? verified.join(', ') : 'none'}` +
+        `${unverified.length ? `; not verified: ${unverified.join(', ')}` : ''}.`,
     };
   }
 

@@ -166,27 +166,68 @@ export function missingPermissions(roles: readonly string[]): string[] {
   return missing;
 }
 
-/** Application permissions that grant reading a mailbox's purpose (mailboxSettings.userPurpose). */
-const GRANTS_MAILBOX_SETTINGS = ['MailboxSettings.Read', 'MailboxSettings.ReadWrite'];
-
 /**
- * The optional permissions the granted `roles` do not cover: MailboxSettings.Read tells shared,
- * room and equipment mailboxes (sign-in blocked, still receiving mail) from a person's blocked
- * mailbox. A sync without it works; the organization's rule decides for those mailboxes.
+ * The optional application permissions, each with the permissions that grant what it does (itself
+ * and broader ones). A sync without them works: MailboxSettings.Read tells shared, room and
+ * equipment mailboxes (sign-in blocked, still receiving mail) from a person's blocked mailbox, else
+ * the organization's rule decides; Domain.Read.All reads the tenant's domains (GET /domains), whose
+ * verified ones prove the organization's domains, else a DNS TXT record must.
  */
-export function missingOptionalPermissions(roles: readonly string[]): string[] {
-  return roles.some((r) => GRANTS_MAILBOX_SETTINGS.includes(r)) ? [] : ['MailboxSettings.Read'];
+const OPTIONAL_GRANTS = {
+  'MailboxSettings.Read': ['MailboxSettings.Read', 'MailboxSettings.ReadWrite'],
+  'Domain.Read.All': [
+    'Domain.Read.All',
+    'Domain.ReadWrite.All',
+    'Directory.Read.All',
+    'Directory.ReadWrite.All',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+/** An optional application permission, by its least-privileged name. */
+export type OptionalPermission = keyof typeof OPTIONAL_GRANTS;
+
+/** True when the granted `roles` cover the optional `permission` (itself or a broader one). */
+export function grantsOptional(roles: readonly string[], permission: OptionalPermission): boolean {
+  const grants: readonly string[] = OPTIONAL_GRANTS[permission];
+  return roles.some((r) => grants.includes(r));
 }
 
 /** What MailboxSettings.Read is for, in the words diagnose() and the docs use. */
 export const MAILBOX_PERMISSION_PURPOSE =
   "to tell shared, room and equipment mailboxes with sign-in blocked — which keep receiving mail — from a person's blocked mailbox; without it the organization's rule 'Mailboxes with sign-in blocked' decides";
 
-/** How to grant MailboxSettings.Read (optional), with the consent link. */
-export function mailboxPermissionHint(consentUrl: string): string {
+/** What Domain.Read.All is for, in the words diagnose() and the docs use. */
+export const DOMAIN_PERMISSION_PURPOSE =
+  "to prove the organization's domains by the tenant's verified domains (otherwise by a DNS TXT record)";
+
+const ADD_PERMISSION_PATH =
+  'App registrations → the app → API permissions → Add a permission → Microsoft Graph → Application permissions';
+
+/** How to grant an optional permission, with the consent link. */
+export function optionalPermissionHint(permission: OptionalPermission, consentUrl: string): string {
   return (
-    'Optional: an administrator can add it under App registrations → the app → API permissions → Add a permission → ' +
-    'Microsoft Graph → Application permissions → MailboxSettings.Read, then grant admin consent' +
+    `Optional: an administrator can add it under ${ADD_PERMISSION_PATH} → ${permission}, then grant admin consent` +
+    ` (Grant admin consent for the tenant, or open ${consentUrl}).`
+  );
+}
+
+/**
+ * The hint for a 403 to a read that needs an optional permission (GET /domains: Domain.Read.All):
+ * that it is missing and how to grant it, or — when the token's `roles` already cover it — that
+ * consent may still be propagating.
+ */
+export function optionalPermissionDeniedHint(
+  permission: OptionalPermission,
+  roles: readonly string[] | undefined,
+  consentUrl: string,
+): string {
+  if (roles !== undefined && grantsOptional(roles, permission)) {
+    return `The token already carries ${roles.join(', ')}, which cover ${permission}, yet Microsoft Graph denied access: consent granted in the last minutes may still be propagating — try again shortly; otherwise check that admin consent was granted for this tenant (${consentUrl}).`;
+  }
+  const granted = roles === undefined ? '' : ` (granted: ${roles.length ? roles.join(', ') : 'none'})`;
+  return (
+    `The app is missing the Microsoft Graph application permission ${permission}${granted}. ` +
+    `An administrator must add it under ${ADD_PERMISSION_PATH} → ${permission}, then grant admin consent` +
     ` (Grant admin consent for the tenant, or open ${consentUrl}).`
   );
 }
@@ -198,8 +239,7 @@ export function mailboxPermissionHint(consentUrl: string): string {
  */
 export function permissionDeniedHint(roles: readonly string[] | undefined, consentUrl: string): string {
   const how =
-    'An administrator must add them under App registrations → the app → API permissions → Add a permission → ' +
-    'Microsoft Graph → Application permissions, then grant admin consent' +
+    `An administrator must add them under ${ADD_PERMISSION_PATH}, then grant admin consent` +
     ` (Grant admin consent for the tenant, or open ${consentUrl}).`;
   if (roles === undefined) {
     return `The app lacks Microsoft Graph application permissions: it needs User.Read.All and GroupMember.Read.All (or Directory.Read.All). ${how}`;

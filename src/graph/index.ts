@@ -17,6 +17,7 @@ export {
   type ReadProgress,
   type ReadResult,
   type ReadStats,
+  type TenantDomain,
   validateConnection,
 } from './connector.js';
 export {
@@ -24,8 +25,9 @@ export {
   GRAPH_ERRORS,
   GraphError,
   type GraphErrorCode,
-  missingOptionalPermissions,
+  grantsOptional,
   missingPermissions,
+  type OptionalPermission,
 } from './errors.js';
 export {
   type MailboxIssue,

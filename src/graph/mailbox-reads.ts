@@ -6,7 +6,7 @@
  */
 import type { MailboxKind } from '../directory/recipients.js';
 import type { GraphClient } from './client.js';
-import { GraphError, missingOptionalPermissions } from './errors.js';
+import { GraphError, grantsOptional } from './errors.js';
 import {
   deniesPermission,
   type MailboxIssue,
@@ -75,11 +75,10 @@ class PurposeReader {
 
   async run(ids: readonly string[], roles: readonly string[] | undefined): Promise<PurposeReads> {
     // The claim is a best-effort diagnostic (graph-facts §6.3); without a readable one, Exchange's answer decides.
-    const missing = roles === undefined ? [] : missingOptionalPermissions(roles);
-    if (missing.length > 0) {
+    if (roles !== undefined && !grantsOptional(roles, 'MailboxSettings.Read')) {
       this.halt = {
         cause: 'permission_missing',
-        detail: `the token's roles lack ${missing.join(', ')}, so no purpose was read`,
+        detail: "the token's roles lack MailboxSettings.Read, so no purpose was read",
       };
     }
     // Rounds: the items to send again from every batch of a round are sent together in the next,

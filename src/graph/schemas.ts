@@ -46,6 +46,9 @@ export const groupItemSchema = z.looseObject({
 });
 export type GroupItem = z.infer<typeof groupItemSchema>;
 
+/** A domain as GET /domains?$select=id,isVerified returns it: the id is the domain name. */
+export const domainItemSchema = z.looseObject({ id: z.string().min(1), isVerified: z.boolean() });
+
 /** Any directory object reduced to its id (probe reads). */
 export const idItemSchema = z.looseObject({ id: z.string().min(1) });
 

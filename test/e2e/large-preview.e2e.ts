@@ -79,7 +79,7 @@ describe('console: a preview of 100,000 changes', () => {
       .entraSettings(orgId)
       .set(
         { tenant: 'big.test', clientId: '11111111-1111-4111-8111-111111111111', clientSecret: 'x~secret' },
-        { allowCustomEndpoints: false },
+        { allowCustomEndpoints: false, byOperator: false },
         'e2e',
       );
     browser = await launchBrowser();

@@ -63,7 +63,7 @@ describe('console: functional accounts, blocked sign-ins, licensed seats', () =>
         graphUrl: emu.info.graphBaseUrl,
         caPem: emu.info.caPem,
       },
-      { allowCustomEndpoints: true },
+      { allowCustomEndpoints: true, byOperator: true },
       'e2e',
     );
   }

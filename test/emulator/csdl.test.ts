@@ -1,6 +1,6 @@
 /**
- * Every property the emulator serves for users, groups, contacts, devices and service principals must exist in the
- * official Graph v1.0 CSDL with a matching JSON type.
+ * Every property the emulator serves for users, groups, contacts, devices, service principals and domains must
+ * exist in the official Graph v1.0 CSDL with a matching JSON type.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,5 +105,30 @@ describe('served properties against the v1.0 CSDL', () => {
       }
     }
     expect([...new Set(problems)]).toEqual([]);
+  });
+
+  it('types every domain property as the CSDL does, and serves each one when selected', async () => {
+    const schema = entityProperties(xml, 'domain');
+    expect(schema.get('isVerified')).toBe('Edm.Boolean');
+    emu.tenant.addDomain('unproven.example');
+    const app = emu.tenant.addApp({ roles: ['Domain.Read.All'], displayName: 'domain-reader' });
+    const agent = trustingAgent(emu);
+    const token = await tokenFor(emu, app, agent);
+    const def = await graphGet(emu, agent, token, '/domains');
+    const sel = await graphGet(emu, agent, token, `/domains?$select=${[...schema.keys()].join(',')}`);
+    expect(sel.status).toBe(200);
+    expect(def.body.value.some((d: { isVerified: boolean }) => !d.isVerified)).toBe(true);
+    const problems: string[] = [];
+    for (const obj of [...def.body.value, ...sel.body.value] as Record<string, unknown>[]) {
+      for (const [key, value] of Object.entries(obj)) {
+        if (key === 'id') continue;
+        const edm = schema.get(key);
+        if (!edm) problems.push(`domain.${key} is not in the CSDL`);
+        else if (!conforms(edm, value))
+          problems.push(`domain.${key} = ${JSON.stringify(value)} is not ${edm}`);
+      }
+    }
+    expect([...new Set(problems)]).toEqual([]);
+    expect(Object.keys(sel.body.value[0]).sort()).toEqual([...schema.keys()].sort());
   });
 });

@@ -92,9 +92,17 @@ describe('generateTenant', () => {
     expect(members.length / t.users.length).toBeGreaterThan(2);
     expect(members.length / t.users.length).toBeLessThan(3);
     expect(t.apps.map((a) => [a.displayName, a.roles, a.secretExpired])).toEqual([
-      ['entrasync-sync', ['User.Read.All', 'GroupMember.Read.All', 'MailboxSettings.Read'], false],
+      [
+        'entrasync-sync',
+        ['User.Read.All', 'GroupMember.Read.All', 'MailboxSettings.Read', 'Domain.Read.All'],
+        false,
+      ],
       ['entrasync-no-consent', [], false],
-      ['entrasync-expired', ['User.Read.All', 'GroupMember.Read.All', 'MailboxSettings.Read'], true],
+      [
+        'entrasync-expired',
+        ['User.Read.All', 'GroupMember.Read.All', 'MailboxSettings.Read', 'Domain.Read.All'],
+        true,
+      ],
       ['entrasync-mailbox', ['User.Read.All', 'GroupMember.Read.All', 'MailboxSettings.Read'], false],
       ['entrasync-directory-only', ['User.Read.All', 'GroupMember.Read.All'], false],
     ]);

@@ -78,7 +78,12 @@ describe('token acquisition with MSAL Node', () => {
     expect(payload.appid).toBe(app.clientId);
     expect(payload.aud).toBe(emu.info.graphBaseUrl);
     expect(payload.iss).toBe(`https://sts.windows.net/${emu.info.tenantId}/`);
-    expect(payload.roles).toEqual(['User.Read.All', 'GroupMember.Read.All', 'MailboxSettings.Read']);
+    expect(payload.roles).toEqual([
+      'User.Read.All',
+      'GroupMember.Read.All',
+      'MailboxSettings.Read',
+      'Domain.Read.All',
+    ]);
     expect(payload.exp! * 1000).toBeGreaterThan(Date.now() + 3000_000);
   });
 

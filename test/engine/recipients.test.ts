@@ -50,7 +50,7 @@ describe.each(DATABASES)('functional accounts on %s', (kind) => {
         graphUrl: emu.info.graphBaseUrl,
         caPem: emu.info.caPem,
       },
-      { allowCustomEndpoints: true },
+      { allowCustomEndpoints: true, byOperator: true },
       'test',
     );
     return { orgId, domain };
@@ -112,7 +112,7 @@ describe.each(DATABASES)('functional accounts on %s', (kind) => {
 
     await app
       .entraSettings(orgId)
-      .set({ blockedMailboxes: 'reject' }, { allowCustomEndpoints: false }, 'test');
+      .set({ blockedMailboxes: 'reject' }, { allowCustomEndpoints: false, byOperator: false }, 'test');
     const rejected = await (await app.sync(orgId)).preview({}, 'test');
     expect(rejected.policy.blockedMailboxes).toBe('reject');
     expect(

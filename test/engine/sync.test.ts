@@ -66,7 +66,7 @@ describe.each(DATABASES)('sync engine on %s', (kind) => {
         graphUrl: emu.info.graphBaseUrl,
         caPem: emu.info.caPem,
       },
-      { allowCustomEndpoints: true },
+      { allowCustomEndpoints: true, byOperator: true },
       'test',
     );
     // Objects whose fate each test checks, beside the generated ones.
@@ -343,7 +343,7 @@ describe.each(DATABASES)('sync engine on %s', (kind) => {
       .entraSettings(orgId)
       .set(
         { clientId: noConsent.clientId, clientSecret: noConsent.clientSecret },
-        { allowCustomEndpoints: true },
+        { allowCustomEndpoints: true, byOperator: true },
         'test',
       );
     try {
@@ -370,7 +370,7 @@ describe.each(DATABASES)('sync engine on %s', (kind) => {
         .entraSettings(orgId)
         .set(
           { clientId: syncApp.clientId, clientSecret: syncApp.clientSecret },
-          { allowCustomEndpoints: true },
+          { allowCustomEndpoints: true, byOperator: true },
           'test',
         );
     }

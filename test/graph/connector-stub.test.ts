@@ -581,6 +581,7 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
       ['groups', true],
       ['members', true],
       ['mailboxes', true],
+      ['domains', true],
     ]);
     expect(report).toMatchObject({
       ok: true,
@@ -675,6 +676,18 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
     expect(waits).toHaveLength(0);
   });
 
+  it('tenantDomains: a domain without isVerified is a malformed payload, not a guess', async () => {
+    on('/v1.0/domains', (_req, res) =>
+      json(res, 200, { value: [{ id: 'Contoso.com', isVerified: true }, { id: 'fabrikam.com' }] }),
+    );
+    const c = connector();
+    const error = (await c.tenantDomains().catch((e: unknown) => e)) as GraphError;
+    await c.close();
+    expect(error.code).toBe('malformed_payload');
+    expect(error.detail).toContain('domains');
+    expect(error.detail).toContain('value[1].isVerified');
+  });
+
   it('an invalid connection is reported by diagnose as the token step', async () => {
     const c = connector({ tenant: 'not a tenant' });
     const report = await c.diagnose();
@@ -742,6 +755,7 @@ describe('diagnose ends within 20 s whatever the network does (INTERACTIVE patie
       ['groups', false],
       ['members', false],
       ['mailboxes', true],
+      ['domains', true],
     ]);
     const host = `127.0.0.1:${dead.port}`;
     expect(report.steps[2]).toMatchObject({ code: 'network' });
@@ -1088,6 +1102,7 @@ describe('mailbox purposes through $batch (scripted server)', () => {
       'groups',
       'members',
       'mailboxes',
+      'domains',
     ]);
     expect(step).toMatchObject({ ok: true });
     expect(step?.message).toContain('MailboxSettings.Read is not granted');

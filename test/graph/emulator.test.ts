@@ -267,6 +267,7 @@ describe('GraphConnector against the emulator', () => {
       ['groups', true],
       ['members', true],
       ['mailboxes', true],
+      ['domains', true],
     ]);
     expect(report.tenantId).toBe(emu.info.tenantId);
   });

@@ -1,6 +1,6 @@
 /** Which mailbox purposes a read needs, and what a $batch item's answer means (pure). */
 import { describe, expect, it } from 'vitest';
-import { mailboxPermissionHint, missingOptionalPermissions } from '../../src/graph/errors.js';
+import { grantsOptional, optionalPermissionHint } from '../../src/graph/errors.js';
 import {
   deniesPermission,
   hasMailbox,
@@ -166,14 +166,20 @@ describe('purposeAnswer', () => {
 
 describe('the optional MailboxSettings.Read permission', () => {
   it('is covered by MailboxSettings.Read or .ReadWrite', () => {
-    expect(missingOptionalPermissions(['User.Read.All'])).toEqual(['MailboxSettings.Read']);
-    expect(missingOptionalPermissions([])).toEqual(['MailboxSettings.Read']);
-    expect(missingOptionalPermissions(['MailboxSettings.Read'])).toEqual([]);
-    expect(missingOptionalPermissions(['MailboxSettings.ReadWrite'])).toEqual([]);
+    expect(grantsOptional(['User.Read.All'], 'MailboxSettings.Read')).toBe(false);
+    expect(grantsOptional([], 'MailboxSettings.Read')).toBe(false);
+    // Directory.Read.All covers domains, not mailboxes (Exchange's own permission).
+    expect(grantsOptional(['Directory.Read.All'], 'MailboxSettings.Read')).toBe(false);
+    expect(grantsOptional(['Domain.Read.All'], 'MailboxSettings.Read')).toBe(false);
+    expect(grantsOptional(['MailboxSettings.Read'], 'MailboxSettings.Read')).toBe(true);
+    expect(grantsOptional(['MailboxSettings.ReadWrite'], 'MailboxSettings.Read')).toBe(true);
   });
 
   it('its hint says where to add it and gives the consent link', () => {
-    const hint = mailboxPermissionHint('https://login.example/t/v2.0/adminconsent?client_id=c');
+    const hint = optionalPermissionHint(
+      'MailboxSettings.Read',
+      'https://login.example/t/v2.0/adminconsent?client_id=c',
+    );
     expect(hint).toContain('Application permissions → MailboxSettings.Read');
     expect(hint).toContain('grant admin consent');
     expect(hint).toContain('https://login.example/t/v2.0/adminconsent?client_id=c');

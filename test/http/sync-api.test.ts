@@ -168,7 +168,7 @@ describe.each(DATABASES)('Entra settings and sync API on %s', (kind) => {
       .entraSettings(orgId)
       .set(
         { authorityHost: emu.info.authorityHost, graphUrl: emu.info.graphBaseUrl, caPem: emu.info.caPem },
-        { allowCustomEndpoints: true },
+        { allowCustomEndpoints: true, byOperator: true },
         'operator',
       );
     const preview = await call('POST', `/api/v1/orgs/${orgId}/sync/preview`, { what: ['users'] });

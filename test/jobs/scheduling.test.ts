@@ -111,7 +111,7 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
 
     clock.advance(2);
     expect((await tickAndSettle()).due).not.toContain(scheduled);
-    await app.entraSettings(scheduled).set({ frequencyHours: 1 }, { allowCustomEndpoints: false }, 'test');
+    await app.entraSettings(scheduled).set({ frequencyHours: 1 }, { allowCustomEndpoints: false, byOperator: false }, 'test');
     expect((await overview(scheduled)).nextScheduledSync).toBe(new Date(start + 3_600_000).toISOString());
     expect((await tickAndSettle()).due).toContain(scheduled);
     expect(await runsOf(app, scheduled)).toHaveLength(2);
@@ -208,7 +208,7 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
     const syncApp = emu.info.apps.find((a) => a.displayName === 'entrasync-sync')!;
     await app
       .entraSettings(orgId)
-      .set({ clientSecret: syncApp.clientSecret }, { allowCustomEndpoints: true }, 'test');
+      .set({ clientSecret: syncApp.clientSecret }, { allowCustomEndpoints: true, byOperator: true }, 'test');
     result = await manual();
     expect(result.status).toBe('succeeded');
     view = await overview(orgId);

@@ -122,7 +122,7 @@ export async function connectOrg(
       graphUrl: emu.info.graphBaseUrl,
       caPem: emu.info.caPem,
     },
-    { allowCustomEndpoints: true },
+    { allowCustomEndpoints: true, byOperator: true },
     'test',
   );
   return org.id;

@@ -181,6 +181,7 @@ describe.each(EMULATOR_CLOUDS)('the product as a customer configures it, on the 
       ['groups', true],
       ['members', true],
       ['mailboxes', true],
+      ['domains', true],
     ]);
     expect(report.tenantId).toBe(info.tenantId);
     expect(new URL(report.consentUrl).host).toBe(own.login[0]);

@@ -84,6 +84,7 @@ export const STEP_NAMES: Record<ConnectionTest['steps'][number]['step'], string>
   groups: 'Read groups',
   members: 'Read group members',
   mailboxes: 'Tell shared, room and equipment mailboxes apart (optional)',
+  domains: "Read the tenant's domains to prove yours (optional)",
 };
 
 interface FormValues {
