@@ -538,8 +538,8 @@ function Guide({ consentUrl }: { consentUrl: string | null }) {
           Under <b>API permissions → Add a permission → Microsoft Graph → Application permissions</b>, add{' '}
           <Code>User.Read.All</Code> and <Code>GroupMember.Read.All</Code> (or <Code>Directory.Read.All</Code>
           ), and preferably <Code>MailboxSettings.Read</Code>, so shared, room and equipment mailboxes with
-          sign-in blocked are told apart from people's. The old Azure AD Graph is retired: use Microsoft
-          Graph.
+          sign-in blocked are told apart from people's, and <Code>Domain.Read.All</Code>, so a domain verified
+          in this tenant is proven here too. The old Azure AD Graph is retired: use Microsoft Graph.
         </List.Item>
         <List.Item>
           An administrator grants admin consent:{' '}
