@@ -60,17 +60,38 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * One field's refusal, when a form's fields are checked together. `untested` marks the refusal
+ * that saving untested would pass (a new key Entra refused, or Entra could not be reached).
+ */
+export interface FieldError {
+  field: string;
+  message: string;
+  untested?: true;
+}
+
 /** An error the caller can act on: says what is wrong and how to fix it. */
 export class AppError extends Error {
   readonly code: ErrorCode;
   /** The input field (flag, body property) the error concerns, when there is one. */
   readonly field: string | undefined;
+  /**
+   * Every field's refusal when several fields were checked at once; the first is also `field`
+   * and the message.
+   */
+  readonly fields: FieldError[] | undefined;
 
-  constructor(code: ErrorCode, message: string, field?: string, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    field?: string,
+    options?: ErrorOptions & { fields?: FieldError[] },
+  ) {
     super(message, options);
     this.name = 'AppError';
     this.code = code;
     this.field = field;
+    this.fields = options?.fields;
   }
 
   get status(): number {
@@ -84,6 +105,15 @@ export class AppError extends Error {
 }
 
 export const invalid = (field: string, message: string) => new AppError('invalid_input', message, field);
+/**
+ * The refusal of a form whose fields were all checked: the first error is its field and message,
+ * the rest follow in `fields` (each on its own line in the CLI, each under its field in the console).
+ */
+export const invalidFields = (errors: FieldError[]) => {
+  const [first] = errors;
+  if (!first) throw new Error('invalidFields needs at least one error');
+  return new AppError('invalid_input', first.message, first.field, { fields: errors });
+};
 export const notFound = (message: string) => new AppError('not_found', message);
 export const conflict = (field: string | undefined, message: string) =>
   new AppError('conflict', message, field);

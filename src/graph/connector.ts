@@ -457,6 +457,22 @@ export class GraphConnector {
   }
 
   /**
+   * Asks for one token and nothing else, within the patience's test deadline: whether the
+   * identity platform accepts this tenant, client ID and key. Throws the GraphError it answered.
+   */
+  async signIn(): Promise<void> {
+    if (this.configError || !this.wired) throw this.configError ?? new GraphError('invalid_config', '');
+    const w = this.wired;
+    const budget = new TestBudget(this.patience.testDeadlineMs);
+    try {
+      await budget.run('token', w.endpoints.authorityHost, () => w.tokens.renew());
+    } catch (error) {
+      if (error instanceof NotRun) throw new GraphError('network', error.message);
+      throw error;
+    }
+  }
+
+  /**
    * Diagnostics: token, tenant, then one probe read each of users, groups and members, and the
    * optional MailboxSettings.Read (one user's mailbox purpose) and Domain.Read.All (the tenant's
    * domains) — all within the patience's test deadline (pass INTERACTIVE when a person waits for

@@ -10,6 +10,15 @@ export const ErrorBody = Type.Object(
       code: Type.String(),
       message: Type.String(),
       field: Type.Optional(Type.String()),
+      fields: Type.Optional(
+        Type.Array(
+          Type.Object({
+            field: Type.String(),
+            message: Type.String(),
+            untested: Type.Optional(Type.Literal(true)),
+          }),
+        ),
+      ),
     }),
   },
   { $id: 'Error' },

@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -80,10 +80,13 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     logger: options.logger ?? false,
     logController: new QuietRequestLog(),
     trustProxy: options.trustProxy ?? false,
+    // Fastify refuses some URLs itself before routing (not valid percent-encoded UTF-8, a parameter
+    // past the router's length limit): answered in the API's error shape like every other refusal.
+    frameworkErrors: errorHandler,
     ...(options.https ? { https: options.https } : {}),
   } as Parameters<typeof Fastify>[0]).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
   server.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? strictBodies : coercingStrings).compile(schema),
+    httpPart === 'body' ? strictTypes.compile(schema) : readingText(strictTypes.compile(schema), schema),
   );
 
   server.addSchema(ErrorBody);
@@ -101,23 +104,24 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
       security: [{ session: [] }, { token: [] }],
     },
   });
-  await server.register(authPlugin, { app });
-  server.setErrorHandler(errorHandler);
   // Before any schema or service sees the input: PostgreSQL cannot store a NUL, and no field of
   // this API means a control character — refused alike on both databases, naming the field.
+  // Added before the auth plugin, whose own preValidation hook looks the {org} parameter up.
   server.addHook('preValidation', async (request) => {
     for (const [part, value] of [
       ['body', request.body],
       ['query', request.query],
       ['params', request.params],
     ] as const) {
-      const field = controlCharacterAt(value, '');
+      const field = controlCharacterAt(value);
       if (field !== undefined) {
         const name = field || part;
         throw invalid(name, `${name} contains a control character (such as NUL), which no field accepts.`);
       }
     }
   });
+  await server.register(authPlugin, { app });
+  server.setErrorHandler(errorHandler);
   // request.protocol is https over our own TLS, or behind a trusted proxy that received https.
   server.addHook('onSend', async (request, reply) => {
     if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
@@ -139,46 +143,97 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   return server;
 }
 
-/** The path (`a.b[2]`, '' for the value itself) of the first string holding a control character. */
-function controlCharacterAt(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return hasControlCharacter(value) ? path : undefined;
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = controlCharacterAt(item, `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-    return undefined;
+/**
+ * The path (`a.b[2]`, '' for the value itself) of the first string, key or value, holding a
+ * control character. Walked with a stack of its own, and the path spelled only for that string: a
+ * body within the size limit can nest 100,000 levels deep, past the call stack of a recursive walk.
+ */
+function controlCharacterAt(value: unknown): string | undefined {
+  interface Node {
+    value: unknown;
+    key: string | number | undefined;
+    parent: Node | undefined;
   }
-  if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const here = path ? `${path}.${key}` : key;
-      if (hasControlCharacter(key)) return here;
-      const found = controlCharacterAt(item, here);
-      if (found !== undefined) return found;
+  const pathOf = (node: Node): string => {
+    const keys: (string | number)[] = [];
+    for (let at: Node | undefined = node; at?.key !== undefined; at = at.parent) keys.push(at.key);
+    return keys
+      .reverse()
+      .reduce<string>(
+        (spelled, key) =>
+          typeof key === 'number' ? `${spelled}[${key}]` : spelled ? `${spelled}.${key}` : key,
+        '',
+      );
+  };
+  const pending: Node[] = [{ value, key: undefined, parent: undefined }];
+  for (let node = pending.pop(); node; node = pending.pop()) {
+    const here = node.value;
+    if (typeof here === 'string') {
+      if (hasControlCharacter(here)) return pathOf(node);
+    } else if (Array.isArray(here)) {
+      for (let i = here.length - 1; i >= 0; i--) pending.push({ value: here[i], key: i, parent: node });
+    } else if (here && typeof here === 'object') {
+      // Pushed in reverse, so each key is looked at just before its value, in the order sent.
+      for (const [key, item] of Object.entries(here).reverse()) {
+        pending.push({ value: item, key, parent: node }, { value: key, key, parent: node });
+      }
     }
   }
   return undefined;
 }
 
 /**
- * A JSON body says what type each value is, so it is taken as sent: `true` is not the seat count 1
- * nor `"10"` the number 10 — a wrong type is refused, never coerced and saved. Query strings,
- * path parameters and headers are text by nature and are coerced to their schema's types.
+ * No part of a request is coerced. A JSON body says what type each value is, so it is taken as
+ * sent: `true` is not the seat count 1 nor `"10"` the number 10 — a wrong type is refused, never
+ * coerced and saved. Query strings, path parameters and headers are text: `readingText` turns the
+ * text of a number or a boolean into one, by rules of its own (Ajv's coercion would take
+ * "Infinity" or "1e400" for an integer within any bounds), before the same checks.
  */
-const strictBodies = new Ajv({
+const strictTypes = new Ajv({
   removeAdditional: false,
   coerceTypes: false,
   useDefaults: true,
   allErrors: false,
 });
-const coercingStrings = new Ajv({
-  removeAdditional: false,
-  coerceTypes: 'array',
-  useDefaults: true,
-  allErrors: false,
-});
 
-/** Every error becomes {error: {code, message, field?}} with the status its code stands for. */
+/** `0` or a whole number without sign, leading zeros, exponent or spaces, as URLs write one. */
+const INTEGER_TEXT = /^(0|-?[1-9][0-9]*)$/;
+
+/**
+ * Validates text fields (query, params, headers) after reading those declared `integer` or
+ * `boolean`: an integer only from INTEGER_TEXT within 2^53 (past it a number no longer holds the
+ * digits sent), a boolean only from `true` or `false`. Any other text stays text, which the schema
+ * then refuses as not an integer or not a boolean.
+ */
+function readingText(validate: ValidateFunction, schema: unknown) {
+  const declared = new Map<string, unknown>();
+  const collect = (part: { properties?: Record<string, { type?: unknown }>; allOf?: unknown[] }) => {
+    for (const [name, property] of Object.entries(part.properties ?? {})) declared.set(name, property.type);
+    for (const member of part.allOf ?? []) collect(member as typeof part);
+  };
+  collect(schema as Parameters<typeof collect>[0]);
+  const check = (data: unknown): boolean => {
+    const fields = (data ?? {}) as Record<string, unknown>;
+    for (const [name, type] of declared) {
+      const text = fields[name];
+      if (typeof text !== 'string') continue;
+      if (type === 'integer' && INTEGER_TEXT.test(text) && Number.isSafeInteger(Number(text)))
+        fields[name] = Number(text);
+      else if (type === 'boolean' && (text === 'true' || text === 'false')) fields[name] = text === 'true';
+    }
+    const valid = validate(data) as boolean;
+    // Fastify reads the errors of a failed check from the function it was given.
+    check.errors = validate.errors;
+    return valid;
+  };
+  check.errors = null as ValidateFunction['errors'];
+  return check;
+}
+
+/**
+ * Every error becomes {error: {code, message, field?, fields?}} with the status its code stands for;
+ * `fields` lists every field's refusal when a form was checked whole (the first is `field`/`message`).
+ */
 function errorHandler(
   error: FastifyError | AppError,
   _request: unknown,
@@ -191,9 +246,14 @@ function errorHandler(
     });
   }
   if (error instanceof AppError) {
-    return reply
-      .status(error.status)
-      .send({ error: { code: error.code, message: error.message, field: error.field } });
+    return reply.status(error.status).send({
+      error: {
+        code: error.code,
+        message: error.message,
+        field: error.field,
+        ...(error.fields ? { fields: error.fields } : {}),
+      },
+    });
   }
   if (error.validation) {
     const first = error.validation[0];

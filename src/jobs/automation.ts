@@ -1,4 +1,4 @@
-import { invalid } from '../directory/errors.js';
+import { AppError, type FieldError, invalidFields } from '../directory/errors.js';
 import type { App } from '../services/app.js';
 import { recordAudit } from '../store/audit.js';
 import { DEFAULT_SAFEGUARD, JobsRepository } from '../store/jobs-repository.js';
@@ -7,7 +7,11 @@ import { parseWebhookUrl } from './webhook.js';
 /** An organization's settings of unattended syncs, as the console shows them (the webhook secret only as "set"). */
 export interface AutomationView {
   safeguard: { percent: number; minUsers: number };
-  webhook: { url: string | null; secretSet: boolean };
+  /**
+   * `undeliverable`: why this server would never post to the saved URL (e.g. an http or private
+   * address saved before the rule, or under ENTRASYNC_ALLOW_CUSTOM_CLOUD=1), else null.
+   */
+  webhook: { url: string | null; secretSet: boolean; undeliverable: string | null };
 }
 
 /** A change to the automation settings; absent fields keep their value. */
@@ -18,6 +22,15 @@ export interface AutomationInput {
   /** Write-only; null removes it. */
   webhookSecret?: string | null;
 }
+
+/**
+ * What the safeguard settings accept, for the console, the API and the CLI alike: a share of the
+ * synced users, and a number of users no larger than its `integer` column holds on PostgreSQL.
+ */
+export const SAFEGUARD_LIMITS = {
+  percent: { min: 0, max: 100 },
+  minUsers: { min: 1, max: 2_147_483_647 },
+} as const;
 
 /** Deletion-safeguard threshold and notification webhook of one organization. */
 export class AutomationService {
@@ -38,36 +51,69 @@ export class AutomationService {
         percent: row?.safeguard_percent ?? DEFAULT_SAFEGUARD.percent,
         minUsers: row?.safeguard_min_users ?? DEFAULT_SAFEGUARD.minUsers,
       },
-      webhook: { url: row?.webhook_url ?? null, secretSet: Boolean(row?.webhook_secret_ciphertext) },
+      webhook: {
+        url: row?.webhook_url ?? null,
+        secretSet: Boolean(row?.webhook_secret_ciphertext),
+        undeliverable: row?.webhook_url ? this.#undeliverable(row.webhook_url) : null,
+      },
     };
   }
 
-  /** Validates every field first; nothing is written on any error. */
+  /**
+   * Validates every field first and reports every refusal at once; nothing is written on any
+   * error. A field equal to its saved value is no change (a form may resend what it showed).
+   */
   async set(input: AutomationInput, actor: string): Promise<AutomationView> {
     const row = await this.#repo.automation(this.orgId);
-    const percent = input.safeguardPercent ?? row?.safeguard_percent ?? DEFAULT_SAFEGUARD.percent;
-    if (!Number.isInteger(percent) || percent < 0 || percent > 100)
-      throw invalid('safeguardPercent', 'The safeguard share must be a whole percentage from 0 to 100.');
-    const minUsers = input.safeguardMinUsers ?? row?.safeguard_min_users ?? DEFAULT_SAFEGUARD.minUsers;
-    if (!Number.isInteger(minUsers) || minUsers < 1)
-      throw invalid(
-        'safeguardMinUsers',
-        'The safeguard minimum must be a whole number of users, at least 1.',
-      );
-    const webhookUrl =
-      input.webhookUrl === undefined
-        ? (row?.webhook_url ?? null)
-        : parseWebhookUrl(input.webhookUrl, this.allowPrivateWebhooks);
+    const errors: FieldError[] = [];
+    const changed: string[] = [];
+    const savedPercent = row?.safeguard_percent ?? DEFAULT_SAFEGUARD.percent;
+    const percent = input.safeguardPercent ?? savedPercent;
+    if (percent !== savedPercent) {
+      changed.push('safeguardPercent');
+      if (!withinLimits(percent, SAFEGUARD_LIMITS.percent))
+        errors.push({
+          field: 'safeguardPercent',
+          message: `The safeguard share must be a whole percentage from ${SAFEGUARD_LIMITS.percent.min} to ${SAFEGUARD_LIMITS.percent.max}.`,
+        });
+    }
+    const savedMinUsers = row?.safeguard_min_users ?? DEFAULT_SAFEGUARD.minUsers;
+    const minUsers = input.safeguardMinUsers ?? savedMinUsers;
+    if (minUsers !== savedMinUsers) {
+      changed.push('safeguardMinUsers');
+      if (!withinLimits(minUsers, SAFEGUARD_LIMITS.minUsers))
+        errors.push({
+          field: 'safeguardMinUsers',
+          message: `The safeguard minimum must be a whole number of users from ${SAFEGUARD_LIMITS.minUsers.min} to ${SAFEGUARD_LIMITS.minUsers.max.toLocaleString('en')}.`,
+        });
+    }
+    const savedUrl = row?.webhook_url ?? null;
+    let webhookUrl = savedUrl;
+    // The URL as saved (resent by a form that showed it) is no change, and is not checked again.
+    const sentUrl = input.webhookUrl?.trim() || null;
+    if (input.webhookUrl !== undefined && sentUrl !== savedUrl) {
+      try {
+        webhookUrl = parseWebhookUrl(input.webhookUrl, this.allowPrivateWebhooks);
+        if (webhookUrl !== savedUrl) changed.push('webhookUrl');
+      } catch (error) {
+        if (!(error instanceof AppError) || !error.field) throw error;
+        errors.push({ field: error.field, message: error.message });
+      }
+    }
     let secret = row?.webhook_secret_ciphertext ?? null;
     if (input.webhookSecret !== undefined) {
       const text = input.webhookSecret?.trim() ?? '';
       if (input.webhookSecret !== null && text.length < 16)
-        throw invalid(
-          'webhookSecret',
-          'The webhook secret must be at least 16 characters (use a random string).',
-        );
-      secret = text ? this.app.secrets.seal(text) : null;
+        errors.push({
+          field: 'webhookSecret',
+          message: 'The webhook secret must be at least 16 characters (use a random string).',
+        });
+      else {
+        secret = text ? this.app.secrets.seal(text) : null;
+        changed.push('webhookSecret');
+      }
     }
+    if (errors.length) throw invalidFields(errors);
     await this.#repo.saveAutomation({
       org_id: this.orgId,
       safeguard_percent: percent,
@@ -76,7 +122,6 @@ export class AutomationService {
       webhook_secret_ciphertext: secret,
       updated_at: this.app.runtime.now().toISOString(),
     });
-    const changed = Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined);
     await recordAudit(
       this.app.store.db,
       {
@@ -92,6 +137,16 @@ export class AutomationService {
     return this.get();
   }
 
+  #undeliverable(url: string): string | null {
+    try {
+      parseWebhookUrl(url, this.allowPrivateWebhooks);
+      return null;
+    } catch (error) {
+      if (error instanceof AppError) return `${error.message} This server never posts to it.`;
+      throw error;
+    }
+  }
+
   /** Where and how to post notifications; the secret opened only to sign. */
   async webhook(): Promise<{ url: string; secret: string | null } | null> {
     const row = await this.#repo.automation(this.orgId);
@@ -101,4 +156,8 @@ export class AutomationService {
       secret: row.webhook_secret_ciphertext ? this.app.secrets.open(row.webhook_secret_ciphertext) : null,
     };
   }
+}
+
+function withinLimits(value: number, limits: { min: number; max: number }): boolean {
+  return Number.isInteger(value) && value >= limits.min && value <= limits.max;
 }

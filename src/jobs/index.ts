@@ -8,7 +8,7 @@ import { PgBossQueue } from './pg-boss-queue.js';
 import { runSyncJob } from './runner.js';
 import { type JobQueue, Scheduler } from './scheduler.js';
 
-export { AutomationService } from './automation.js';
+export { AutomationService, SAFEGUARD_LIMITS } from './automation.js';
 export { loadJobsConfig } from './config.js';
 export { jobMetrics } from './metrics.js';
 export { Notifier } from './notifier.js';

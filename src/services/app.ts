@@ -38,7 +38,7 @@ export class App {
 
   /** One organization's Entra connection settings. */
   entraSettings(orgId: string): EntraSettingsService {
-    return new EntraSettingsService(this.store, orgId, this.secrets, this.runtime);
+    return new EntraSettingsService(this.store, orgId, this.secrets, this.runtime, this.connectors);
   }
 
   /** One organization's sync: preview, execute, history. Manual runs feed the connection's health. */

@@ -1,5 +1,5 @@
 import { normalizeDomain } from '../directory/addresses.js';
-import { invalid } from '../directory/errors.js';
+import { AppError, type FieldError, invalid, invalidFields } from '../directory/errors.js';
 import {
   BLOCKED_MAILBOX_RULES,
   type BlockedMailboxRule,
@@ -10,6 +10,8 @@ import {
   CLOUD_NAMES,
   type Cloud,
   type GraphConnection,
+  GraphError,
+  INTERACTIVE,
   resolveEndpoints,
 } from '../graph/index.js';
 import { recordAudit } from '../store/audit.js';
@@ -25,6 +27,7 @@ import {
 } from '../sync/policy.js';
 import type { Runtime } from './clock.js';
 import type { SecretBox } from './secrets.js';
+import { type ConnectorFactory, defaultConnectorFactory } from './sync.js';
 
 /** How often automatic syncs run; null = manual only ("never"). */
 export const FREQUENCIES = [1, 3, 6, 12, 24] as const;
@@ -74,6 +77,23 @@ export interface InputOrigin {
   byOperator: boolean;
 }
 
+/** How a save goes beyond checking the fields. */
+export interface SaveOptions {
+  /**
+   * Try a new key against Entra (one token request) before it replaces the saved one, and refuse
+   * it when Entra refuses it or cannot be reached. The console and the CLI ask for it unless the
+   * admin chose to save untested.
+   */
+  tryNewKey?: boolean;
+}
+
+const TENANT_REQUIRED =
+  'The primary domain (tenant) is required: a verified domain of the tenant or its GUID.';
+const CLIENT_ID_REQUIRED = 'The client ID is required: the Application (client) ID of the app registration.';
+const SECRET_REQUIRED =
+  "The key (client secret) is required the first time: the secret's Value, shown once when it is created in Entra.";
+const SECRET_EMPTY = 'The key (client secret) is empty: leave the field out to keep the saved key.';
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -84,6 +104,8 @@ export class EntraSettingsService {
     private readonly orgId: string,
     private readonly box: SecretBox,
     private readonly runtime: Runtime,
+    /** How a new key is tried against Entra before it is saved. */
+    private readonly connectors: ConnectorFactory = defaultConnectorFactory,
   ) {}
 
   async get(): Promise<EntraSettingsView> {
@@ -133,85 +155,162 @@ export class EntraSettingsService {
     };
   }
 
-  /** Validates every field (all errors are per field) and saves; nothing is written on any error. */
-  async set(input: EntraSettingsInput, origin: InputOrigin, actor: string): Promise<EntraSettingsView> {
+  /**
+   * Validates every field and saves; nothing is written on any error. A field equal to its saved
+   * value is no change (a form may resend what it showed). Every field's refusal is reported at
+   * once (`AppError.fields`). With `tryNewKey`, a new key is first tried against Entra (one token
+   * request) and is not saved when Entra refuses it or cannot be reached.
+   */
+  async set(
+    input: EntraSettingsInput,
+    origin: InputOrigin,
+    actor: string,
+    options: SaveOptions = {},
+  ): Promise<EntraSettingsView> {
     const current = await this.#row();
-    const tenant = input.tenant === undefined ? current?.tenant : parseTenant(input.tenant);
-    if (!tenant)
-      throw invalid(
-        'tenant',
-        'The primary domain (tenant) is required: a verified domain of the tenant or its GUID.',
-      );
-    const clientId = input.clientId === undefined ? current?.client_id : parseClientId(input.clientId);
-    if (!clientId)
-      throw invalid(
-        'clientId',
-        'The client ID is required: the Application (client) ID of the app registration.',
-      );
-    let secretCiphertext = current?.secret_ciphertext ?? null;
-    let secretLast4 = current?.secret_last4 ?? null;
-    if (input.clientSecret !== undefined) {
-      const secret = parseSecret(input.clientSecret);
-      secretCiphertext = this.box.seal(secret);
-      secretLast4 = secret.slice(-4);
-    }
-    if (!secretCiphertext)
-      throw invalid('clientSecret', 'The key (client secret) is required the first time.');
-    const custom = {
-      authorityHost:
-        input.authorityHost === undefined
-          ? (current?.authority_host ?? null)
-          : parseHttpsOrigin(input.authorityHost, 'authorityHost'),
-      graphUrl:
-        input.graphUrl === undefined
-          ? (current?.graph_url ?? null)
-          : parseHttpsOrigin(input.graphUrl, 'graphUrl'),
-      caPem: input.caPem === undefined ? (current?.ca_pem ?? null) : parseCaPem(input.caPem),
+    const errors: FieldError[] = [];
+    const changed: string[] = [];
+    /** The parsed value, or undefined after recording the field's refusal. */
+    const check = <T>(work: () => T): T | undefined => {
+      try {
+        return work();
+      } catch (error) {
+        if (!(error instanceof AppError) || !error.field) throw error;
+        errors.push({ field: error.field, message: error.message });
+        return undefined;
+      }
     };
-    const changesEndpoints = input.authorityHost != null || input.graphUrl != null || input.caPem != null;
-    if (changesEndpoints && !origin.allowCustomEndpoints) {
-      throw invalid(
-        input.authorityHost != null ? 'authorityHost' : input.graphUrl != null ? 'graphUrl' : 'caPem',
-        'Custom endpoints are disabled on this server (they let a tenant choose outbound URLs): an operator can set them with the CLI, or start the server with ENTRASYNC_ALLOW_CUSTOM_CLOUD=1.',
+    /** The value to save: the saved one unless the input gives another (which is then a change). */
+    const pick = <T>(field: keyof EntraSettingsInput, saved: T, parse: () => T): T => {
+      if (input[field] === undefined) return saved;
+      const value = check(parse);
+      if (value === undefined) return saved;
+      if (!sameValue(value, saved)) changed.push(field);
+      return value;
+    };
+
+    const tenant = pick('tenant', current?.tenant ?? null, () =>
+      required(input.tenant, 'tenant', TENANT_REQUIRED, parseTenant),
+    );
+    if (!tenant && input.tenant === undefined) errors.push({ field: 'tenant', message: TENANT_REQUIRED });
+    const clientId = pick('clientId', current?.client_id ?? null, () =>
+      required(input.clientId, 'clientId', CLIENT_ID_REQUIRED, parseClientId),
+    );
+    if (!clientId && input.clientId === undefined)
+      errors.push({ field: 'clientId', message: CLIENT_ID_REQUIRED });
+
+    const savedSecret = current?.secret_ciphertext ? this.box.open(current.secret_ciphertext) : null;
+    let newSecret: string | null = null;
+    if (input.clientSecret !== undefined) {
+      const secret = check(() =>
+        required(
+          input.clientSecret,
+          'clientSecret',
+          savedSecret ? SECRET_EMPTY : SECRET_REQUIRED,
+          parseSecret,
+        ),
       );
+      if (secret !== undefined && secret !== savedSecret) {
+        newSecret = secret;
+        changed.push('clientSecret');
+      }
+    } else if (!savedSecret) {
+      errors.push({ field: 'clientSecret', message: SECRET_REQUIRED });
     }
+
+    const today = this.runtime.now().toISOString().slice(0, 10);
+    const secretExpiresAt = pick('secretExpiresAt', current?.secret_expires_at ?? null, () => {
+      const date = parseDate(input.secretExpiresAt ?? null);
+      if (date !== null && date < today && date !== current?.secret_expires_at) {
+        throw invalid(
+          'secretExpiresAt',
+          `The key expiry date ${date} is in the past: a key that expired no longer signs in. Create a new key in Entra (Certificates & secrets) and enter its expiry date.`,
+        );
+      }
+      return date;
+    });
+    const defaultRole = pick('defaultRole', current?.default_role ?? 'end_user', () =>
+      parseDefaultRole(input.defaultRole ?? ''),
+    );
+    const blockedMailboxes = pick(
+      'blockedMailboxes',
+      current?.blocked_mailboxes ?? DEFAULT_BLOCKED_MAILBOX_RULE,
+      () => parseBlockedMailboxes(input.blockedMailboxes),
+    );
+    const savedWhat: WhatSwitches = current ? JSON.parse(current.what) : { ...DEFAULT_WHAT };
+    const what = pick('what', savedWhat, () => {
+      const next = { ...savedWhat, ...parseSwitches(input.what, DEFAULT_WHAT, 'what') };
+      if (!Object.values(next).some(Boolean) && !sameValue(next, savedWhat))
+        throw invalid(
+          'what',
+          'Choose at least one thing to sync (users, distribution groups or security groups): with none, a sync reads nothing.',
+        );
+      return next;
+    });
+    const savedHow: HowSwitches = current ? JSON.parse(current.how) : { ...DEFAULT_HOW };
+    const how = pick('how', savedHow, () => {
+      const next = { ...savedHow, ...parseSwitches(input.how, DEFAULT_HOW, 'how') };
+      if (!Object.values(next).some(Boolean) && !sameValue(next, savedHow))
+        throw invalid(
+          'how',
+          'Choose at least one way to sync (add, update or remove users or groups): with none, a sync changes nothing.',
+        );
+      return next;
+    });
+    const frequencyHours = pick('frequencyHours', current?.frequency_hours ?? null, () =>
+      parseFrequency(input.frequencyHours ?? null),
+    );
+    const cloud = pick('cloud', current?.cloud ?? 'global', () => parseCloud(input.cloud ?? ''));
+    const before = changed.length;
+    const authorityHost = pick('authorityHost', current?.authority_host ?? null, () =>
+      parseHttpsOrigin(input.authorityHost ?? null, 'authorityHost'),
+    );
+    const graphUrl = pick('graphUrl', current?.graph_url ?? null, () =>
+      parseHttpsOrigin(input.graphUrl ?? null, 'graphUrl'),
+    );
+    const caPem = pick('caPem', current?.ca_pem ?? null, () => parseCaPem(input.caPem ?? null));
+    const changesEndpoints = changed.length > before;
+    if (changesEndpoints && !origin.allowCustomEndpoints) {
+      for (const field of changed.slice(before))
+        errors.push({
+          field,
+          message:
+            'Custom endpoints are disabled on this server (they let a tenant choose outbound URLs): an operator can set them with the CLI, or start the server with ENTRASYNC_ALLOW_CUSTOM_CLOUD=1.',
+        });
+    }
+    if (errors.length) throw invalidFields(errors);
+
+    const secret = newSecret ?? savedSecret;
+    if (!tenant || !clientId || !secret) throw new Error('unreachable: required fields were checked');
+    if (newSecret !== null && options.tryNewKey) {
+      await this.#tryKey(savedSecret !== null, {
+        tenant,
+        clientId,
+        clientSecret: newSecret,
+        cloud: cloud as Cloud,
+        ...(authorityHost ? { authorityHost } : {}),
+        ...(graphUrl ? { graphUrl } : {}),
+        ...(caPem ? { caPem } : {}),
+      });
+    }
+
     const row: EntraSettingsTable = {
       org_id: this.orgId,
       tenant,
       client_id: clientId,
-      secret_ciphertext: secretCiphertext,
-      secret_last4: secretLast4,
-      secret_expires_at:
-        input.secretExpiresAt === undefined
-          ? (current?.secret_expires_at ?? null)
-          : parseDate(input.secretExpiresAt),
-      default_role:
-        input.defaultRole === undefined
-          ? (current?.default_role ?? 'end_user')
-          : parseDefaultRole(input.defaultRole),
-      blocked_mailboxes:
-        input.blockedMailboxes === undefined
-          ? (current?.blocked_mailboxes ?? DEFAULT_BLOCKED_MAILBOX_RULE)
-          : parseBlockedMailboxes(input.blockedMailboxes),
-      what: JSON.stringify({
-        ...(current ? JSON.parse(current.what) : DEFAULT_WHAT),
-        ...parseSwitches(input.what, DEFAULT_WHAT, 'what'),
-      }),
-      how: JSON.stringify({
-        ...(current ? JSON.parse(current.how) : DEFAULT_HOW),
-        ...parseSwitches(input.how, DEFAULT_HOW, 'how'),
-      }),
-      frequency_hours:
-        input.frequencyHours === undefined
-          ? (current?.frequency_hours ?? null)
-          : parseFrequency(input.frequencyHours),
-      cloud: input.cloud === undefined ? (current?.cloud ?? 'global') : parseCloud(input.cloud),
-      authority_host: custom.authorityHost,
-      graph_url: custom.graphUrl,
-      ca_pem: custom.caPem,
-      endpoints_by_operator: changesEndpoints
-        ? origin.byOperator
-        : (current?.endpoints_by_operator ?? false),
+      secret_ciphertext: newSecret === null ? (current?.secret_ciphertext ?? null) : this.box.seal(newSecret),
+      secret_last4: newSecret === null ? (current?.secret_last4 ?? null) : newSecret.slice(-4),
+      secret_expires_at: secretExpiresAt,
+      default_role: defaultRole,
+      blocked_mailboxes: blockedMailboxes,
+      what: JSON.stringify(what),
+      how: JSON.stringify(how),
+      frequency_hours: frequencyHours,
+      cloud,
+      authority_host: authorityHost,
+      graph_url: graphUrl,
+      ca_pem: caPem,
+      endpoints_by_operator: changesEndpoints ? origin.byOperator : (current?.endpoints_by_operator ?? false),
       updated_at: this.runtime.now().toISOString(),
     };
     await this.store.db.transaction().execute(async (trx) => {
@@ -221,7 +320,6 @@ export class EntraSettingsService {
       } else {
         await trx.insertInto('entra_settings').values(row).execute();
       }
-      const changed = Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined);
       await recordAudit(
         trx,
         {
@@ -230,12 +328,28 @@ export class EntraSettingsService {
           action: 'entra.settings',
           targetType: 'organization',
           targetId: this.orgId,
-          detail: { changed },
+          detail: {
+            changed,
+            ...(newSecret !== null ? { keyTried: Boolean(options.tryNewKey) } : {}),
+          },
         },
         this.runtime.now(),
       );
     });
     return this.get();
+  }
+
+  /** One token request with a new key; refuses (field by field) what Entra refused or could not answer. */
+  async #tryKey(hadKey: boolean, candidate: GraphConnection): Promise<void> {
+    const connector = this.connectors(candidate, { patience: INTERACTIVE });
+    try {
+      await connector.signIn();
+    } catch (error) {
+      if (!(error instanceof GraphError)) throw error;
+      throw invalidFields([keyRefusal(error, hadKey)]);
+    } finally {
+      await connector.close();
+    }
   }
 
   /** The connection to read the tenant with (decrypts the secret), or an error saying what to set first. */
@@ -292,6 +406,74 @@ export class EntraSettingsService {
       .selectAll()
       .where('org_id', '=', this.orgId)
       .executeTakeFirst();
+  }
+}
+
+/** An empty text is "required"; anything else is parsed. */
+function required<T>(
+  input: string | undefined,
+  field: string,
+  message: string,
+  parse: (text: string) => T,
+): T {
+  if (input === undefined || input.trim() === '') throw invalid(field, message);
+  return parse(input);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The field and sentence for a new key Entra did not accept; saving untested passes it. */
+function keyRefusal(error: GraphError, hadKey: boolean): FieldError {
+  const aadsts = /AADSTS\d+/.exec(error.detail)?.[0];
+  const code = aadsts ? ` (${aadsts})` : '';
+  const kept = hadKey ? ' The key saved before is kept.' : '';
+  const untested = true as const;
+  switch (error.code) {
+    case 'invalid_secret':
+      return {
+        field: 'clientSecret',
+        message: `Entra refused this key${code}: this is not a valid key of this app. Copy the secret's Value (shown once when it is created), not its Secret ID.${kept}`,
+        untested,
+      };
+    case 'expired_secret':
+      return {
+        field: 'clientSecret',
+        message: `Entra refused this key${code}: it has expired. ${error.hint}${kept}`,
+        untested,
+      };
+    case 'unknown_tenant':
+    case 'malformed_tenant':
+      return {
+        field: 'tenant',
+        message: `The new key could not be tried: ${error.hint}${kept}`,
+        untested,
+      };
+    case 'unknown_client':
+    case 'no_service_principal':
+      return {
+        field: 'clientId',
+        message: `The new key could not be tried: ${error.hint}${kept}`,
+        untested,
+      };
+    case 'wrong_cloud':
+      return { field: 'cloud', message: `The new key could not be tried: ${error.hint}${kept}`, untested };
+    case 'network':
+    case 'tls':
+    case 'service_unavailable':
+    case 'throttled':
+      return {
+        field: 'clientSecret',
+        message: `Entra could not be reached to try this key, so it was not saved (${error.detail || error.code}). Save it untested to keep it anyway.${kept}`,
+        untested,
+      };
+    default:
+      return {
+        field: 'clientSecret',
+        message: `Entra did not accept this key: ${`${error.detail} ${error.hint}`.trim()}${kept}`,
+        untested,
+      };
   }
 }
 

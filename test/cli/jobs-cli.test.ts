@@ -15,7 +15,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'entrasync-cli-'));
 
 interface AutomationJson {
   safeguard: { percent: number; minUsers: number };
-  webhook: { url: string | null; secretSet: boolean };
+  webhook: { url: string | null; secretSet: boolean; undeliverable: string | null };
 }
 
 /**
@@ -28,7 +28,7 @@ describe.each(DATABASES)('entrasync jobs CLI on %s', (kind) => {
   let app: App;
   let close: () => Promise<void>;
   let env: Record<string, string>;
-  const held: Record<'approve' | 'dismiss', { orgId: string; runId: string }> = {} as never;
+  const held: Record<'approve' | 'dismiss' | 'exclude', { orgId: string; runId: string }> = {} as never;
   const run = (...args: string[]) => entrasync(args, env);
   const runWith = (input: string, ...args: string[]) => entrasync(args, env, input);
 
@@ -40,6 +40,7 @@ describe.each(DATABASES)('entrasync jobs CLI on %s', (kind) => {
     for (const [decision, users] of [
       ['approve', 3],
       ['dismiss', 2],
+      ['exclude', 3],
     ] as const) {
       const domain = `${decision}.example`;
       addUsers(emu, domain, users);
@@ -69,7 +70,7 @@ describe.each(DATABASES)('entrasync jobs CLI on %s', (kind) => {
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.json<AutomationJson>()).toEqual({
       safeguard: { percent: 10, minUsers: 10 },
-      webhook: { url: null, secretSet: false },
+      webhook: { url: null, secretSet: false, undeliverable: null },
     });
   });
 
@@ -91,7 +92,7 @@ describe.each(DATABASES)('entrasync jobs CLI on %s', (kind) => {
     expect(set.code, set.stderr).toBe(0);
     expect(set.json<AutomationJson>()).toEqual({
       safeguard: { percent: 25, minUsers: 10 },
-      webhook: { url: 'https://hooks.example.com/entrasync', secretSet: true },
+      webhook: { url: 'https://hooks.example.com/entrasync', secretSet: true, undeliverable: null },
     });
     const shown = await run('automation', 'show', '--org', held.approve.orgId);
     expect(shown.code, shown.stderr).toBe(0);
@@ -133,6 +134,30 @@ describe.each(DATABASES)('entrasync jobs CLI on %s', (kind) => {
     expect(again.code).toBe(2);
     expect(again.json()).toMatchObject({ error: { code: 'conflict' } });
     expect(again.stderr).toMatch(/not held for review/);
+  });
+
+  it.concurrent('sync approve --exclude leaves the named changes of the held plan out', async () => {
+    const { orgId, runId } = held.exclude;
+    const sync = await app.sync(orgId);
+    const planId = (await sync.run(runId)).planId!;
+    const [left] = (await sync.planView(planId, { category: 'usersToAdd' })).page.items as { id: string }[];
+    const typo = await run('sync', 'approve', '--org', orgId, '--run', runId, '--exclude', 'au_nope');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/au_nope is not a change of this plan/);
+    const approved = await run(
+      'sync',
+      'approve',
+      '--org',
+      'exclude.example',
+      '--run',
+      runId,
+      '--exclude',
+      left!.id,
+      '--json',
+    );
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.json()).toMatchObject({ status: 'succeeded', excluded: 1, applied: { usersToAdd: 2 } });
+    expect(await usersOf(orgId)).toBe(2);
   });
 
   it.concurrent('sync dismiss drops a held run: nothing applied', async () => {

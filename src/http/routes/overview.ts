@@ -48,7 +48,11 @@ const ApproveResult = Type.Object({
 /** The automation settings as shown: the webhook secret only as set or not — no field could carry it. */
 const AutomationView = Type.Object({
   safeguard: Type.Object({ percent: Type.Integer(), minUsers: Type.Integer() }),
-  webhook: Type.Object({ url: Nullable(Type.String()), secretSet: Type.Boolean() }),
+  webhook: Type.Object({
+    url: Nullable(Type.String()),
+    secretSet: Type.Boolean(),
+    undeliverable: Nullable(Type.String()),
+  }),
 });
 const AutomationBody = Type.Object(
   {
@@ -72,9 +76,32 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ap
 
   api.post(
     '/orgs/:org/sync/runs/:id/approve',
-    { schema: { tags: ['sync'], params: RunParams, response: { 200: ApproveResult, ...errors } } },
+    {
+      schema: {
+        tags: ['sync'],
+        params: RunParams,
+        // Without a body (or without excludedChangeIds) every change of the held plan is applied.
+        body: Type.Object(
+          {
+            excludedChangeIds: Type.Optional(
+              Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1_000_000 }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ApproveResult, ...errors },
+      },
+      // A POST without a body (as before unticking was possible) approves every change.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
     async (request) =>
-      (await app.sync(orgOf(request).id)).approve(request.params.id, actorOf(requirePrincipal(request))),
+      (await app.sync(orgOf(request).id)).approve(
+        request.params.id,
+        actorOf(requirePrincipal(request)),
+        request.body.excludedChangeIds ?? [],
+      ),
   );
 
   api.post(

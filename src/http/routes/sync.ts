@@ -1,10 +1,11 @@
-import { canManageService } from '../../directory/permissions.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { canManageService } from '../../directory/permissions.js';
 import { BLOCKED_MAILBOX_RULES } from '../../directory/recipients.js';
 import { CLOUD_NAMES } from '../../graph/index.js';
 import type { App } from '../../services/app.js';
 import { FREQUENCIES } from '../../services/entra-settings.js';
+import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX } from '../../services/sync.js';
 import { HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../../sync/policy.js';
 import { actorOf, orgOf, requirePrincipal } from '../auth.js';
 import { Nullable, OrgParams } from '../schemas.js';
@@ -60,6 +61,12 @@ const SettingsBody = Type.Object(
     authorityHost: Type.Optional(Nullable(Type.String({ maxLength: 300 }))),
     graphUrl: Type.Optional(Nullable(Type.String({ maxLength: 300 }))),
     caPem: Type.Optional(Nullable(Type.String({ maxLength: 20000 }))),
+    saveUntested: Type.Optional(
+      Type.Boolean({
+        description:
+          'Save a new key without first trying it against Entra (otherwise a key Entra refuses, or cannot be asked about, is not saved).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -116,6 +123,7 @@ const RunResult = Type.Object({
   held: Type.Optional(
     Type.Object({ message: Type.String(), removals: Type.Integer(), syncedUsers: Type.Integer() }),
   ),
+  planned: Type.Optional(Counts),
 });
 const RunRecord = Type.Object({
   id: Type.String(),
@@ -148,11 +156,15 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
     },
     async (request) => {
       const principal = requirePrincipal(request);
-      return app.entraSettings(orgOf(request).id).set(
-        request.body,
-        { allowCustomEndpoints: app.config.allowCustomCloud, byOperator: canManageService(principal) },
-        actorOf(principal),
-      );
+      const { saveUntested, ...input } = request.body;
+      return app
+        .entraSettings(orgOf(request).id)
+        .set(
+          input,
+          { allowCustomEndpoints: app.config.allowCustomCloud, byOperator: canManageService(principal) },
+          actorOf(principal),
+          { tryNewKey: saveUntested !== true },
+        );
     },
   );
 
@@ -210,6 +222,36 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
         actorOf(requirePrincipal(request)),
       );
     },
+  );
+
+  api.get(
+    '/orgs/:org/sync/plans/:planId',
+    {
+      schema: {
+        tags: ['sync'],
+        description:
+          "A stored plan — a preview (for the hour it lasts) or a held run's plan — with its summary and one page of one category.",
+        params: Type.Object({ org: Type.String(), planId: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object(
+          {
+            // Checked by the service, so an unknown category is refused by name.
+            category: Type.Optional(
+              Type.String({
+                maxLength: 40,
+                description: 'a category, or skipped (default: the first with changes)',
+              }),
+            ),
+            offset: Type.Integer({ minimum: 0, maximum: PLAN_OFFSET_MAX, default: 0 }),
+            limit: Type.Integer({ minimum: 1, maximum: PLAN_PAGE_MAX, default: 100 }),
+            search: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        // Shaped by PlanView (src/services/sync.ts) and src/sync/changes.ts; it carries no secrets.
+        response: { 200: Type.Unknown(), ...errors },
+      },
+    },
+    async (request) => (await app.sync(orgOf(request).id)).planView(request.params.planId, request.query),
   );
 
   api.get(

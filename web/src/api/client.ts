@@ -7,9 +7,18 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** Every field's refusal when the server checked a form whole (the first is `field`). */
+    readonly fields?: FieldError[],
   ) {
     super(message);
   }
+}
+
+/** One field's refusal; `untested` when saving untested would pass it (a new key Entra refused). */
+export interface FieldError {
+  field: string;
+  message: string;
+  untested?: true;
 }
 
 let csrfToken: string | null = null;
@@ -46,12 +55,17 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
   const text = await response.text();
   const json = text ? safeJson(text) : null;
   if (response.ok) return json as T;
-  const error = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
+  const error = (
+    json as {
+      error?: { code?: string; message?: string; field?: string; fields?: FieldError[] };
+    } | null
+  )?.error;
   const failure = new ApiError(
     response.status,
     error?.code ?? 'http_error',
     error?.message ?? `The server answered ${response.status} ${response.statusText}.`,
     error?.field,
+    Array.isArray(error?.fields) ? error.fields : undefined,
   );
   // A 401 on anything but sign-in means the session is gone; the shell sends the person back
   // to the sign-in page with the server's sentence instead of leaving a half-broken page.

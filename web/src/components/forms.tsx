@@ -22,6 +22,30 @@ export function showFieldError(
   return true;
 }
 
+/**
+ * Puts every field's refusal of an API error under its form field (the server lists them all in
+ * `fields`; older answers name one `field`). Returns the messages no field of the form shows, for
+ * the caller to show above the buttons.
+ */
+export function showFieldErrors(
+  form: { setFieldError(path: string, error: ReactNode): void },
+  fields: readonly string[],
+  error: unknown,
+  rename: Record<string, string> = {},
+): string[] {
+  if (!(error instanceof ApiError)) return [error instanceof Error ? error.message : String(error)];
+  const list = error.fields ?? (error.field ? [{ field: error.field, message: error.message }] : []);
+  if (list.length === 0) return [error.message];
+  const left: string[] = [];
+  for (const item of list) {
+    const root = item.field.split('.')[0] ?? '';
+    const field = rename[root] ?? root;
+    if (fields.includes(field)) form.setFieldError(field, item.message);
+    else left.push(item.message);
+  }
+  return left;
+}
+
 /** A confirmation dialog for something that cannot be undone; the refusal, if any, shows inside. */
 export function ConfirmDialog({
   opened,

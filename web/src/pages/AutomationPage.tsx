@@ -20,7 +20,7 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import type { Automation, AutomationBody } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
-import { showFieldError } from '../components/forms';
+import { showFieldErrors } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
 
 interface AutomationValues {
@@ -47,7 +47,7 @@ export function AutomationPage() {
 
 function AutomationForm({ org, saved }: { org: string; saved: Automation }) {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formErrors, setFormErrors] = useState<string[]>([]);
   const form = useForm<AutomationValues>({
     initialValues: {
       safeguardPercent: saved.safeguard.percent,
@@ -59,25 +59,35 @@ function AutomationForm({ org, saved }: { org: string; saved: Automation }) {
   });
   const save = useMutation({
     mutationFn: (v: AutomationValues) => {
-      const body: AutomationBody = {
-        safeguardPercent: Number(v.safeguardPercent),
-        safeguardMinUsers: Number(v.safeguardMinUsers),
-        webhookUrl: v.webhookUrl.trim() || null,
-      };
+      // Only what the admin changed is sent: a URL left as shown is no change, even one this
+      // server would refuse today.
+      const body: AutomationBody = {};
+      if (form.isDirty('safeguardPercent')) body.safeguardPercent = Number(v.safeguardPercent);
+      if (form.isDirty('safeguardMinUsers')) body.safeguardMinUsers = Number(v.safeguardMinUsers);
+      if (form.isDirty('webhookUrl')) body.webhookUrl = v.webhookUrl.trim() || null;
       // The secret is write-only: an empty field keeps the saved one.
       if (v.removeSecret) body.webhookSecret = null;
       else if (v.webhookSecret) body.webhookSecret = v.webhookSecret;
       return api<Automation>('PUT', `${orgPath(org)}/automation`, body);
     },
-    onMutate: () => setFormError(null),
+    onMutate: () => {
+      setFormErrors([]);
+      form.clearErrors();
+    },
     onSuccess: (next) => {
       queryClient.setQueryData(['automation', org], next);
-      form.setValues({ webhookSecret: '', removeSecret: false });
+      form.setValues({
+        safeguardPercent: next.safeguard.percent,
+        safeguardMinUsers: next.safeguard.minUsers,
+        webhookUrl: next.webhook.url ?? '',
+        webhookSecret: '',
+        removeSecret: false,
+      });
       form.resetDirty();
       notifications.show({ color: 'green', message: 'The automatic-sync settings were saved.' });
     },
     onError: (error) => {
-      if (!showFieldError(form, FIELDS, error)) setFormError(error.message);
+      setFormErrors(showFieldErrors(form, FIELDS, error));
     },
   });
   const { percent, minUsers } = saved.safeguard;
@@ -132,8 +142,22 @@ function AutomationForm({ org, saved }: { org: string; saved: Automation }) {
               <Title order={2} size="h4">
                 Notification webhook
               </Title>
-              {saved.webhook.url ? <Badge color="green">On</Badge> : <Badge color="gray">Off</Badge>}
+              {saved.webhook.url ? (
+                saved.webhook.undeliverable ? (
+                  <Badge color="orange">Not delivered</Badge>
+                ) : (
+                  <Badge color="green">On</Badge>
+                )
+              ) : (
+                <Badge color="gray">Off</Badge>
+              )}
             </Group>
+            {saved.webhook.undeliverable && (
+              <Alert color="orange" title="This webhook receives nothing">
+                {saved.webhook.undeliverable} Enter an https:// address on the public internet, or clear the
+                field.
+              </Alert>
+            )}
             <Text size="sm">
               Failed and held syncs and an expiring key are always listed under Notifications in the console.
               With a URL, each is also posted there as JSON.
@@ -167,9 +191,11 @@ function AutomationForm({ org, saved }: { org: string; saved: Automation }) {
             )}
           </Stack>
         </Card>
-        {formError && (
+        {(formErrors.length > 0 || Object.keys(form.errors).length > 0) && (
           <Alert color="red" role="alert" title="Not saved">
-            {formError}
+            {formErrors.length > 0
+              ? formErrors.join(' ')
+              : 'Some fields need attention: each says why under it.'}
           </Alert>
         )}
         <Group>

@@ -35,6 +35,7 @@ import type {
   WhatSwitches,
 } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
+import { showFieldErrors } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
 
 export const WHAT_LABELS: Record<keyof WhatSwitches, string> = {
@@ -121,24 +122,34 @@ function toForm(s: EntraSettings): FormValues {
   };
 }
 
-/**
- * Sent only when changed: the server refuses any custom endpoint it is sent unless it allows
- * them, and an operator (or the demo) may have set them where the page may not.
- */
+/** The custom endpoints: only an operator may set them on a default server; their panel is folded. */
 const CUSTOM_ENDPOINTS = ['authorityHost', 'graphUrl', 'caPem'] as const;
 
-/** The API's field names are the form's, except the frequency's. */
-function formField(apiField: string): string {
-  if (apiField.startsWith('frequencyHours')) return 'frequency';
-  return apiField.replace(/\//g, '.');
-}
+/** The form's fields that show a refusal; the API's `frequencyHours` is the form's `frequency`. */
+const FIELDS = [
+  'tenant',
+  'clientId',
+  'clientSecret',
+  'secretExpiresAt',
+  'defaultRole',
+  'blockedMailboxes',
+  'what',
+  'how',
+  'frequency',
+  'cloud',
+  ...CUSTOM_ENDPOINTS,
+] as const;
+const RENAMED = { frequencyHours: 'frequency' };
 
 /** Company Settings → Import Users → Azure Active Directory: the Entra connection of the organization. */
 export function EntraSettingsPage() {
   const org = useOrgRef();
   const queryClient = useQueryClient();
   const [saved, setSaved] = useState<string | null>(null);
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formErrors, setFormErrors] = useState<string[]>([]);
+  /** The only refusal is a new key that could not be tried or that Entra refused: it may be saved anyway. */
+  const [untestedOnly, setUntestedOnly] = useState(false);
+  const [openPanel, setOpenPanel] = useState<string | null>(null);
   const settings = useQuery({
     queryKey: ['entra-settings', org],
     queryFn: () => api<EntraSettings>('GET', `${orgPath(org)}/entra-settings`),
@@ -178,38 +189,54 @@ export function EntraSettingsPage() {
   }, [settings.data]);
 
   const save = useMutation({
-    mutationFn: (v: FormValues) =>
-      api<EntraSettings>('PUT', `${orgPath(org)}/entra-settings`, {
-        tenant: v.tenant.trim(),
-        clientId: v.clientId.trim(),
-        ...(v.clientSecret ? { clientSecret: v.clientSecret } : {}),
-        secretExpiresAt: v.secretExpiresAt || null,
-        defaultRole: v.defaultRole,
-        blockedMailboxes: v.blockedMailboxes,
-        what: v.what,
-        how: v.how,
-        // Sent only when changed: absent fields keep their saved value.
-        ...(form.isDirty('frequency')
-          ? { frequencyHours: v.frequency === 'never' ? null : Number(v.frequency) }
-          : {}),
-        cloud: v.cloud,
-        ...Object.fromEntries(
-          CUSTOM_ENDPOINTS.filter((f) => form.isDirty(f)).map((f) => [f, v[f].trim() || null]),
-        ),
-      }),
+    // Only what the admin changed is sent: a field left as shown keeps its saved value, so what the
+    // page may not set (an operator's custom endpoints) is never resent as a change.
+    mutationFn: ({ v, saveUntested }: { v: FormValues; saveUntested: boolean }) => {
+      const body: Record<string, unknown> = {};
+      if (form.isDirty('tenant')) body.tenant = v.tenant.trim();
+      if (form.isDirty('clientId')) body.clientId = v.clientId.trim();
+      if (v.clientSecret) body.clientSecret = v.clientSecret;
+      if (form.isDirty('secretExpiresAt')) body.secretExpiresAt = v.secretExpiresAt || null;
+      if (form.isDirty('defaultRole')) body.defaultRole = v.defaultRole;
+      if (form.isDirty('blockedMailboxes')) body.blockedMailboxes = v.blockedMailboxes;
+      if (form.isDirty('what')) body.what = v.what;
+      if (form.isDirty('how')) body.how = v.how;
+      if (form.isDirty('frequency'))
+        body.frequencyHours = v.frequency === 'never' ? null : Number(v.frequency);
+      if (form.isDirty('cloud')) body.cloud = v.cloud;
+      for (const f of CUSTOM_ENDPOINTS) if (form.isDirty(f)) body[f] = v[f].trim() || null;
+      if (saveUntested) body.saveUntested = true;
+      return api<EntraSettings>('PUT', `${orgPath(org)}/entra-settings`, body);
+    },
     onMutate: () => {
       setSaved(null);
-      setFormError(null);
+      setFormErrors([]);
+      setUntestedOnly(false);
+      form.clearErrors();
     },
-    onSuccess: (next) => {
+    onSuccess: (next, { saveUntested }) => {
       queryClient.setQueryData(['entra-settings', org], next);
       void queryClient.invalidateQueries({ queryKey: ['overview', org] });
-      setSaved('The settings were saved.');
-      notifications.show({ color: 'green', message: 'The Azure Active Directory settings were saved.' });
+      const message = saveUntested
+        ? 'The Azure Active Directory settings were saved; the new key was not tried.'
+        : 'The Azure Active Directory settings were saved.';
+      setSaved(
+        saveUntested
+          ? 'The settings were saved. The new key was not tried: Test connection tries it.'
+          : 'The settings were saved.',
+      );
+      notifications.show({ color: 'green', title: 'Saved', message });
     },
     onError: (error) => {
-      if (error instanceof ApiError && error.field) form.setFieldError(formField(error.field), error.message);
-      else setFormError(error.message);
+      setFormErrors(showFieldErrors(form, FIELDS, error, RENAMED));
+      const listed =
+        error instanceof ApiError
+          ? (error.fields ?? (error.field ? [{ field: error.field, message: error.message }] : []))
+          : [];
+      // A refusal inside the folded panel opens it, so it is seen.
+      if (listed.some((f) => (CUSTOM_ENDPOINTS as readonly string[]).includes(f.field)))
+        setOpenPanel('custom');
+      setUntestedOnly(listed.length > 0 && listed.every((f) => 'untested' in f && f.untested));
     },
   });
 
@@ -232,7 +259,11 @@ export function EntraSettingsPage() {
       </div>
       <Grid gap="xl">
         <Grid.Col span={{ base: 12, lg: 7 }}>
-          <form onSubmit={form.onSubmit((v) => save.mutate(v))} noValidate aria-label="Azure AD settings">
+          <form
+            onSubmit={form.onSubmit((v) => save.mutate({ v, saveUntested: false }))}
+            noValidate
+            aria-label="Azure AD settings"
+          >
             <Stack>
               <Card withBorder component="fieldset" aria-label="Connection">
                 <Stack>
@@ -275,7 +306,7 @@ export function EntraSettingsPage() {
                     allowDeselect={false}
                     {...form.getInputProps('cloud')}
                   />
-                  <Accordion variant="contained">
+                  <Accordion variant="contained" value={openPanel} onChange={setOpenPanel}>
                     <Accordion.Item value="custom">
                       <Accordion.Control>Custom endpoints (emulator, test servers)</Accordion.Control>
                       <Accordion.Panel>
@@ -389,9 +420,16 @@ export function EntraSettingsPage() {
                 />
               </Card>
 
-              {formError && (
+              {(formErrors.length > 0 || untestedOnly) && (
                 <Alert color="red" role="alert" title="Not saved">
-                  {formError}
+                  {formErrors.length > 0
+                    ? formErrors.join(' ')
+                    : 'The new key was not saved: see the message under Key. Save anyway keeps it without trying it.'}
+                </Alert>
+              )}
+              {Object.keys(form.errors).length > 0 && formErrors.length === 0 && !untestedOnly && (
+                <Alert color="red" role="alert" title="Not saved">
+                  Some fields need attention: each says why under it.
                 </Alert>
               )}
               {saved && !form.isDirty() && (
@@ -403,6 +441,16 @@ export function EntraSettingsPage() {
                 <Button type="submit" loading={save.isPending}>
                   Save
                 </Button>
+                {untestedOnly && (
+                  <Button
+                    color="orange"
+                    variant="light"
+                    loading={save.isPending}
+                    onClick={() => save.mutate({ v: form.getValues(), saveUntested: true })}
+                  >
+                    Save anyway
+                  </Button>
+                )}
                 <Button
                   variant="default"
                   loading={test.isPending}
