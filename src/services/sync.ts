@@ -18,7 +18,7 @@ import { DirectoryRepository } from '../store/directory-repository.js';
 import type { Database } from '../store/schema.js';
 import { SyncRepository } from '../store/sync-repository.js';
 import { applySteps } from '../store/sync-writer.js';
-import { CATEGORIES, type Category, type Change, type Plan } from '../sync/changes.js';
+import { CATEGORIES, type Category, type Change, type Plan, type SkippedEntry } from '../sync/changes.js';
 import { billableAfter, plan as makePlan } from '../sync/plan.js';
 import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
 import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
@@ -147,6 +147,61 @@ export type Safeguard = (preview: Preview) => Promise<HoldReason | null>;
 /** A held plan is kept until approved or dismissed, not for the hour of an ordinary preview. */
 const HELD_PLAN_EXPIRES_AT = '9999-12-31T00:00:00.000Z';
 
+/** What the plan reader pages: one category of changes, or the skipped entries. */
+export const PLAN_PAGES = [...CATEGORIES, 'skipped'] as const;
+export type PlanPage = (typeof PLAN_PAGES)[number];
+/** The most changes one page of a plan holds, and the furthest a page may start. */
+export const PLAN_PAGE_MAX = 500;
+export const PLAN_OFFSET_MAX = 10_000_000;
+
+/** What may still be done with a stored plan. */
+export type PlanState =
+  /** A preview that may be executed. */
+  | 'preview'
+  /** A preview another sync was applied after: executing it is refused; Search again. */
+  | 'stale'
+  /** The plan of a run the deletion safeguard held: approve (with unticked changes) or dismiss. */
+  | 'held'
+  /** Being applied right now. */
+  | 'running'
+  /** Applied already (by `run`). */
+  | 'executed';
+
+/**
+ * A stored plan as the console and API read it back — a preview or a held run's plan, the
+ * same shape for both: what Search showed (counts, seats, blocked sign-ins, how it was read)
+ * and one page of one category.
+ */
+export interface PlanView extends Omit<Preview, Category | 'skipped' | 'expiresAt'> {
+  /** When the preview stops being executable; null for a held run's plan (kept until decided). */
+  expiresAt: string | null;
+  state: PlanState;
+  /** The run that executed the plan, or that it is held for; null for a preview not executed. */
+  run: { id: string; status: string } | null;
+  /** Changes per category, and the skipped entries. */
+  counts: Record<PlanPage, number>;
+  /** Of the users to update, those the plan turns inactive (with the removals, what the safeguard counts). */
+  deactivations: number;
+  page: {
+    category: PlanPage;
+    offset: number;
+    limit: number;
+    /** The filter applied (address, name, Entra object id; for skipped entries also the reason). */
+    search: string;
+    /** Changes (or entries) of the category that match the filter. */
+    total: number;
+    items: (Change | SkippedEntry)[];
+  };
+}
+
+/** How a plan page is asked for. */
+export interface PlanPageQuery {
+  category?: string;
+  offset?: number;
+  limit?: number;
+  search?: string;
+}
+
 /** The result of an execute, as the CLI and API print it. */
 export interface RunResult {
   runId: string;
@@ -163,6 +218,8 @@ export interface RunResult {
   seats: Preview['seats'] | null;
   /** Set when the run was held for review instead of applied. */
   held?: HoldReason;
+  /** A held run's plan: changes per category (nothing of them is applied until approved). */
+  planned?: Record<Category, number>;
 }
 
 /** Options of one sync. */
@@ -261,19 +318,21 @@ export class SyncService {
    * Applies a held run's plan (re-checked against the directory as it is now, like any execute)
    * under the run's own id. Refused when the run is not held or another sync is running.
    */
-  async approve(runId: string, actor: string): Promise<RunResult> {
+  async approve(runId: string, actor: string, excludedChangeIds: string[] = []): Promise<RunResult> {
     const run = await this.run(runId);
     if (run.status !== 'held' || !run.planId) throw notHeld(runId, run.status);
     const stored = await this.#loadPlan(run.planId);
     if (!stored) throw notFound(`The plan of held run ${runId} is gone: dismiss it and sync again.`);
+    // A typo in the unticked ids is refused before anything is decided.
+    selectChanges(stored.planned.preview, excludedChangeIds);
     const planId = run.planId;
     return this.#underLease(runId, `approval by ${actor}`, async (heartbeat) => {
       // Only one approver wins, even when two press the button at once.
       if (!(await this.#repo.transitionRun(runId, 'held', 'running'))) throw notHeld(runId, 'not held');
       const timings = { readMs: 0, planMs: 0, applyMs: 0 };
       try {
-        const result = await this.#apply(runId, stored.planned, [], actor, timings, heartbeat);
-        await this.#audit(actor, 'sync.approve', runId, { status: result.status });
+        const result = await this.#apply(runId, stored.planned, excludedChangeIds, actor, timings, heartbeat);
+        await this.#audit(actor, 'sync.approve', runId, { status: result.status, excluded: result.excluded });
         return result;
       } catch (error) {
         return this.#fail(runId, planId, error, timings);
@@ -387,7 +446,77 @@ export class SyncService {
     await this.#closeOrphanedRuns();
     const run = await this.#repo.getRun(id);
     if (!run) throw notFound(`No sync run ${id} in this organization.`);
+    // A run held before held runs recorded their plan's counts: count them from the plan.
+    const summary = run.summary as Partial<RunResult> | null;
+    if (run.status === 'held' && run.planId && summary && !summary.planned) {
+      const stored = await this.#repo.loadPlanBody<PlanBody>(run.planId);
+      if (stored) return { ...run, summary: { ...summary, planned: countsOf(stored.body.preview) } };
+    }
     return run;
+  }
+
+  /**
+   * One page of one category of a stored plan — a preview (while it lasts) or a held run's plan —
+   * with the plan's summary. Refuses an unknown category or a page out of bounds, and says when
+   * the plan expired.
+   */
+  async planView(planId: string, query: PlanPageQuery = {}): Promise<PlanView> {
+    const { category: asked, offset, limit, search } = planPageQuery(query);
+    const found = await this.#repo.loadPlanBody<PlanBody>(planId);
+    const now = this.runtime.now().toISOString();
+    if (!found) {
+      throw notFound(
+        `No preview ${planId} for this organization: it expired (previews last an hour) or never existed. Search again.`,
+      );
+    }
+    const run = await this.#repo.runOfPlan(planId);
+    if (found.expiresAt <= now) {
+      throw notFound(
+        run?.status === 'dismissed'
+          ? `Preview ${planId} belonged to run ${run.id}, which was dismissed: nothing of it was applied. Search again.`
+          : `Preview ${planId} has expired (previews last an hour): Search again.`,
+      );
+    }
+    const preview = found.body.preview;
+    const held = found.expiresAt === HELD_PLAN_EXPIRES_AT;
+    let state: PlanState;
+    if (found.usedByRun) state = 'executed';
+    else if (run?.status === 'held') state = 'held';
+    else if (run?.status === 'running') state = 'running';
+    else {
+      const applied = await this.#repo.stateUpdatedAt();
+      state = applied && applied > found.createdAt ? 'stale' : 'preview';
+    }
+    const category = asked ?? CATEGORIES.find((c) => preview[c].length > 0) ?? 'usersToAdd';
+    const needle = search.toLowerCase();
+    const all: (Change | SkippedEntry)[] = category === 'skipped' ? preview.skipped : preview[category];
+    const matching = needle ? all.filter((item) => haystack(item).includes(needle)) : all;
+    const {
+      usersToAdd: _ua,
+      usersToUpdate,
+      usersToRemove: _ur,
+      groupsToAdd: _ga,
+      groupsToUpdate: _gu,
+      groupsToRemove: _gr,
+      skipped,
+      ...summary
+    } = preview;
+    return {
+      ...summary,
+      expiresAt: held ? null : found.expiresAt,
+      state,
+      run,
+      counts: { ...countsOf(preview), skipped: skipped.length },
+      deactivations: usersToUpdate.filter(deactivates).length,
+      page: {
+        category,
+        offset,
+        limit,
+        search,
+        total: matching.length,
+        items: matching.slice(offset, offset + limit),
+      },
+    };
   }
 
   /** Records a run as held: its plan is kept (beyond the preview hour) and nothing is applied. */
@@ -414,6 +543,7 @@ export class SyncService {
       timings,
       seats: preview.seats,
       held: hold,
+      planned: countsOf(preview),
     };
     await this.#fenced(runId, heartbeat, async (trx) => {
       const repo = this.#repo.with(trx);
@@ -461,7 +591,12 @@ export class SyncService {
     } else {
       directory = await this.#directory.loadAll();
       result = makePlan(
-        { orgId: this.org.id, domains: this.org.domains, pendingDomains: this.org.pendingDomains, ...directory },
+        {
+          orgId: this.org.id,
+          domains: this.org.domains,
+          pendingDomains: this.org.pendingDomains,
+          ...directory,
+        },
         read.snapshot,
         policy,
         { sourceComplete: true },
@@ -821,4 +956,47 @@ function describeFailure(error: unknown): { code: string; message: string; hint?
     return { code: error.code, message: error.detail || error.message, hint: error.hint };
   if (error instanceof AppError) return { code: error.code, message: error.message };
   return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Changes per category of a plan. */
+function countsOf(plan: Plan): Record<Category, number> {
+  return Object.fromEntries(CATEGORIES.map((c) => [c, plan[c].length])) as Record<Category, number>;
+}
+
+/** A user update that turns an active user inactive. */
+function deactivates(change: Plan['usersToUpdate'][number]): boolean {
+  return change.after.status === 'inactive' && change.before.status !== 'inactive';
+}
+
+/** What a plan page's filter matches: address, name, Entra object id (and a skipped entry's reason). */
+function haystack(item: Change | SkippedEntry): string {
+  const text =
+    'kind' in item
+      ? `${item.address ?? ''} ${item.name} ${item.externalId}`
+      : `${item.address ?? ''} ${item.name ?? ''} ${item.externalId ?? ''} ${item.reason} ${item.message}`;
+  return text.toLowerCase();
+}
+
+/** A plan page query checked: a known category (the first with changes by default), bounded paging. */
+function planPageQuery(query: PlanPageQuery): {
+  category: PlanPage | undefined;
+  offset: number;
+  limit: number;
+  search: string;
+} {
+  const category = query.category;
+  if (category !== undefined && !(PLAN_PAGES as readonly string[]).includes(category)) {
+    throw invalid('category', `Unknown category "${category}": use one of ${PLAN_PAGES.join(', ')}.`);
+  }
+  const offset = query.offset ?? 0;
+  if (!Number.isInteger(offset) || offset < 0 || offset > PLAN_OFFSET_MAX) {
+    throw invalid('offset', `offset must be a whole number from 0 to ${PLAN_OFFSET_MAX}.`);
+  }
+  const limit = query.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > PLAN_PAGE_MAX) {
+    throw invalid('limit', `limit must be a whole number from 1 to ${PLAN_PAGE_MAX}.`);
+  }
+  const search = (query.search ?? '').trim();
+  if (search.length > 200) throw invalid('search', 'search must be at most 200 characters.');
+  return { category: category as PlanPage | undefined, offset, limit, search };
 }

@@ -139,6 +139,26 @@ export class SyncRepository {
       : null;
   }
 
+  /** A stored preview's body and dates, without its snapshot (for reading it, not applying it). */
+  async loadPlanBody<T>(
+    id: string,
+  ): Promise<{ body: T; createdAt: string; expiresAt: string; usedByRun: string | null } | null> {
+    const row = await this.db
+      .selectFrom('sync_plans')
+      .select(['body', 'created_at', 'expires_at', 'used_by_run'])
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row
+      ? {
+          body: unpackJson<T>(row.body),
+          createdAt: row.created_at,
+          expiresAt: row.expires_at,
+          usedByRun: row.used_by_run,
+        }
+      : null;
+  }
+
   async markPlanUsed(id: string, runId: string): Promise<void> {
     await this.db
       .updateTable('sync_plans')
@@ -235,6 +255,19 @@ export class SyncRepository {
       .offset(offset)
       .execute();
     return rows.map(toRun);
+  }
+
+  /** The newest run of a stored plan (the one that executed it, or the run it is held for). */
+  async runOfPlan(planId: string): Promise<{ id: string; status: string } | null> {
+    const row = await this.db
+      .selectFrom('sync_runs')
+      .select(['id', 'status'])
+      .where('org_id', '=', this.orgId)
+      .where('plan_id', '=', planId)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    return row ?? null;
   }
 
   async getRun(id: string): Promise<(RunRecord & { detail: unknown }) | null> {

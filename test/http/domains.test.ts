@@ -65,6 +65,23 @@ describe.each(DATABASES)('domains proven before they count, on %s', (kind) => {
     return (res.json() as DomainEntry[]).find((d) => d.domain === domain);
   };
 
+  /** Connects `orgId` to the emulated tenant; who set its endpoints decides whether its tenant may prove domains. */
+  async function connectToEmulator(orgId: string, origin: { byOperator: boolean }): Promise<void> {
+    const syncApp = emu.info.apps.find((a) => a.displayName === 'entrasync-sync')!;
+    await app.entraSettings(orgId).set(
+      {
+        tenant: emu.info.tenantId,
+        clientId: syncApp.clientId,
+        clientSecret: syncApp.clientSecret,
+        authorityHost: emu.info.authorityHost,
+        graphUrl: emu.info.graphBaseUrl,
+        caPem: emu.info.caPem,
+      },
+      { allowCustomEndpoints: true, ...origin },
+      'test',
+    );
+  }
+
   beforeAll(async () => {
     db = await createTestDatabase(kind);
     dns = await startDnsServer();
@@ -193,20 +210,8 @@ describe.each(DATABASES)('domains proven before they count, on %s', (kind) => {
   it("proves a domain by the Entra tenant's verified domains, and skips its addresses in sync until then", async () => {
     const org = (await app.orgs.create({ name: 'Northwind', domains: ['northwind.test'] }, 'test')).id;
     const northwindAdmin = await admin(org, 'admin@northwind.test');
-    const syncApp = emu.info.apps.find((a) => a.displayName === 'entrasync-sync')!;
     // Custom endpoints (the emulator) set by an operator: their tenant may prove domains.
-    await app.entraSettings(org).set(
-      {
-        tenant: emu.info.tenantId,
-        clientId: syncApp.clientId,
-        clientSecret: syncApp.clientSecret,
-        authorityHost: emu.info.authorityHost,
-        graphUrl: emu.info.graphBaseUrl,
-        caPem: emu.info.caPem,
-      },
-      { allowCustomEndpoints: true, byOperator: true },
-      'test',
-    );
+    await connectToEmulator(org, { byOperator: true });
     emu.tenant.addDomain('northwind-mail.test');
     emu.tenant.addUser({
       displayName: 'Pat',
@@ -244,20 +249,8 @@ describe.each(DATABASES)('domains proven before they count, on %s', (kind) => {
   it('does not take the word of endpoints an organization admin chose', async () => {
     const org = (await app.orgs.create({ name: 'Tailspin', domains: ['tailspin.test'] }, 'test')).id;
     const tailspinAdmin = await admin(org, 'admin@tailspin.test');
-    const syncApp = emu.info.apps.find((a) => a.displayName === 'entrasync-sync')!;
     // As a server started with ENTRASYNC_ALLOW_CUSTOM_CLOUD=1 would let an organization admin do.
-    await app.entraSettings(org).set(
-      {
-        tenant: emu.info.tenantId,
-        clientId: syncApp.clientId,
-        clientSecret: syncApp.clientSecret,
-        authorityHost: emu.info.authorityHost,
-        graphUrl: emu.info.graphBaseUrl,
-        caPem: emu.info.caPem,
-      },
-      { allowCustomEndpoints: true, byOperator: false },
-      'admin@tailspin.test',
-    );
+    await connectToEmulator(org, { byOperator: false });
     emu.tenant.addDomain('tailspin-mail.test', { verified: true });
     await call(tailspinAdmin, 'POST', `/orgs/${org}/domains`, { domain: 'tailspin-mail.test' });
     const res = await call(tailspinAdmin, 'POST', `/orgs/${org}/domains/tailspin-mail.test/verify`);

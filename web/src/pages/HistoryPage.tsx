@@ -26,7 +26,7 @@ import {
 } from '../api/types';
 import { CATEGORY_LABELS, ChangeDetail } from '../components/changes';
 import { duration, ErrorAlert, Loading, RunErrors, when } from '../components/common';
-import { HeldRun } from '../components/HeldRun';
+import { HeldRun, HeldRunReview } from '../components/HeldRun';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { seatsChange, seatsOver, seatsText } from '../components/seats';
 
@@ -217,6 +217,7 @@ export function RunPage() {
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Category</Table.Th>
+                {s.planned && <Table.Th>Planned</Table.Th>}
                 <Table.Th>Applied</Table.Th>
               </Table.Tr>
             </Table.Thead>
@@ -224,6 +225,7 @@ export function RunPage() {
               {CATEGORIES.map((c) => (
                 <Table.Tr key={c}>
                   <Table.Td>{CATEGORY_LABELS[c]}</Table.Td>
+                  {s.planned && <Table.Td>{s.planned[c] ?? 0}</Table.Td>}
                   <Table.Td>{s.applied?.[c] ?? 0}</Table.Td>
                 </Table.Tr>
               ))}
@@ -234,7 +236,12 @@ export function RunPage() {
           </Text>
         </Card>
       </SimpleGrid>
-      {r.status === 'held' && <HeldRun org={org} runId={r.id} reason={s.held?.message ?? null} />}
+      {r.status === 'held' &&
+        (r.planId ? (
+          <HeldRunReview org={org} runId={r.id} planId={r.planId} reason={s.held?.message ?? null} />
+        ) : (
+          <HeldRun org={org} runId={r.id} reason={s.held?.message ?? null} />
+        ))}
       <RunErrors errors={errors} />
       {r.detail && <Outcomes outcomes={r.detail} />}
       {skipped.length > 0 && (

@@ -1,7 +1,6 @@
 import {
   Alert,
   Anchor,
-  Badge,
   Button,
   Card,
   Checkbox,
@@ -11,32 +10,26 @@ import {
   SimpleGrid,
   Stack,
   Table,
-  Tabs,
   Text,
-  TextInput,
   Title,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { DataTable } from 'mantine-datatable';
-import { useDeferredValue, useEffect, useMemo, useState } from 'react';
-import { Link } from 'react-router';
+import { useEffect, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
 import { api } from '../api/client';
+import { type LoadedPlan, loadPlan } from '../api/plans';
 import {
   CATEGORIES,
-  type Category,
-  type Change,
   type EntraSettings,
   type ExecuteResult,
   type HowSwitches,
   type Preview,
-  type SkippedEntry,
   type WhatSwitches,
 } from '../api/types';
-import { CATEGORY_LABELS, ChangeDetail, changeMailbox } from '../components/changes';
+import { applySentence, CATEGORY_LABELS, PreviewResults } from '../components/changes';
 import { ErrorAlert, Loading, RunErrors, when } from '../components/common';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { PreviewRecipients } from '../components/PreviewRecipients';
-import { MailboxBadge } from '../components/recipients';
 import { seatsText } from '../components/seats';
 import { HOW_LABELS, WHAT_LABELS } from './EntraSettingsPage';
 
@@ -48,11 +41,6 @@ const HOW_WORDS: Record<keyof HowSwitches, string> = {
   removeUsers: 'remove-users',
   removeGroups: 'remove-groups',
 };
-
-const PAGE_SIZES = [25, 50, 100, 200];
-
-/** User changes that carry the mailbox purpose (a removal does not): their tables have a Mailbox column. */
-const MAILBOX_CATEGORIES: readonly Category[] = ['usersToAdd', 'usersToUpdate'];
 
 /** Company Settings → Users & Groups → Azure Active Directory Sync: preview, untick, execute. */
 export function SyncPage() {
@@ -66,6 +54,31 @@ export function SyncPage() {
   const [how, setHow] = useState<HowSwitches | null>(null);
   const [excluded, setExcluded] = useState<ReadonlySet<string>>(new Set());
   const [confirming, setConfirming] = useState(false);
+  // The preview on screen is the one the URL names (?plan=…), read back from the server while
+  // it lasts: a reload, or a return from another page, shows the same preview.
+  const [params, setParams] = useSearchParams();
+  const planId = params.get('plan');
+  const remembered = `entrasync.preview.${org}`;
+  useEffect(() => {
+    const last = planId ? null : sessionStorage.getItem(remembered);
+    if (last) setParams({ plan: last }, { replace: true });
+  }, [planId, remembered, setParams]);
+  const stored = useQuery({
+    queryKey: ['plan', org, planId],
+    queryFn: () => loadPlan(orgPath(org), planId!),
+    enabled: planId !== null,
+    staleTime: Number.POSITIVE_INFINITY,
+    retry: false,
+  });
+  useEffect(() => {
+    if (stored.error) sessionStorage.removeItem(remembered);
+  }, [stored.error, remembered]);
+  // Another preview: every change ticked again.
+  const [shownPlan, setShownPlan] = useState(planId);
+  if (shownPlan !== planId) {
+    setShownPlan(planId);
+    setExcluded(new Set());
+  }
 
   // This run's switches start as the saved ones; changing them here does not change the settings.
   useEffect(() => {
@@ -89,6 +102,12 @@ export function SyncPage() {
       setExcluded(new Set());
       execute.reset();
     },
+    onSuccess: (p) => {
+      const loaded: LoadedPlan = { plan: p, state: 'preview', run: null, expiresAt: p.expiresAt };
+      queryClient.setQueryData(['plan', org, p.planId], loaded);
+      sessionStorage.setItem(remembered, p.planId);
+      setParams({ plan: p.planId });
+    },
   });
   const execute = useMutation({
     mutationFn: (plan: Preview) =>
@@ -98,6 +117,9 @@ export function SyncPage() {
       }),
     onSuccess: () => {
       setConfirming(false);
+      // Executed: a reload shows the empty page, not the spent preview.
+      sessionStorage.removeItem(remembered);
+      setParams({}, { replace: true });
       for (const key of ['users', 'groups', 'user', 'group', 'runs', 'overview'])
         void queryClient.invalidateQueries({ queryKey: [key, org] });
     },
@@ -105,7 +127,8 @@ export function SyncPage() {
 
   if (settings.isPending) return <Loading />;
   if (settings.error) return <ErrorAlert error={settings.error} />;
-  const plan = execute.data ? null : preview.data;
+  const plan = execute.data ? null : (stored.data?.plan ?? null);
+  const state = stored.data?.state ?? 'preview';
   const total = plan ? CATEGORIES.reduce((n, c) => n + plan[c].length, 0) : 0;
   const ticked = total - excluded.size;
 
@@ -193,6 +216,11 @@ export function SyncPage() {
         </Card>
       )}
       {preview.error && <ErrorAlert error={preview.error} title="The search failed" />}
+      {planId && stored.isPending && <Loading />}
+      {stored.error && !preview.isPending && (
+        <ErrorAlert error={stored.error} title="This preview cannot be shown" />
+      )}
+      {plan && state !== 'preview' && <SpentPreview org={org} loaded={stored.data!} />}
       {plan && (
         <>
           <SwitchedOff plan={plan} />
@@ -204,7 +232,11 @@ export function SyncPage() {
                 {ticked} of {total} changes ticked · {plan.unchanged} unchanged · {plan.skipped.length}{' '}
                 skipped · preview valid until {when(plan.expiresAt)}
               </Text>
-              <Button color="green" onClick={() => setConfirming(true)} disabled={total === 0}>
+              <Button
+                color="green"
+                onClick={() => setConfirming(true)}
+                disabled={total === 0 || state !== 'preview'}
+              >
                 Execute
               </Button>
             </Group>
@@ -212,11 +244,8 @@ export function SyncPage() {
           <Modal opened={confirming} onClose={() => setConfirming(false)} title="Execute the sync?">
             <Stack>
               <Text>
-                Apply {ticked} ticked change{ticked === 1 ? '' : 's'}
-                {excluded.size
-                  ? ` and skip ${excluded.size} unticked (they will be planned again next time)`
-                  : ''}
-                ?
+                {applySentence(plan, excluded)}
+                {excluded.size ? ' The unticked changes will be planned again next time.' : ''}
               </Text>
               <List size="sm">
                 {CATEGORIES.filter((c) => plan[c].length).map((c) => (
@@ -249,6 +278,33 @@ export function SyncPage() {
   );
 }
 
+/** Why a preview read back from its URL can no longer be executed, and what to do instead. */
+function SpentPreview({ org, loaded }: { org: string; loaded: LoadedPlan }) {
+  const run = loaded.run;
+  const runLink = run && (
+    <Anchor component={Link} to={`/orgs/${org}/history/${run.id}`}>
+      run {run.id}
+    </Anchor>
+  );
+  if (loaded.state === 'held')
+    return (
+      <Alert color="orange" title="This is the plan of a held run">
+        Review it, untick what should not happen, and approve or dismiss it on the page of {runLink}.
+      </Alert>
+    );
+  if (loaded.state === 'executed' || loaded.state === 'running')
+    return (
+      <Alert color="blue" title="This preview was executed">
+        It was applied by {runLink}. Search again for a new preview.
+      </Alert>
+    );
+  return (
+    <Alert color="yellow" title="This preview is out of date">
+      Another sync was applied after it, so it can no longer be executed: Search again.
+    </Alert>
+  );
+}
+
 /** Changes this run leaves out because their how-switch is off, so nobody wonders where they went. */
 function SwitchedOff({ plan }: { plan: Preview }) {
   const off = CATEGORIES.filter((c) => (plan.switchedOff?.[c] ?? 0) > 0);
@@ -258,228 +314,6 @@ function SwitchedOff({ plan }: { plan: Preview }) {
       {off.map((c) => `${CATEGORY_LABELS[c]}: ${plan.switchedOff?.[c]}`).join(' · ')}. Turn the switch on
       under How to sync and Search again to see them.
     </Alert>
-  );
-}
-
-/** The preview by category (tabs with counts), filterable, with a checkbox per change. */
-function PreviewResults({
-  plan,
-  excluded,
-  setExcluded,
-}: {
-  plan: Preview;
-  excluded: ReadonlySet<string>;
-  setExcluded: (next: ReadonlySet<string>) => void;
-}) {
-  const [filter, setFilter] = useState('');
-  // Filtering 100,000 changes takes a few milliseconds; deferring keeps typing smooth meanwhile.
-  const needle = useDeferredValue(filter.trim().toLowerCase());
-  const firstNonEmpty = CATEGORIES.find((c) => plan[c].length) ?? 'usersToAdd';
-  const [tab, setTab] = useState<string>(firstNonEmpty);
-
-  const haystacks = useMemo(() => {
-    const map = new Map<string, string>();
-    for (const c of CATEGORIES)
-      for (const ch of plan[c])
-        map.set(ch.id, `${ch.address ?? ''} ${ch.name} ${ch.externalId}`.toLowerCase());
-    return map;
-  }, [plan]);
-  const filtered = useMemo(() => {
-    const out = {} as Record<Category, Change[]>;
-    for (const c of CATEGORIES)
-      out[c] = needle ? plan[c].filter((ch) => haystacks.get(ch.id)!.includes(needle)) : plan[c];
-    return out;
-  }, [plan, needle, haystacks]);
-  const skipped = useMemo(
-    () =>
-      needle
-        ? plan.skipped.filter((s) =>
-            `${s.address ?? ''} ${s.name ?? ''} ${s.externalId ?? ''} ${s.reason} ${s.message}`
-              .toLowerCase()
-              .includes(needle),
-          )
-        : plan.skipped,
-    [plan, needle],
-  );
-
-  return (
-    <Card withBorder component="section" aria-labelledby="results-title">
-      <Stack>
-        <Title order={2} size="h4" id="results-title">
-          Results
-        </Title>
-        <TextInput
-          label="Filter results"
-          description="By address, name or Entra object ID, in every category."
-          value={filter}
-          onChange={(e) => setFilter(e.currentTarget.value)}
-          maw={420}
-        />
-        <Tabs value={tab} onChange={(v) => v && setTab(v)} keepMounted={false}>
-          <Tabs.List>
-            {CATEGORIES.map((c) => (
-              <Tabs.Tab
-                key={c}
-                value={c}
-                rightSection={
-                  <Badge
-                    size="sm"
-                    variant={plan[c].length ? 'filled' : 'light'}
-                    color={plan[c].length ? undefined : 'gray'}
-                  >
-                    {needle ? `${filtered[c].length}/${plan[c].length}` : plan[c].length}
-                  </Badge>
-                }
-              >
-                {CATEGORY_LABELS[c]}
-              </Tabs.Tab>
-            ))}
-            <Tabs.Tab
-              value="skipped"
-              rightSection={
-                <Badge size="sm" color={plan.skipped.length ? 'orange' : 'gray'} variant="light">
-                  {plan.skipped.length}
-                </Badge>
-              }
-            >
-              Skipped
-            </Tabs.Tab>
-          </Tabs.List>
-          {CATEGORIES.map((c) => (
-            <Tabs.Panel key={c} value={c} pt="sm">
-              <CategoryTable
-                category={c}
-                changes={filtered[c]}
-                excluded={excluded}
-                setExcluded={setExcluded}
-              />
-            </Tabs.Panel>
-          ))}
-          <Tabs.Panel value="skipped" pt="sm">
-            <SkippedTable entries={skipped} />
-          </Tabs.Panel>
-        </Tabs>
-      </Stack>
-    </Card>
-  );
-}
-
-/** One category: tick/untick all (of what the filter shows), then a paged table with a checkbox per change. */
-function CategoryTable({
-  category,
-  changes,
-  excluded,
-  setExcluded,
-}: {
-  category: Category;
-  changes: Change[];
-  excluded: ReadonlySet<string>;
-  setExcluded: (next: ReadonlySet<string>) => void;
-}) {
-  const [page, setPage] = useState(1);
-  const [pageSize, setPageSize] = useState(50);
-  // A filter narrowing the list may leave the page past the end.
-  const pages = Math.max(1, Math.ceil(changes.length / pageSize));
-  const current = Math.min(page, pages);
-  const records = changes.slice((current - 1) * pageSize, current * pageSize);
-  const unticked = useMemo(
-    () => changes.reduce((n, ch) => n + (excluded.has(ch.id) ? 1 : 0), 0),
-    [changes, excluded],
-  );
-  const label = CATEGORY_LABELS[category];
-
-  const tickAll = (tick: boolean) => {
-    const next = new Set(excluded);
-    for (const ch of changes) {
-      if (tick) next.delete(ch.id);
-      else next.add(ch.id);
-    }
-    setExcluded(next);
-  };
-
-  if (!changes.length) return <Text c="dimmed">Nothing in {label.toLowerCase()}.</Text>;
-  return (
-    <Stack gap="xs">
-      <Checkbox
-        label={`Tick all ${label.toLowerCase()} (${changes.length - unticked} of ${changes.length} ticked)`}
-        checked={unticked === 0}
-        indeterminate={unticked > 0 && unticked < changes.length}
-        onChange={() => tickAll(unticked > 0)}
-      />
-      <DataTable
-        aria-label={label}
-        withTableBorder
-        striped
-        verticalAlign="top"
-        idAccessor="id"
-        records={records}
-        totalRecords={changes.length}
-        page={current}
-        onPageChange={setPage}
-        recordsPerPage={pageSize}
-        recordsPerPageOptions={PAGE_SIZES}
-        onRecordsPerPageChange={(n) => {
-          setPageSize(n);
-          setPage(1);
-        }}
-        selectedRecords={records.filter((r) => !excluded.has(r.id))}
-        onSelectedRecordsChange={(selected) => {
-          const keep = new Set(selected.map((r) => r.id));
-          const next = new Set(excluded);
-          for (const r of records) {
-            if (keep.has(r.id)) next.delete(r.id);
-            else next.add(r.id);
-          }
-          setExcluded(next);
-        }}
-        allRecordsSelectionCheckboxProps={{
-          'aria-label': `Tick every change on this page of ${label.toLowerCase()}`,
-        }}
-        getRecordSelectionCheckboxProps={(r) => ({ 'aria-label': `Apply: ${r.address ?? r.name}` })}
-        columns={[
-          { accessor: 'address', title: 'Address', render: (r) => r.address ?? '—' },
-          { accessor: 'name', title: 'Name' },
-          {
-            accessor: 'mailbox',
-            title: 'Mailbox',
-            hidden: !MAILBOX_CATEGORIES.includes(category),
-            render: (r) => <MailboxBadge mailbox={changeMailbox(r)} />,
-          },
-          { accessor: 'detail', title: 'Change', render: (r) => <ChangeDetail change={r} /> },
-        ]}
-      />
-    </Stack>
-  );
-}
-
-function SkippedTable({ entries }: { entries: SkippedEntry[] }) {
-  const [page, setPage] = useState(1);
-  const pageSize = 50;
-  if (!entries.length) return <Text c="dimmed">Nothing was skipped.</Text>;
-  const pages = Math.max(1, Math.ceil(entries.length / pageSize));
-  const current = Math.min(page, pages);
-  return (
-    <DataTable
-      aria-label="Skipped"
-      withTableBorder
-      striped
-      idAccessor={(s) => `${s.objectType}:${s.externalId ?? s.address ?? s.name}:${s.reason}:${s.message}`}
-      records={entries.slice((current - 1) * pageSize, current * pageSize)}
-      totalRecords={entries.length}
-      page={current}
-      onPageChange={setPage}
-      recordsPerPage={pageSize}
-      columns={[
-        {
-          accessor: 'objectType',
-          title: 'Type',
-          render: (s) => (s.objectType === 'user' ? 'User' : 'Group'),
-        },
-        { accessor: 'address', title: 'Address', render: (s) => s.address ?? '—' },
-        { accessor: 'name', title: 'Name', render: (s) => s.name ?? '—' },
-        { accessor: 'message', title: 'Why', render: (s) => <Text size="sm">{s.message}</Text> },
-      ]}
-    />
   );
 }
 
