@@ -5,15 +5,7 @@ import {
   type EmulatorOptions,
   startEmulator,
 } from '../emulator/index.js';
-
-function intArg(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
+import { PORT_RANGE, wholeNumberOption } from './input.js';
 
 function rateArg(v: string): number {
   const n = Number(v);
@@ -44,10 +36,12 @@ export function registerEmulatorCommand(program: Command): void {
   program
     .command('emulator')
     .description('run the Microsoft Entra ID + Microsoft Graph emulator (HTTPS, own CA)')
-    .option(
-      '--port <n>',
-      'port to listen on (0 = a free port; default 0, or 443 with --as-microsoft)',
-      intArg('port', 0, 65535),
+    .addOption(
+      wholeNumberOption(
+        '--port <n>',
+        'port to listen on (0 = a free port; default 0, or 443 with --as-microsoft)',
+        PORT_RANGE,
+      ),
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option(
@@ -60,19 +54,21 @@ export function registerEmulatorCommand(program: Command): void {
         'with --as-microsoft: the cloud whose hosts to answer as (default global)',
       ).choices(EMULATOR_CLOUDS),
     )
-    .option('--users <n>', 'generated users (default 200)', intArg('users', 0, 10_000_000))
-    .option('--groups <n>', 'generated groups (default 20)', intArg('groups', 0, 1_000_000))
-    .option(
-      '--seed <n>',
-      'generator seed; also picks the tenant domains (default 1)',
-      intArg('seed', 0, 2 ** 31 - 1),
+    .addOption(wholeNumberOption('--users <n>', 'generated users (default 200)', { min: 0, max: 10_000_000 }))
+    .addOption(wholeNumberOption('--groups <n>', 'generated groups (default 20)', { min: 0, max: 1_000_000 }))
+    .addOption(
+      wholeNumberOption('--seed <n>', 'generator seed; also picks the tenant domains (default 1)', {
+        min: 0,
+        max: 2 ** 31 - 1,
+      }),
     )
     .option('--domain-prefix <name>', 'company name for the generated domains (e.g. contoso)')
     .option('--tenant-file <file>', 'load the tenant from a JSON file instead of generating one')
-    .option(
-      '--latency-ms <ms>',
-      'latency added to every identity and Graph request',
-      intArg('latency', 0, 600_000),
+    .addOption(
+      wholeNumberOption('--latency-ms <ms>', 'latency added to every identity and Graph request', {
+        min: 0,
+        max: 600_000,
+      }),
     )
     .option('--fault-rate <r>', 'share of Graph requests answered 429, 503, 504 or dropped (0..1)', rateArg)
     .option('--state-dir <dir>', 'where ca.pem is written and reused (default: a temp dir)')

@@ -6,6 +6,7 @@ import {
   registerUserCommands,
 } from './directory-commands.js';
 import { registerEmulatorCommand } from './emulator-command.js';
+import { refuseControlCharacters } from './input.js';
 import { appCommand } from './run.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerEntraCommands, registerSyncCommand } from './sync-commands.js';
@@ -16,7 +17,9 @@ import { registerJobCommands } from './worker-command.js';
 export function buildProgram(): Command {
   const program = new Command('entrasync')
     .description('Directory sync from Microsoft Entra ID into the email-security console')
-    .version('0.1.0');
+    .version('0.1.0')
+    // Runs before the action of every command below, so none can forget it.
+    .hook('preAction', refuseControlCharacters);
   appCommand(
     program,
     'migrate',

@@ -1,6 +1,7 @@
 import { type Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { AppError } from '../directory/errors.js';
+import { hasControlCharacter } from '../directory/text.js';
 import { GraphError } from '../graph/index.js';
 import { type App, openApp } from '../services/app.js';
 
@@ -108,8 +109,13 @@ function reportError(error: unknown, json: boolean): number {
     return EXIT.badInput;
   }
   if (error instanceof AppError) {
-    const message = error.field ? `${error.field}: ${error.message}` : error.message;
-    printError(json, error.code, message, error.field);
+    const named = (field: string | undefined, message: string) =>
+      field && !namesField(message, field) ? `${field}: ${message}` : message;
+    // Every field's refusal, each on its own line.
+    const lines = error.fields
+      ? error.fields.map((f) => named(f.field, f.message))
+      : [named(error.field, error.message)];
+    printError(json, error.code, lines, error.field, error.fields);
     return error.isInputError ? EXIT.badInput : EXIT.failure;
   }
   if (error instanceof GraphError) {
@@ -121,9 +127,33 @@ function reportError(error: unknown, json: boolean): number {
   return EXIT.failure;
 }
 
-function printError(json: boolean, code: string, message: string, field?: string): void {
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, field } })}\n`);
-  process.stderr.write(`entrasync: ${message}\n`);
+/** True when the message begins by naming its field (`--name holds …`): not named twice. */
+function namesField(message: string, field: string): boolean {
+  return message.startsWith(`--${field} `) || message.startsWith(`${field} `);
+}
+
+/** `message` is one line, or (a form's refusals) one line per field. */
+function printError(
+  json: boolean,
+  code: string,
+  message: string | string[],
+  field?: string,
+  fields?: AppError['fields'],
+): void {
+  const lines = typeof message === 'string' ? [message] : message;
+  if (json)
+    process.stdout.write(`${JSON.stringify({ error: { code, message: lines[0], field, fields } })}\n`);
+  for (const line of lines) process.stderr.write(`entrasync: ${printable(line)}\n`);
+}
+
+/**
+ * The message with its control characters written as `\u0001`, as JSON writes them: a refusal
+ * may quote what was typed (commander's "unknown option '…'"), and a terminal must not act on it.
+ */
+function printable(message: string): string {
+  return Array.from(message, (c) =>
+    hasControlCharacter(c) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c,
+  ).join('');
 }
 
 /** Formats rows as an aligned text table. */

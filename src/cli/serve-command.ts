@@ -1,25 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { Command } from 'commander';
-import { type Config, loadConfig, parsePort } from '../config.js';
+import { type Config, loadConfig } from '../config.js';
 import { invalid } from '../directory/errors.js';
 import { buildServer } from '../http/server.js';
 import { loadJobsConfig, startJobs } from '../jobs/index.js';
 import { openApp } from '../services/app.js';
 import { startDemo } from './demo.js';
+import { PORT_RANGE, wholeNumberOption } from './input.js';
 
 /** `entrasync serve`: the console and the JSON API. */
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('start the console and the JSON API')
-    .option('--port <port>', 'port to listen on (default: PORT or 3000)')
+    .addOption(wholeNumberOption('--port <port>', 'port to listen on (default: PORT or 3000)', PORT_RANGE))
     .option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)')
     .option('--demo', 'also start an emulated Entra tenant and a demo organization connected to it')
     .option('--no-demo', 'start without the demo (also: ENTRASYNC_DEMO=0)')
-    .action(async (opts: { port?: string; host?: string; demo?: boolean }) => {
+    .action(async (opts: { port?: number; host?: string; demo?: boolean }) => {
       const config = loadConfig();
-      const port = opts.port === undefined ? config.port : parsePort(opts.port, 'port');
+      const port = opts.port ?? config.port;
       const host = opts.host ?? config.host;
       // Read before anything starts, so a bad certificate stops `serve` (exit 2) rather than half of it.
       const https = config.tls ? readTls(config.tls) : undefined;

@@ -8,6 +8,7 @@ import type { Preview, RunResult } from '../services/sync.js';
 import { CATEGORIES } from '../sync/changes.js';
 import { formatHow, formatWhat, HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../sync/policy.js';
 import { readSecret } from './directory-commands.js';
+import { refuseControlCharacter } from './input.js';
 import { appCommand, FailureReported, failUnlessApplied } from './run.js';
 
 /** `entrasync entra set|show|test`: an organization's connection to its Entra tenant. */
@@ -29,6 +30,7 @@ export function registerEntraCommands(program: Command): void {
     authorityHost?: string;
     graphUrl?: string;
     caFile?: string;
+    saveUntested?: boolean;
   }>(
     entra,
     'set',
@@ -64,7 +66,11 @@ export function registerEntraCommands(program: Command): void {
         .addOption(new Option('--cloud <cloud>', 'Microsoft cloud').choices(CLOUD_NAMES))
         .option('--authority-host <url>', 'custom token endpoint origin (emulator, tests)')
         .option('--graph-url <url>', 'custom Graph root (emulator, tests)')
-        .option('--ca-file <pem>', 'extra CA certificate to trust (emulator, tests)'),
+        .option('--ca-file <pem>', 'extra CA certificate to trust (emulator, tests)')
+        .option(
+          '--save-untested',
+          'save a new key without first trying it against Entra (a refused key is otherwise not saved)',
+        ),
     async ({ app, out, opts }) => {
       const org = await app.orgs.resolve(opts.org);
       const secret =
@@ -89,8 +95,9 @@ export function registerEntraCommands(program: Command): void {
           caPem: opts.caFile === undefined ? undefined : readFile(opts.caFile, 'ca-file'),
         },
         // The CLI runs on the server, as its operator: custom endpoints are the operator's call.
-        { allowCustomEndpoints: true },
+        { allowCustomEndpoints: true, byOperator: true },
         'cli',
+        { tryNewKey: !opts.saveUntested },
       );
       out.result(view, () => `Saved.\n${describeSettings(view)}`);
     },
@@ -234,7 +241,14 @@ function describePreview(p: Preview, org: string): string {
     if (changes.length > 20) lines.push(`    … and ${changes.length - 20} more (--json lists all)`);
   }
   lines.push(`  skipped: ${p.skipped.length}`);
+  for (const [reason, n] of Object.entries(p.skippedByReason)) if (n > 0) lines.push(`    ${reason}: ${n}`);
   for (const s of p.skipped.slice(0, 10)) lines.push(`    [${s.reason}] ${s.message}`);
+  if (p.skipped.length > 10) lines.push(`    … and ${p.skipped.length - 10} more (--json lists all)`);
+  const expected = p.expectedLeftOut.initialDomainAliases;
+  if (expected > 0)
+    lines.push(
+      `  left out, as expected: ${expected} alias${expected === 1 ? '' : 'es'} in the tenant's own onmicrosoft.com domains`,
+    );
   lines.push(`  unchanged: ${p.unchanged}`);
   const b = p.blockedSignIn;
   if (b.functional + b.person + b.rule > 0) {
@@ -268,9 +282,12 @@ function describeRun(r: RunResult): string {
 }
 
 function readFile(file: string, field: string): string {
+  let text: string;
   try {
-    return readFileSync(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw invalid(field, `Cannot read ${file}: ${(error as Error).message}`);
   }
+  refuseControlCharacter(text, field, `--${field} ${file}`);
+  return text;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { invalid } from '../directory/errors.js';
 import type { App } from '../services/app.js';
 import { TOKEN_DAYS } from '../services/auth.js';
+import { wholeNumberOption } from './input.js';
 import { appCommand, table } from './run.js';
 
 /** The organization a token command names, or null for operator tokens (all organizations). */
@@ -12,7 +12,7 @@ async function orgIdOf(app: App, org: string | undefined): Promise<string | null
 /** `entrasync tokens create|list|revoke`: API tokens for automation. */
 export function registerTokenCommands(program: Command): void {
   const tokens = program.command('tokens').description('API tokens for automation');
-  appCommand<{ name: string; org?: string; expiresInDays?: string; canCreateTokens?: boolean }>(
+  appCommand<{ name: string; org?: string; expiresInDays?: number; canCreateTokens?: boolean }>(
     tokens,
     'create',
     'create an API token (printed once; stored only as a hash)',
@@ -20,9 +20,12 @@ export function registerTokenCommands(program: Command): void {
       c
         .requiredOption('--name <name>', 'what uses the token')
         .option('--org <org>', 'limit it to one organization (default: an operator token for all)')
-        .option(
-          '--expires-in-days <days>',
-          `days until it stops working, 1 to ${TOKEN_DAYS.max} (default ${TOKEN_DAYS.default})`,
+        .addOption(
+          wholeNumberOption(
+            '--expires-in-days <days>',
+            `days until it stops working, 1 to ${TOKEN_DAYS.max} (default ${TOKEN_DAYS.default})`,
+            { min: 1, max: TOKEN_DAYS.max, what: 'a whole number of days' },
+          ),
         )
         .option('--can-create-tokens', 'let requests made with this token create tokens'),
     async ({ app, out, opts }) => {
@@ -31,7 +34,7 @@ export function registerTokenCommands(program: Command): void {
         name: opts.name,
         orgId,
         createdBy: 'cli',
-        expiresInDays: opts.expiresInDays === undefined ? undefined : wholeDays(opts.expiresInDays),
+        expiresInDays: opts.expiresInDays,
         canCreateTokens: opts.canCreateTokens ?? false,
       });
       out.result(
@@ -66,11 +69,4 @@ export function registerTokenCommands(program: Command): void {
       out.result({ id: opts.id, revoked: true }, () => `Token ${opts.id} revoked.`);
     },
   );
-}
-
-/** The flag's text as whole days; the service checks the range. */
-function wholeDays(text: string): number {
-  if (!/^\d+$/.test(text.trim()))
-    throw invalid('expiresInDays', `--expires-in-days takes a whole number of days, not "${text}".`);
-  return Number(text);
 }

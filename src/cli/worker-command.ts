@@ -1,13 +1,13 @@
 import { createServer } from 'node:http';
 import { type Command, Option } from 'commander';
-import { loadConfig, parsePort } from '../config.js';
-import { invalid } from '../directory/errors.js';
-import { AutomationService, jobMetrics, loadJobsConfig, startJobs } from '../jobs/index.js';
+import { loadConfig } from '../config.js';
+import { AutomationService, jobMetrics, loadJobsConfig, SAFEGUARD_LIMITS, startJobs } from '../jobs/index.js';
 import { jobsLogger } from '../jobs/logger.js';
 import { openApp } from '../services/app.js';
 import type { RunResult } from '../services/sync.js';
 import { CATEGORIES } from '../sync/changes.js';
 import { readSecret } from './directory-commands.js';
+import { PORT_RANGE, wholeNumberOption } from './input.js';
 import { appCommand, failUnlessApplied, makeOutput } from './run.js';
 
 /** `entrasync worker`, `entrasync sync approve|dismiss`, `entrasync automation show|set`. */
@@ -17,6 +17,12 @@ export function registerJobCommands(program: Command): void {
   registerAutomationCommands(program);
 }
 
+/**
+ * Syncs one worker runs at once. Each holds a database connection (PostgreSQL allows 100 by
+ * default, all clients together) and a share of this process's memory.
+ */
+const MAX_CONCURRENCY = 100;
+
 function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
@@ -24,23 +30,23 @@ function registerWorkerCommand(program: Command): void {
       'run automatic syncs (PostgreSQL: share the queue with other workers; SQLite: the in-process schedule)',
     )
     .option('--scheduler', 'also enqueue due organizations (safe in several processes)')
-    .option(
-      '--concurrency <n>',
-      'syncs this process runs at once (default: ENTRASYNC_WORKER_CONCURRENCY or 1)',
+    .addOption(
+      wholeNumberOption(
+        '--concurrency <n>',
+        `syncs this process runs at once, 1 to ${MAX_CONCURRENCY} (default: ENTRASYNC_WORKER_CONCURRENCY or 1)`,
+        { min: 1, max: MAX_CONCURRENCY },
+      ),
     )
-    .option('--metrics-port <port>', 'serve GET /metrics (Prometheus) on this port')
-    .action(async (opts: { scheduler?: boolean; concurrency?: string; metricsPort?: string }) => {
+    // Parsed with the command line, before anything starts: once the worker runs, a bad flag
+    // would only be printed.
+    .addOption(
+      wholeNumberOption('--metrics-port <port>', 'serve GET /metrics (Prometheus) on this port', PORT_RANGE),
+    )
+    .action(async (opts: { scheduler?: boolean; concurrency?: number; metricsPort?: number }) => {
       const config = loadConfig();
       const jobsConfig = loadJobsConfig();
-      if (opts.concurrency !== undefined) {
-        const n = Number(opts.concurrency);
-        if (!Number.isInteger(n) || n < 1)
-          throw invalid('concurrency', '--concurrency must be a whole number ≥ 1.');
-        jobsConfig.concurrency = n;
-      }
-      // Checked before anything starts: once the worker runs, a bad flag would only be printed.
-      const metricsPort =
-        opts.metricsPort === undefined ? undefined : parsePort(opts.metricsPort, 'metrics-port');
+      if (opts.concurrency !== undefined) jobsConfig.concurrency = opts.concurrency;
+      const { metricsPort } = opts;
       const logger = jobsLogger({ name: 'entrasync-worker' });
       const app = await openApp(config);
       const jobs = await startJobs(
@@ -90,21 +96,26 @@ function registerHeldRunCommands(program: Command): void {
     ['approve', 'apply a sync run held by the deletion safeguard'],
     ['dismiss', 'drop a sync run held by the deletion safeguard (nothing is applied)'],
   ] as const) {
-    sync
-      .command(name)
-      .description(description)
-      .requiredOption('--run <id>', 'the held run')
+    const command = sync.command(name).description(description).requiredOption('--run <id>', 'the held run');
+    if (name === 'approve') {
+      command.option('--exclude <ids>', 'change ids of the held plan to leave out (comma-separated)');
+    }
+    command
       .addOption(new Option('--json', 'print machine-readable JSON'))
       .action(async (_opts: unknown, cmd: Command) => {
         // --org and --json are parsed by the parent `sync` command, which declares them too.
-        const opts = cmd.optsWithGlobals<{ org: string; run: string; json?: boolean }>();
+        const opts = cmd.optsWithGlobals<{ org: string; run: string; exclude?: string; json?: boolean }>();
         const out = makeOutput(Boolean(opts.json));
         const app = await openApp(loadConfig());
         try {
           const org = await app.orgs.resolve(opts.org);
           const sync = await app.sync(org.id);
           if (name === 'approve') {
-            const result = await sync.approve(opts.run, 'cli');
+            const excluded = (opts.exclude ?? '')
+              .split(',')
+              .map((id) => id.trim())
+              .filter(Boolean);
+            const result = await sync.approve(opts.run, 'cli', excluded);
             out.result(result, () => describeApproved(result));
             failUnlessApplied(result);
           } else {
@@ -142,14 +153,14 @@ function registerAutomationCommands(program: Command): void {
     (c) => c.requiredOption('--org <org>', 'organization id or domain'),
     async ({ app, out, opts }) => {
       const org = await app.orgs.resolve(opts.org);
-      const view = await new AutomationService(app, org.id, true).get();
+      const view = await new AutomationService(app, org.id, loadJobsConfig().allowPrivateWebhooks).get();
       out.result(view, () => describeAutomation(view));
     },
   );
   appCommand<{
     org: string;
-    safeguardPercent?: string;
-    safeguardMinUsers?: string;
+    safeguardPercent?: number;
+    safeguardMinUsers?: number;
     webhookUrl?: string;
     webhookSecretStdin?: boolean;
     webhookSecretFile?: string;
@@ -160,27 +171,34 @@ function registerAutomationCommands(program: Command): void {
     (c) =>
       c
         .requiredOption('--org <org>', 'organization id or domain')
-        .option('--safeguard-percent <n>', 'hold automatic syncs removing more than this % of synced users')
-        .option('--safeguard-min-users <n>', '…and at least this many users')
+        .addOption(
+          wholeNumberOption(
+            '--safeguard-percent <n>',
+            'hold automatic syncs removing more than this % of synced users',
+            { ...SAFEGUARD_LIMITS.percent, what: 'a whole percentage' },
+          ),
+        )
+        .addOption(
+          wholeNumberOption('--safeguard-min-users <n>', '…and at least this many users', {
+            ...SAFEGUARD_LIMITS.minUsers,
+            what: 'a whole number of users',
+          }),
+        )
         .option('--webhook-url <url>', 'https URL notifications are posted to ("" removes it)')
         .option('--webhook-secret-stdin', 'read the HMAC secret of the webhook from standard input')
         .option('--webhook-secret-file <file>', 'read the HMAC secret of the webhook from a file'),
     async ({ app, out, opts }) => {
       const org = await app.orgs.resolve(opts.org);
-      const int = (v: string | undefined, field: string) => {
-        if (v === undefined) return undefined;
-        if (!/^\d+$/.test(v)) throw invalid(field, `--${field} must be a whole number.`);
-        return Number(v);
-      };
       const secret =
         opts.webhookSecretStdin || opts.webhookSecretFile
           ? readSecret(opts.webhookSecretStdin, opts.webhookSecretFile, 'webhook-secret')
           : undefined;
-      // The CLI is the operator's: like custom Entra endpoints, private webhook targets are their call.
-      const view = await new AutomationService(app, org.id, true).set(
+      // The same rule as the server's (src/jobs/webhook.ts): a URL the worker would never post to
+      // is refused here too, unless custom clouds (and so private webhooks) are allowed the same way.
+      const view = await new AutomationService(app, org.id, loadJobsConfig().allowPrivateWebhooks).set(
         {
-          safeguardPercent: int(opts.safeguardPercent, 'safeguard-percent'),
-          safeguardMinUsers: int(opts.safeguardMinUsers, 'safeguard-min-users'),
+          safeguardPercent: opts.safeguardPercent,
+          safeguardMinUsers: opts.safeguardMinUsers,
           webhookUrl: opts.webhookUrl === undefined ? undefined : opts.webhookUrl || null,
           webhookSecret: secret,
         },
@@ -195,5 +213,6 @@ function describeAutomation(v: Awaited<ReturnType<AutomationService['get']>>): s
   return [
     `safeguard: hold automatic syncs removing > ${v.safeguard.percent} % of synced users and ≥ ${v.safeguard.minUsers}`,
     `webhook:   ${v.webhook.url ?? '(none)'}${v.webhook.url ? (v.webhook.secretSet ? ' (signed)' : ' (unsigned)') : ''}`,
+    ...(v.webhook.undeliverable ? [`           not delivered: ${v.webhook.undeliverable}`] : []),
   ].join('\n');
 }

@@ -11,6 +11,10 @@ export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answers callers that are not signed in (sign-in, sign-out, the API document); every other API route refuses them. */
+    public?: boolean;
+  }
   interface FastifyRequest {
     /** The organization named by the route's `{org}` parameter, already authorized. */
     org: Organization | null;
@@ -49,9 +53,12 @@ export const authPlugin = fp(async (server: FastifyInstance, opts: { app: App })
       );
     }
   });
-  // Every route with an {org} parameter is authorized here, before its input is even validated,
-  // so no route can forget the check and a foreign caller learns nothing from validation errors.
+  // Every API route asks for a caller, and every route with an {org} parameter is authorized,
+  // here, before its input is even validated: no route can forget the check, and neither an
+  // anonymous nor a foreign caller learns anything from validation errors.
   server.addHook('preValidation', async (request) => {
+    const route = request.routeOptions;
+    if (route.url?.startsWith('/api/') && !route.config.public) requirePrincipal(request);
     const ref = (request.params as { org?: unknown } | undefined)?.org;
     if (typeof ref === 'string') request.org = await resolveForAdmin(opts.app, request, ref);
   });

@@ -134,7 +134,9 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
       await api.register(orgRoutes, { app });
       await api.register(directoryRoutes, { app });
       await api.register(syncRoutes, { app });
-      api.get('/openapi.json', { schema: { hide: true } }, async () => server.swagger());
+      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+        server.swagger(),
+      );
     },
     { prefix: '/api/v1' },
   );

@@ -63,7 +63,7 @@ describe.each(DATABASES)('entrasync exit codes on %s', (kind) => {
       .entraSettings(orgId)
       .set(
         { clientId: noConsent.clientId, clientSecret: noConsent.clientSecret },
-        { allowCustomEndpoints: true },
+        { allowCustomEndpoints: true, byOperator: true },
         'test',
       );
     const synced = await run('sync', '--org', 'noconsent.example', '--json');

@@ -6,6 +6,8 @@ import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/http/server.js';
 import { App, openApp } from '../../src/services/app.js';
 import { hashPassword } from '../../src/services/auth.js';
+import { systemRuntime } from '../../src/services/clock.js';
+import { DirectoryService } from '../../src/services/directory.js';
 import { openStore } from '../../src/store/database.js';
 import { directoryMigration } from '../../src/store/migrations/0001_directory.js';
 import { syncMigration } from '../../src/store/migrations/0002_sync.js';
@@ -280,8 +282,21 @@ describe.each(DATABASES)('API tokens made before the 0005 migration, on %s', (ki
         },
       });
       expect((await before.migrateToLatest()).error).toBeUndefined();
-      const org = await app.orgs.create({ name: 'Contoso', domains: ['contoso.com'] }, 'test');
-      const dir = await app.directory(org.id);
+      // The organization as the schema of then held it (today's service writes later columns).
+      const org = { id: randomUUID() };
+      const now = new Date().toISOString();
+      await sql`insert into organizations (id, name, created_at) values (${org.id}, 'Contoso', ${now})`.execute(
+        store.db,
+      );
+      await sql`insert into domains (org_id, domain, created_at) values (${org.id}, 'contoso.com', ${now})`.execute(
+        store.db,
+      );
+      const dir = new DirectoryService(
+        store,
+        org.id,
+        { domains: ['contoso.com'], pendingDomains: [] },
+        systemRuntime,
+      );
       const maker = await dir.addUser({ email: 'old-admin@contoso.com', role: 'org_admin' }, 'test');
       const tokens = await Promise.all(
         ['old-admin@contoso.com', 'cli'].map(async (createdBy) => {

@@ -15,7 +15,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
     '/auth/login',
     {
       // Slows password guessing per client address; argon2id slows it per attempt.
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: {
         tags: ['auth'],
         body: Type.Object(
@@ -37,7 +37,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
 
   api.post(
     '/auth/logout',
-    { schema: { tags: ['auth'], response: { 200: Ok, ...errors } } },
+    // Signing out without a session does nothing, and says so the same way.
+    { config: { public: true }, schema: { tags: ['auth'], response: { 200: Ok, ...errors } } },
     async (request, reply) => {
       const cookie = request.cookies[SESSION_COOKIE];
       if (cookie) await app.auth.logout(cookie);
