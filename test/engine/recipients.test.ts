@@ -134,10 +134,28 @@ describe.each(DATABASES)('functional accounts on %s', (kind) => {
       givenName: 'g'.repeat(100_000),
       userPrincipalName: `odd@${domain}`,
       mail: `odd@${domain}`,
-      proxyAddresses: [`SMTP:odd@${domain}`],
+      proxyAddresses: [
+        `SMTP:odd@${domain}`,
+        `smtp:n\u0000ul@${domain}`,
+        `smtp:${'a'.repeat(10_000)}@${domain}`,
+      ],
+    });
+    emu.tenant.addGroup({
+      displayName: 'Team\u0000 One',
+      mail: `team\u0000@${domain}`,
+      mailEnabled: true,
+      securityEnabled: false,
+      proxyAddresses: [`SMTP:team\u0000@${domain}`],
     });
     const run = await (await app.sync(orgId)).execute({ trigger: 'manual' }, 'test');
     expect(run.status).toBe('succeeded');
+    // What Entra sent that no column can hold is left out, each object named, never a failed sync.
+    const skipped = (await (await app.sync(orgId)).preview({}, 'test')).skipped;
+    expect(skipped.filter((e) => e.name === `odd@${domain}`).map((e) => e.reason)).toEqual([
+      'alias_invalid',
+      'alias_invalid',
+    ]);
+    expect(skipped.find((e) => e.name === 'Team One')?.reason).toBe('primary_invalid');
     const { items } = await (await app.directory(orgId)).listUsers({ limit: 10, offset: 0, search: 'odd@' });
     expect(items.map((u) => [u.displayName, u.firstName])).toEqual([['Odd Name', 'g'.repeat(256)]]);
   });

@@ -229,6 +229,31 @@ describe.each(DATABASES)('JSON API on %s', (kind) => {
     expect(list.json().total).toBe(0);
   });
 
+  // Found by test/http/fuzz.test.ts; each used to answer 500.
+  it('refuses a NUL in {org}, bodies nested 100,000 deep, integers written as 1e400: 400', async () => {
+    const nulOrg = await call(operator, 'GET', '/api/v1/orgs/%00/users');
+    expect(nulOrg.statusCode, nulOrg.body).toBe(400);
+    expect(nulOrg.json().error.field).toBe('org');
+    const depth = 100_000;
+    const deep = await server.inject({
+      method: 'POST',
+      url: `/api/v1/orgs/${contoso}/users`,
+      headers: { cookie: operator.cookie, 'x-csrf-token': operator.csrf, 'content-type': 'application/json' },
+      payload: `{"email":${'['.repeat(depth)}"\\u0000"${']'.repeat(depth)}}`,
+    });
+    expect(deep.statusCode, deep.body).toBe(400);
+    expect(deep.json().error.field).toMatch(/^email\[0\]\[0\]/);
+    for (const limit of ['1e400', 'Infinity', '1e3', '+5', '05']) {
+      const res = await call(operator, 'GET', `/api/v1/orgs/${contoso}/sync/runs?limit=${limit}`);
+      expect(res.statusCode, `limit=${limit}: ${res.body}`).toBe(400);
+      expect(res.json().error.field).toBe('limit');
+    }
+    // Refused by Fastify before routing, in the API's shape all the same.
+    const badUrl = await call(operator, 'GET', '/api/v1/orgs/%C0%80');
+    expect(badUrl.statusCode).toBe(400);
+    expect(badUrl.json().error.code).toBe('invalid_input');
+  });
+
   it('lists users by mailbox purpose, with what the service may rely on', async () => {
     const people = await call(operator, 'GET', `/api/v1/orgs/${contoso}/users?mailbox=unknown&limit=100`);
     expect(people.statusCode, people.body).toBe(200);
