@@ -129,7 +129,7 @@ describe.each(DATABASES)('Entra settings and sync API on %s', (kind) => {
       defaultRole: 'silent_user',
       how: { removeUsers: true },
       frequencyHours: 6,
-      // Microsoft is not reachable from here: the new key is saved without being tried.
+      // The organization still points at Microsoft, which tests never call: saved without a try.
       saveUntested: true,
     });
     expect(res.statusCode, res.body).toBe(200);
@@ -154,8 +154,15 @@ describe.each(DATABASES)('Entra settings and sync API on %s', (kind) => {
     expect(back.json().frequencyHours).toBe(6);
   });
 
-  it('explains a connection failure in plain words (here: Microsoft is unreachable from the default cloud)', async () => {
-    // Without ENTRASYNC_ALLOW_CUSTOM_CLOUD the organization points at Microsoft, which no machine here reaches.
+  it('explains a connection failure in plain words (here: nothing answers at the endpoints)', async () => {
+    // Test traffic stays on loopback: an operator points the organization at a port nobody listens on.
+    await app
+      .entraSettings(orgId)
+      .set(
+        { authorityHost: 'https://127.0.0.1:1', graphUrl: 'https://127.0.0.1:1' },
+        { allowCustomEndpoints: true, byOperator: true },
+        'operator',
+      );
     const res = await call('POST', `/api/v1/orgs/${orgId}/entra-settings/test`);
     expect(res.statusCode).toBe(200);
     const report = res.json();
