@@ -45,9 +45,11 @@ export function NotificationsButton({ org }: { org: string }) {
   const markRead = useMarkRead(org);
   const items = unread.data ?? [];
   return (
-    <Popover opened={opened} onChange={setOpened} width={380} position="bottom-end" shadow="md" trapFocus>
-      <Popover.Target>
-        <Indicator label={items.length} size={16} disabled={!items.length} offset={4}>
+    // The indicator wraps the popover, not the reverse: the popover's aria-haspopup/aria-expanded
+    // belong on the button, and a <div> may not carry them (axe-core: aria-allowed-attr).
+    <Indicator label={items.length} size={16} disabled={!items.length} offset={4}>
+      <Popover opened={opened} onChange={setOpened} width={380} position="bottom-end" shadow="md" trapFocus>
+        <Popover.Target>
           <Button
             variant="default"
             size="xs"
@@ -56,40 +58,40 @@ export function NotificationsButton({ org }: { org: string }) {
           >
             Notifications
           </Button>
-        </Indicator>
-      </Popover.Target>
-      <Popover.Dropdown aria-label="Unread notifications">
-        {items.length ? (
-          <Stack gap="sm">
-            <ScrollArea.Autosize mah={360}>
-              <Stack gap="sm">
-                {items.map((n) => (
-                  <NotificationItem
-                    key={n.id}
-                    org={org}
-                    notification={n}
-                    onOpenRun={() => setOpened(false)}
-                    onMarkRead={() => markRead.mutate([n.id])}
-                  />
-                ))}
-              </Stack>
-            </ScrollArea.Autosize>
-            <Button
-              size="xs"
-              variant="default"
-              onClick={() => markRead.mutate(undefined)}
-              loading={markRead.isPending}
-            >
-              Mark all as read
-            </Button>
-          </Stack>
-        ) : (
-          <Text size="sm" c="dimmed">
-            No unread notifications.
-          </Text>
-        )}
-      </Popover.Dropdown>
-    </Popover>
+        </Popover.Target>
+        <Popover.Dropdown aria-label="Unread notifications">
+          {items.length ? (
+            <Stack gap="sm">
+              <ScrollArea.Autosize mah={360}>
+                <Stack gap="sm">
+                  {items.map((n) => (
+                    <NotificationItem
+                      key={n.id}
+                      org={org}
+                      notification={n}
+                      onOpenRun={() => setOpened(false)}
+                      onMarkRead={() => markRead.mutate([n.id])}
+                    />
+                  ))}
+                </Stack>
+              </ScrollArea.Autosize>
+              <Button
+                size="xs"
+                variant="default"
+                onClick={() => markRead.mutate(undefined)}
+                loading={markRead.isPending}
+              >
+                Mark all as read
+              </Button>
+            </Stack>
+          ) : (
+            <Text size="sm" c="dimmed">
+              No unread notifications.
+            </Text>
+          )}
+        </Popover.Dropdown>
+      </Popover>
+    </Indicator>
   );
 }
 

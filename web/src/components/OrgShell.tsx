@@ -1,4 +1,4 @@
-import { AppShell, Burger, Group, NavLink, ScrollArea, Select, Text, Title } from '@mantine/core';
+import { AppShell, Burger, Group, NavLink, ScrollArea, Select, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { Link, Outlet, useLocation, useNavigate, useParams } from 'react-router';
@@ -56,75 +56,106 @@ export function OrgShell() {
   };
 
   return (
-    <AppShell
-      header={{ height: 60 }}
-      navbar={{ width: 300, breakpoint: 'sm', collapsed: { mobile: !opened } }}
-      padding="md"
-    >
-      <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Group wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
-            <Title order={2} size="h4">
-              entrasync
-            </Title>
-            {isOperator ? (
-              <Select
-                aria-label="Organization"
-                placeholder="Choose an organization"
-                data={(orgs.data ?? []).map((o) => ({ value: o.id, label: o.name }))}
-                value={org ?? null}
-                onChange={switchTo}
-                searchable
-                clearable
-                w={240}
-              />
-            ) : (
-              <Text fw={500}>{current.data?.name}</Text>
-            )}
-          </Group>
-          <Group wrap="nowrap">
-            {org && current.data && <NotificationsButton org={org} />}
-            <Text size="sm" c="dimmed" visibleFrom="sm">
-              {principal && 'email' in principal ? principal.email : ''}
-            </Text>
-            <SignOutButtons size="xs" />
-          </Group>
-        </Group>
-      </AppShell.Header>
-      <AppShell.Navbar p="xs" aria-label="Main menu">
-        <ScrollArea>
-          {isOperator && (
-            <NavLink component={Link} to="/orgs" label="All organizations" active={!org} onClick={close} />
-          )}
-          {org &&
-            NAV.map((item) =>
-              'section' in item ? (
-                <Text key={item.section} size="xs" fw={700} c="dimmed" tt="uppercase" mt="md" mb={4} px="sm">
-                  {item.section}
-                </Text>
-              ) : (
-                <NavLink
-                  key={item.path}
-                  component={Link}
-                  to={`/orgs/${org}/${item.path}`}
-                  label={item.label}
-                  active={location.pathname.startsWith(`/orgs/${org}/${item.path}`)}
-                  onClick={close}
+    <>
+      {/* The first Tab stop: past the header and the menu, straight to the page. */}
+      {/* biome-ignore lint/a11y/useValidAnchor: a link to #main, whose click only moves focus, so the router's URL gains no #main */}
+      <a
+        href="#main"
+        className="skip-link"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to main content
+      </a>
+      <AppShell
+        header={{ height: 60 }}
+        navbar={{ width: 300, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+        padding="md"
+      >
+        <AppShell.Header>
+          <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+            <Group wrap="nowrap" gap="sm" miw={0}>
+              <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
+              <Title order={2} size="h4">
+                entrasync
+              </Title>
+              {isOperator ? (
+                <Select
+                  aria-label="Organization"
+                  placeholder="Choose an organization"
+                  data={(orgs.data ?? []).map((o) => ({ value: o.id, label: o.name }))}
+                  value={org ?? null}
+                  onChange={switchTo}
+                  searchable
+                  clearable
+                  w={{ base: 150, sm: 240 }}
                 />
-              ),
+              ) : (
+                <Text fw={500} truncate miw={0}>
+                  {current.data?.name}
+                </Text>
+              )}
+            </Group>
+            <Group wrap="nowrap" gap="sm">
+              {org && current.data && <NotificationsButton org={org} />}
+              <Text size="sm" c="dimmed" visibleFrom="sm">
+                {principal && 'email' in principal ? principal.email : ''}
+              </Text>
+              {/* On a phone the header has no room for them: they are at the end of the menu. */}
+              <Group wrap="nowrap" gap="sm" visibleFrom="sm">
+                <SignOutButtons size="xs" />
+              </Group>
+            </Group>
+          </Group>
+        </AppShell.Header>
+        <AppShell.Navbar p="xs" aria-label="Main menu">
+          <ScrollArea>
+            {isOperator && (
+              <NavLink component={Link} to="/orgs" label="All organizations" active={!org} onClick={close} />
             )}
-        </ScrollArea>
-      </AppShell.Navbar>
-      <AppShell.Main>
-        {org && current.isPending ? (
-          <Loading />
-        ) : org && current.error ? (
-          <ErrorAlert error={current.error} />
-        ) : (
-          <Outlet />
-        )}
-      </AppShell.Main>
-    </AppShell>
+            {org &&
+              NAV.map((item) =>
+                'section' in item ? (
+                  <Text
+                    key={item.section}
+                    size="xs"
+                    fw={700}
+                    c="dimmed"
+                    tt="uppercase"
+                    mt="md"
+                    mb={4}
+                    px="sm"
+                  >
+                    {item.section}
+                  </Text>
+                ) : (
+                  <NavLink
+                    key={item.path}
+                    component={Link}
+                    to={`/orgs/${org}/${item.path}`}
+                    label={item.label}
+                    active={location.pathname.startsWith(`/orgs/${org}/${item.path}`)}
+                    onClick={close}
+                  />
+                ),
+              )}
+            <Stack gap="xs" mt="lg" px="sm" hiddenFrom="sm">
+              <SignOutButtons size="xs" />
+            </Stack>
+          </ScrollArea>
+        </AppShell.Navbar>
+        <AppShell.Main id="main" tabIndex={-1}>
+          {org && current.isPending ? (
+            <Loading />
+          ) : org && current.error ? (
+            <ErrorAlert error={current.error} />
+          ) : (
+            <Outlet />
+          )}
+        </AppShell.Main>
+      </AppShell>
+    </>
   );
 }
