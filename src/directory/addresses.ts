@@ -50,6 +50,19 @@ export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
 }
 
+/**
+ * Whether a (normalized) domain is one of Microsoft's initial or routing domains: the
+ * `tenant.onmicrosoft.com` domain Microsoft creates with every tenant (its `isInitial` domain,
+ * docs/emulator.md "Domains") and Exchange's `tenant.mail.onmicrosoft.com` routing domain. Exchange
+ * Online gives every mail-enabled object an address there, so an alias in such a domain is
+ * expected, not a data problem: sync leaves it out and counts it (docs/sync-rules.md) unless the
+ * organization added that domain. The national clouds' equivalents are not recognised (no source
+ * for them here); their aliases stay ordinary `alias_foreign_domain` entries.
+ */
+export function isMicrosoftInitialDomain(domain: string): boolean {
+  return domain.endsWith('.onmicrosoft.com');
+}
+
 /** An organization's domains: the proven ones accept addresses, the pending ones not yet. */
 export interface OrgDomains {
   domains: readonly string[];

@@ -18,7 +18,18 @@ import { DirectoryRepository } from '../store/directory-repository.js';
 import type { Database } from '../store/schema.js';
 import { SyncRepository } from '../store/sync-repository.js';
 import { applySteps } from '../store/sync-writer.js';
-import { CATEGORIES, type Category, type Change, type Plan, type SkippedEntry } from '../sync/changes.js';
+import {
+  CATEGORIES,
+  type Category,
+  type Change,
+  type ExpectedLeftOut,
+  type Plan,
+  SKIP_REASONS,
+  type SkippedByReason,
+  type SkippedEntry,
+  type SkipReason,
+  skippedByReason,
+} from '../sync/changes.js';
 import { billableAfter, plan as makePlan } from '../sync/plan.js';
 import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
 import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
@@ -102,6 +113,8 @@ interface SyncBasis {
   fingerprint: string;
   unchanged: number;
   skipped: Plan['skipped'];
+  /** Absent in a basis stored before it was counted: such a basis is not reused. */
+  expectedLeftOut?: ExpectedLeftOut;
   switchedOff: Plan['switchedOff'];
   blockedSignIn: Plan['blockedSignIn'];
   /** Billable users once the plan was applied. */
@@ -188,6 +201,8 @@ export interface PlanView extends Omit<Preview, Category | 'skipped' | 'expiresA
     limit: number;
     /** The filter applied (address, name, Entra object id; for skipped entries also the reason). */
     search: string;
+    /** The reason code skipped entries are filtered by (category skipped only); null: every reason. */
+    reason: SkipReason | null;
     /** Changes (or entries) of the category that match the filter. */
     total: number;
     items: (Change | SkippedEntry)[];
@@ -200,6 +215,8 @@ export interface PlanPageQuery {
   offset?: number;
   limit?: number;
   search?: string;
+  /** Skipped entries of this reason code only (category skipped). */
+  reason?: string;
 }
 
 /** The result of an execute, as the CLI and API print it. */
@@ -211,6 +228,10 @@ export interface RunResult {
   excluded: number;
   conflicts: { changeId: string; message: string }[];
   skipped: number;
+  /** The plan's skipped entries per reason code (every code, zero included). */
+  skippedByReason: SkippedByReason;
+  /** What the plan left out as expected and only counted (aliases in the tenant's initial domains). */
+  expectedLeftOut: ExpectedLeftOut;
   unchanged: number;
   errors: { code: string; message: string; hint?: string }[];
   timings: { readMs: number; planMs: number; applyMs: number };
@@ -461,7 +482,7 @@ export class SyncService {
    * the plan expired.
    */
   async planView(planId: string, query: PlanPageQuery = {}): Promise<PlanView> {
-    const { category: asked, offset, limit, search } = planPageQuery(query);
+    const { category: asked, offset, limit, search, reason } = planPageQuery(query);
     const found = await this.#repo.loadPlanBody<PlanBody>(planId);
     const now = this.runtime.now().toISOString();
     if (!found) {
@@ -489,7 +510,18 @@ export class SyncService {
     }
     const category = asked ?? CATEGORIES.find((c) => preview[c].length > 0) ?? 'usersToAdd';
     const needle = search.toLowerCase();
-    const all: (Change | SkippedEntry)[] = category === 'skipped' ? preview.skipped : preview[category];
+    if (reason !== null && category !== 'skipped') {
+      throw invalid(
+        'reason',
+        `reason filters skipped entries: ask for category=skipped with reason=${reason}.`,
+      );
+    }
+    const all: (Change | SkippedEntry)[] =
+      category === 'skipped'
+        ? reason === null
+          ? preview.skipped
+          : preview.skipped.filter((s) => s.reason === reason)
+        : preview[category];
     const matching = needle ? all.filter((item) => haystack(item).includes(needle)) : all;
     const {
       usersToAdd: _ua,
@@ -503,6 +535,9 @@ export class SyncService {
     } = preview;
     return {
       ...summary,
+      // Counted from the entries, so a preview stored before these counts existed has them too.
+      skippedByReason: skippedByReason(skipped),
+      expectedLeftOut: expectedOf(preview),
       expiresAt: held ? null : found.expiresAt,
       state,
       run,
@@ -513,6 +548,7 @@ export class SyncService {
         offset,
         limit,
         search,
+        reason,
         total: matching.length,
         items: matching.slice(offset, offset + limit),
       },
@@ -538,6 +574,8 @@ export class SyncService {
       excluded: 0,
       conflicts: [],
       skipped: preview.skipped.length,
+      skippedByReason: skippedByReason(preview.skipped),
+      expectedLeftOut: expectedOf(preview),
       unchanged: preview.unchanged,
       errors: [],
       timings,
@@ -583,6 +621,8 @@ export class SyncService {
       result = {
         ...emptyPlan(),
         skipped: basis.skipped,
+        skippedByReason: skippedByReason(basis.skipped),
+        expectedLeftOut: basis.expectedLeftOut ?? { initialDomainAliases: 0 },
         unchanged: basis.unchanged,
         switchedOff: basis.switchedOff,
         blockedSignIn: basis.blockedSignIn,
@@ -636,6 +676,7 @@ export class SyncService {
   async #stillValid(basis: SyncBasis | null, policy: SyncPolicy): Promise<SyncBasis | null> {
     // A basis stored before seats were counted cannot answer for them: plan in full once.
     if (!basis || basis.seats === undefined || basis.policy !== JSON.stringify(policy)) return null;
+    if (basis.expectedLeftOut === undefined) return null;
     if (basis.domains.join() !== this.org.domains.join()) return null;
     if (basis.pendingDomains?.join() !== this.org.pendingDomains.join()) return null;
     return basis.fingerprint === (await this.#directory.fingerprint()) ? basis : null;
@@ -726,6 +767,8 @@ export class SyncService {
       excluded: excluded.size,
       conflicts: [...conflicts].map(([changeId, message]) => ({ changeId, message })),
       skipped: preview.skipped.length,
+      skippedByReason: skippedByReason(preview.skipped),
+      expectedLeftOut: expectedOf(preview),
       unchanged: preview.unchanged,
       errors: [],
       timings,
@@ -764,6 +807,7 @@ export class SyncService {
               applied.groupsToAdd +
               applied.groupsToUpdate,
             skipped: preview.skipped,
+            expectedLeftOut: expectedOf(preview),
             switchedOff: preview.switchedOff,
             blockedSignIn: preview.blockedSignIn,
             seats: preview.seats.after,
@@ -807,6 +851,8 @@ function emptyPlan(): Plan {
     groupsToUpdate: [],
     groupsToRemove: [],
     skipped: [],
+    skippedByReason: skippedByReason([]),
+    expectedLeftOut: { initialDomainAliases: 0 },
     unchanged: 0,
     switchedOff: zeroCounts(),
     blockedSignIn: { functional: 0, person: 0, rule: 0 },
@@ -939,6 +985,8 @@ function failedResult(
     excluded: 0,
     conflicts: [],
     skipped: 0,
+    skippedByReason: skippedByReason([]),
+    expectedLeftOut: { initialDomainAliases: 0 },
     unchanged: 0,
     errors: [describeFailure(error)],
     timings,
@@ -956,6 +1004,11 @@ function describeFailure(error: unknown): { code: string; message: string; hint?
     return { code: error.code, message: error.detail || error.message, hint: error.hint };
   if (error instanceof AppError) return { code: error.code, message: error.message };
   return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** A plan's expected-left-out counts (zero for a preview stored before they were counted). */
+function expectedOf(plan: Partial<Pick<Plan, 'expectedLeftOut'>>): ExpectedLeftOut {
+  return plan.expectedLeftOut ?? { initialDomainAliases: 0 };
 }
 
 /** Changes per category of a plan. */
@@ -983,6 +1036,7 @@ function planPageQuery(query: PlanPageQuery): {
   offset: number;
   limit: number;
   search: string;
+  reason: SkipReason | null;
 } {
   const category = query.category;
   if (category !== undefined && !(PLAN_PAGES as readonly string[]).includes(category)) {
@@ -998,5 +1052,15 @@ function planPageQuery(query: PlanPageQuery): {
   }
   const search = (query.search ?? '').trim();
   if (search.length > 200) throw invalid('search', 'search must be at most 200 characters.');
-  return { category: category as PlanPage | undefined, offset, limit, search };
+  const reason = query.reason ?? null;
+  if (reason !== null && !(SKIP_REASONS as readonly string[]).includes(reason)) {
+    throw invalid('reason', `Unknown reason "${reason}": use one of ${SKIP_REASONS.join(', ')}.`);
+  }
+  return {
+    category: category as PlanPage | undefined,
+    offset,
+    limit,
+    search,
+    reason: reason as SkipReason | null,
+  };
 }

@@ -164,6 +164,25 @@ export const WARNING_REASONS: ReadonlySet<SkipReason> = new Set([
   'alias_conflict',
 ]);
 
+/** Skipped entries per reason code: every code, zero included (a stable shape to print and chart). */
+export type SkippedByReason = Record<SkipReason, number>;
+
+/** Counts skipped entries by reason, every code present (0 when none). */
+export function skippedByReason(entries: readonly { reason: SkipReason }[]): SkippedByReason {
+  const counts = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as SkippedByReason;
+  for (const e of entries) counts[e.reason]++;
+  return counts;
+}
+
+/**
+ * What sync leaves out because every tenant has it, counted instead of listed per object
+ * (docs/sync-rules.md): aliases in Microsoft's initial and routing domains
+ * (`*.onmicrosoft.com`, `*.mail.onmicrosoft.com`) that are not among the organization's domains.
+ */
+export interface ExpectedLeftOut {
+  initialDomainAliases: number;
+}
+
 /** Something sync did not do, and why, in a sentence an admin can act on. */
 export interface SkippedEntry {
   reason: SkipReason;
@@ -194,6 +213,10 @@ export interface Plan {
   groupsToUpdate: UpdateGroupChange[];
   groupsToRemove: RemoveGroupChange[];
   skipped: SkippedEntry[];
+  /** `skipped` counted per reason code (every code, zero included). */
+  skippedByReason: SkippedByReason;
+  /** Left out as expected and only counted, not listed in `skipped`. */
+  expectedLeftOut: ExpectedLeftOut;
   /** Objects in scope that already match Entra. */
   unchanged: number;
   /** Changes that would have been planned but whose how-switch is off, per category. */

@@ -1,5 +1,6 @@
 import {
   domainOf,
+  isMicrosoftInitialDomain,
   normalizeAddress,
   normalizeDomain,
   PENDING_ACCEPTS_NO_ADDRESS,
@@ -22,6 +23,7 @@ import {
   type RemoveUserChange,
   type SkippedEntry,
   type SkipReason,
+  skippedByReason,
   type UpdateGroupChange,
   type UpdateUserChange,
   type UserFields,
@@ -167,6 +169,8 @@ export function plan(
   const takenElsewhere = current.addressesTakenElsewhere ?? new Set<string>();
 
   const skipped: SkippedEntry[] = [];
+  // Aliases in Microsoft's initial/routing domains (every Entra object has one): counted, not listed.
+  let initialDomainAliases = 0;
   let unchanged = 0;
   const switchedOff: Record<Category, number> = {
     usersToAdd: 0,
@@ -277,6 +281,7 @@ export function plan(
     }
     if (blocked) return { email, aliases: [], blocked };
     const aliases = new Set<string>();
+    const expected = new Set<string>();
     for (const rawAlias of raw.aliases) {
       const alias = normalizeAddress(rawAlias);
       if (alias === null) {
@@ -301,6 +306,8 @@ export function plan(
             label,
           ),
         );
+      } else if (!domains.has(domainOf(alias)) && isMicrosoftInitialDomain(domainOf(alias))) {
+        expected.add(alias);
       } else if (!domains.has(domainOf(alias))) {
         skipped.push(
           skip(
@@ -316,6 +323,7 @@ export function plan(
         aliases.add(alias);
       }
     }
+    initialDomainAliases += expected.size;
     return { email, aliases: [...aliases].sort(), blocked };
   };
 
@@ -862,6 +870,8 @@ export function plan(
     groupsToUpdate: sortChanges(groupsToUpdate),
     groupsToRemove: sortChanges(groupsToRemove),
     skipped,
+    skippedByReason: skippedByReason(skipped),
+    expectedLeftOut: { initialDomainAliases },
     unchanged,
     switchedOff,
     blockedSignIn,

@@ -171,6 +171,8 @@ describe.each(DATABASES)('plans API on %s', (kind) => {
       status: 'succeeded',
       excluded: 1,
       applied: { usersToRemove: 2, usersToUpdate: 1 },
+      skippedByReason: { guest: 0, alias_foreign_domain: 0 },
+      expectedLeftOut: { initialDomainAliases: 0 },
     });
     const now = await emails();
     expect(now).toContain('user1@plans.example');

@@ -947,6 +947,137 @@ describe('plan(): every skip reason is produced by some rule', () => {
   });
 });
 
+describe("plan(): the tenant's own initial domains, and skipped by reason", () => {
+  /** An organization that owns contoso.com only: the tenant's onmicrosoft.com domains are not its own. */
+  const customOnly = () => ({ ...directory(), domains: ['contoso.com'] });
+  /** A user as Exchange Online gives every mailbox: the initial and the routing domain's alias. */
+  const exchangeUser = (key: string, over: Partial<SourceUser> = {}) =>
+    srcUser(key, {
+      proxyAddresses: [
+        `SMTP:${key}@contoso.com`,
+        `smtp:${key}@contoso.onmicrosoft.com`,
+        `smtp:${key}@contoso.mail.onmicrosoft.com`,
+      ],
+      ...over,
+    });
+
+  it('leaves out aliases in *.onmicrosoft.com and *.mail.onmicrosoft.com silently, counting them on one line', () => {
+    const p = plan(
+      customOnly(),
+      snapshot(
+        [exchangeUser('alice'), exchangeUser('bob')],
+        [
+          srcGroup('sales', {
+            groupTypes: ['Unified'],
+            mailEnabled: true,
+            mail: 'sales@contoso.com',
+            proxyAddresses: ['SMTP:sales@contoso.com', 'smtp:sales@contoso.onmicrosoft.com'],
+          }),
+        ],
+      ),
+      policy(),
+    );
+    expect(p.usersToAdd.map((c) => [c.address, c.user.aliases])).toEqual([
+      ['alice@contoso.com', []],
+      ['bob@contoso.com', []],
+    ]);
+    expect(p.groupsToAdd.map((c) => c.group.aliases)).toEqual([[]]);
+    // Before: five alias_foreign_domain entries, one per alias; now none, and one count.
+    expect(p.skipped).toEqual([]);
+    expect(p.expectedLeftOut).toEqual({ initialDomainAliases: 5 });
+    expect(Object.values(p.skippedByReason).every((n) => n === 0)).toBe(true);
+  });
+
+  it('keeps such an alias as a normal address when the organization added that domain', () => {
+    const p = plan(
+      { ...directory(), domains: ['contoso.com', 'contoso.onmicrosoft.com'] },
+      snapshot([exchangeUser('alice')]),
+      policy(),
+    );
+    expect(p.usersToAdd[0]!.user.aliases).toEqual(['alice@contoso.onmicrosoft.com']);
+    // The routing domain was not added: its alias is still expected, and counted.
+    expect(p.expectedLeftOut).toEqual({ initialDomainAliases: 1 });
+    expect(p.skipped).toEqual([]);
+  });
+
+  it('counts an alias once per object, however often it is listed; a pending initial domain stays a skip', () => {
+    const p = plan(
+      { ...customOnly(), pendingDomains: ['contoso.onmicrosoft.com'] },
+      snapshot([
+        srcUser('alice', {
+          proxyAddresses: [
+            'SMTP:alice@contoso.com',
+            'smtp:alice@contoso.onmicrosoft.com',
+            'smtp:ALICE@contoso.mail.onmicrosoft.com',
+            'smtp:alice@contoso.mail.onmicrosoft.com',
+          ],
+        }),
+      ]),
+      policy(),
+    );
+    expect(p.expectedLeftOut).toEqual({ initialDomainAliases: 1 });
+    expect(reasons(p)).toEqual([['alias_pending_domain', 'ext-alice']]);
+  });
+
+  it('still skips a primary address in an initial domain: the object cannot be synced', () => {
+    const p = plan(
+      customOnly(),
+      snapshot([
+        srcUser('svc', {
+          mail: 'svc@contoso.onmicrosoft.com',
+          proxyAddresses: ['SMTP:svc@contoso.onmicrosoft.com', 'smtp:svc@contoso.mail.onmicrosoft.com'],
+        }),
+      ]),
+      policy(),
+    );
+    expect(p.usersToAdd).toEqual([]);
+    expect(reasons(p)).toEqual([['primary_foreign_domain', 'ext-svc']]);
+    // Its aliases are not judged (nothing of the object is synced), so not counted either.
+    expect(p.expectedLeftOut).toEqual({ initialDomainAliases: 0 });
+  });
+
+  it('does not take look-alike domains for initial ones', () => {
+    const p = plan(
+      customOnly(),
+      snapshot([
+        srcUser('alice', {
+          proxyAddresses: [
+            'SMTP:alice@contoso.com',
+            'smtp:alice@onmicrosoft.com.evil.example',
+            'smtp:alice@notonmicrosoft.com',
+          ],
+        }),
+      ]),
+      policy(),
+    );
+    expect(reasons(p)).toEqual([
+      ['alias_foreign_domain', 'ext-alice'],
+      ['alias_foreign_domain', 'ext-alice'],
+    ]);
+    expect(p.expectedLeftOut).toEqual({ initialDomainAliases: 0 });
+  });
+
+  it('counts skipped entries per reason, every code present', async () => {
+    const { SKIP_REASONS } = await import('../../src/sync/changes.js');
+    const p = plan(
+      customOnly(),
+      snapshot([
+        srcUser('g1', { userType: 'Guest' }),
+        srcUser('g2', { userType: 'Guest' }),
+        srcUser('af', { proxyAddresses: ['SMTP:af@contoso.com', 'smtp:af@fabrikam.com'] }),
+        exchangeUser('ok'),
+      ]),
+      policy(),
+    );
+    expect(Object.keys(p.skippedByReason).sort()).toEqual([...SKIP_REASONS].sort());
+    expect(p.skippedByReason).toMatchObject({ guest: 2, alias_foreign_domain: 1, no_mailbox: 0 });
+    const total = Object.values(p.skippedByReason).reduce((n, v) => n + v, 0);
+    expect(total).toBe(p.skipped.length);
+    // Guests are out of scope (their addresses are not judged); af lists none; ok has two.
+    expect(p.expectedLeftOut).toEqual({ initialDomainAliases: 2 });
+  });
+});
+
 describe('plan(): recipients as Exchange knows them', () => {
   const blocked = (key: string, mailbox: SourceUser['mailbox']) =>
     srcUser(key, { accountEnabled: false, mailbox });

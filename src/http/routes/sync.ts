@@ -6,6 +6,7 @@ import { CLOUD_NAMES } from '../../graph/index.js';
 import type { App } from '../../services/app.js';
 import { FREQUENCIES } from '../../services/entra-settings.js';
 import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX } from '../../services/sync.js';
+import { SKIP_REASONS } from '../../sync/changes.js';
 import { HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../../sync/policy.js';
 import { actorOf, orgOf, requirePrincipal } from '../auth.js';
 import { Nullable, OrgParams } from '../schemas.js';
@@ -112,6 +113,16 @@ const RunResult = Type.Object({
   excluded: Type.Integer(),
   conflicts: Type.Array(Type.Object({ changeId: Type.String(), message: Type.String() })),
   skipped: Type.Integer(),
+  skippedByReason: Type.Record(Type.String(), Type.Integer(), {
+    description: `skipped entries per reason code, every code present: ${SKIP_REASONS.join(', ')}`,
+  }),
+  expectedLeftOut: Type.Object(
+    { initialDomainAliases: Type.Integer() },
+    {
+      description:
+        "left out as expected, counted instead of listed: aliases in the tenant's own *.onmicrosoft.com domains",
+    },
+  ),
   unchanged: Type.Integer(),
   errors: Type.Array(
     Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
@@ -244,6 +255,13 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
             offset: Type.Integer({ minimum: 0, maximum: PLAN_OFFSET_MAX, default: 0 }),
             limit: Type.Integer({ minimum: 1, maximum: PLAN_PAGE_MAX, default: 100 }),
             search: Type.Optional(Type.String({ maxLength: 200 })),
+            // Checked by the service, so an unknown reason is refused by name.
+            reason: Type.Optional(
+              Type.String({
+                maxLength: 40,
+                description: `with category=skipped: only entries of this reason (${SKIP_REASONS.join(', ')})`,
+              }),
+            ),
           },
           { additionalProperties: false },
         ),

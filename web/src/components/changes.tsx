@@ -9,9 +9,9 @@ import {
   type MailboxKind,
   type PlannedMember,
   type Preview,
-  type SkippedEntry,
 } from '../api/types';
 import { MailboxBadge } from './recipients';
+import { SkippedTable } from './skipped';
 
 export const CATEGORY_LABELS: Record<Category, string> = {
   usersToAdd: 'Users to add',
@@ -183,7 +183,8 @@ export function PreviewResults({
   return (
     <Card withBorder component="section" aria-labelledby="results-title">
       <Stack>
-        <Title order={2} size="h4" id="results-title">
+        {/* tabIndex -1: Search moves focus here (SyncPage), not back to the page's body. */}
+        <Title order={2} size="h4" id="results-title" tabIndex={-1}>
           Results
         </Title>
         <TextInput
@@ -234,7 +235,7 @@ export function PreviewResults({
             </Tabs.Panel>
           ))}
           <Tabs.Panel value="skipped" pt="sm">
-            <SkippedTable entries={skipped} />
+            <SkippedTable entries={skipped} expected={plan.expectedLeftOut} />
           </Tabs.Panel>
         </Tabs>
       </Stack>
@@ -327,37 +328,6 @@ function CategoryTable({
         ]}
       />
     </Stack>
-  );
-}
-
-function SkippedTable({ entries }: { entries: SkippedEntry[] }) {
-  const [page, setPage] = useState(1);
-  const pageSize = 50;
-  if (!entries.length) return <Text c="dimmed">Nothing was skipped.</Text>;
-  const pages = Math.max(1, Math.ceil(entries.length / pageSize));
-  const current = Math.min(page, pages);
-  return (
-    <DataTable
-      aria-label="Skipped"
-      withTableBorder
-      striped
-      idAccessor={(s) => `${s.objectType}:${s.externalId ?? s.address ?? s.name}:${s.reason}:${s.message}`}
-      records={entries.slice((current - 1) * pageSize, current * pageSize)}
-      totalRecords={entries.length}
-      page={current}
-      onPageChange={setPage}
-      recordsPerPage={pageSize}
-      columns={[
-        {
-          accessor: 'objectType',
-          title: 'Type',
-          render: (s) => (s.objectType === 'user' ? 'User' : 'Group'),
-        },
-        { accessor: 'address', title: 'Address', render: (s) => s.address ?? '—' },
-        { accessor: 'name', title: 'Name', render: (s) => s.name ?? '—' },
-        { accessor: 'message', title: 'Why', render: (s) => <Text size="sm">{s.message}</Text> },
-      ]}
-    />
   );
 }
 

@@ -29,6 +29,7 @@ import { duration, ErrorAlert, Loading, RunErrors, when } from '../components/co
 import { HeldRun, HeldRunReview } from '../components/HeldRun';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { seatsChange, seatsOver, seatsText } from '../components/seats';
+import { SkippedTable } from '../components/skipped';
 
 const STATUS: Record<RunStatus, { label: string; color: string }> = {
   running: { label: 'Running', color: 'blue' },
@@ -244,29 +245,12 @@ export function RunPage() {
         ))}
       <RunErrors errors={errors} />
       {r.detail && <Outcomes outcomes={r.detail} />}
-      {skipped.length > 0 && (
+      {(skipped.length > 0 || (s.expectedLeftOut?.initialDomainAliases ?? 0) > 0) && (
         <Card withBorder component="section" aria-labelledby="skipped-title">
           <Title order={2} size="h4" id="skipped-title" mb="xs">
             Skipped ({skipped.length})
           </Title>
-          <DataTable
-            aria-label="Skipped"
-            withTableBorder
-            idAccessor={(e) =>
-              `${e.objectType}:${e.externalId ?? e.address ?? e.name}:${e.reason}:${e.message}`
-            }
-            records={skipped.slice(0, 500)}
-            columns={[
-              { accessor: 'address', title: 'Address', render: (e) => e.address ?? '—' },
-              { accessor: 'name', title: 'Name', render: (e) => e.name ?? '—' },
-              { accessor: 'message', title: 'Why' },
-            ]}
-          />
-          {skipped.length > 500 && (
-            <Text size="sm" c="dimmed" mt="xs">
-              The first 500 of {skipped.length} are shown.
-            </Text>
-          )}
+          <SkippedTable entries={skipped} expected={s.expectedLeftOut} label="Skipped entries of this run" />
         </Card>
       )}
     </Stack>

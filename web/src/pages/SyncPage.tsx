@@ -14,7 +14,7 @@ import {
   Title,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../api/client';
 import { type LoadedPlan, loadPlan } from '../api/plans';
@@ -88,6 +88,14 @@ export function SyncPage() {
     }
   }, [settings.data]);
 
+  // After Search, focus goes to the results' heading (the button that had it may be disabled or gone).
+  const focusResults = useRef(false);
+  const shownPlanId = stored.data?.plan.planId;
+  useEffect(() => {
+    if (!shownPlanId || !focusResults.current) return;
+    focusResults.current = false;
+    document.getElementById('results-title')?.focus();
+  }, [shownPlanId]);
   const preview = useMutation({
     mutationFn: () =>
       api<Preview>('POST', `${orgPath(org)}/sync/preview`, {
@@ -107,6 +115,7 @@ export function SyncPage() {
       queryClient.setQueryData(['plan', org, p.planId], loaded);
       sessionStorage.setItem(remembered, p.planId);
       setParams({ plan: p.planId });
+      focusResults.current = true;
     },
   });
   const execute = useMutation({
