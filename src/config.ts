@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { invalid } from './directory/errors.js';
+import type { LogFormat } from './jobs/logger.js';
 import { DEFAULT_LEASE_SECONDS } from './services/lease-heartbeat.js';
 import type { StoreLocation } from './store/database.js';
 
@@ -29,10 +30,15 @@ export interface Config {
    * bracketed IPv6); null → the system's resolvers (/etc/resolv.conf).
    */
   dnsServers: string[] | null;
+  /** LOG_FORMAT: `pretty` (one readable line an event) or `json` (JSON lines); default by whether stdout is a terminal. */
+  logFormat: LogFormat;
 }
 
 /** Reads and validates the configuration; a bad value names the variable and what it needs. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  terminal: boolean = Boolean(process.stdout.isTTY),
+): Config {
   const dataDir = resolve(env.DATA_DIR || './data');
   const url = env.DATABASE_URL?.trim();
   if (url && !/^postgres(ql)?:\/\//.test(url)) {
@@ -49,7 +55,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tls: parseTls(env.TLS_CERT_FILE?.trim(), env.TLS_KEY_FILE?.trim()),
     syncLeaseSeconds: parseLeaseSeconds(env.ENTRASYNC_SYNC_LEASE_SECONDS),
     dnsServers: parseDnsServers(env.ENTRASYNC_DNS_SERVERS),
+    logFormat: parseLogFormat(env.LOG_FORMAT, terminal),
   };
+}
+
+/** `pretty` or `json`; unset → pretty at a terminal, JSON lines for a pipe, a file or a log collector. */
+export function parseLogFormat(input: string | undefined, terminal: boolean): LogFormat {
+  const value = input?.trim().toLowerCase() ?? '';
+  if (value === '') return terminal ? 'pretty' : 'json';
+  if (value === 'pretty' || value === 'json') return value;
+  throw invalid(
+    'LOG_FORMAT',
+    `LOG_FORMAT must be pretty or json (unset: pretty on a terminal, json otherwise), not "${input}".`,
+  );
 }
 
 /** A comma-separated list of name servers by address: node's resolver takes addresses, not names. */

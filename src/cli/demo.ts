@@ -6,13 +6,21 @@ import { hashPassword } from '../services/auth.js';
 
 const DEMO_NAME = 'Demo Company (emulated Entra tenant)';
 
+/** What `serve` tells about the demo (src/cli/sign-in.ts prints it). */
+export interface Demo {
+  emulator: Emulator;
+  org: { name: string; domains: string[] };
+  /** The demo organization's admin; `password` only on the start that created it. */
+  admin: { email: string; password: string | undefined };
+}
+
 /**
  * The demo of `npm start`: a built-in emulator tenant of a few hundred users and an
  * organization already connected to it, with an org admin, so a newcomer can run a first manual
  * sync within a minute. Idempotent across restarts: the same seed gives the same tenant and app,
  * and the connection is re-pointed at this start's emulator port.
  */
-export async function startDemo(app: App): Promise<{ emulator: Emulator; lines: string[] }> {
+export async function startDemo(app: App): Promise<Demo> {
   const emulator = await startEmulator({
     users: 300,
     groups: 30,
@@ -38,27 +46,17 @@ export async function startDemo(app: App): Promise<{ emulator: Emulator; lines: 
     { allowCustomEndpoints: true, byOperator: true },
     'demo',
   );
-  const lines = [
-    '',
-    `Demo: "${org.name}" is connected to a built-in emulated Entra tenant (${domains.join(', ')}).`,
-  ];
   const adminEmail = `admin@${domains[0]}`;
   const dir = await app.directory(org.id);
   const hasAdmin = await dir.repo.findUserByAddress(adminEmail);
+  let password: string | undefined;
   if (!hasAdmin) {
     const admin = await dir.addUser(
       { email: adminEmail, role: 'org_admin', displayName: 'Demo Admin' },
       'demo',
     );
-    const password = randomBytes(12).toString('base64url');
+    password = randomBytes(12).toString('base64url');
     await dir.setPasswordHash(admin.id, await hashPassword(password), 'demo');
-    lines.push('Sign in as its administrator with', `  address:  ${adminEmail}`, `  password: ${password}`);
-  } else {
-    lines.push(`Its administrator is ${adminEmail} (password shown on the first start).`);
   }
-  lines.push(
-    'Then open Company Settings → Users & Groups → Azure Active Directory Sync and press Search.',
-    'Start without the demo: npm start -- --no-demo',
-  );
-  return { emulator, lines };
+  return { emulator, org: { name: org.name, domains }, admin: { email: adminEmail, password } };
 }

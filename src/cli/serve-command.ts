@@ -5,9 +5,11 @@ import { type Config, loadConfig } from '../config.js';
 import { invalid } from '../directory/errors.js';
 import { buildServer } from '../http/server.js';
 import { loadJobsConfig, startJobs } from '../jobs/index.js';
-import { openApp } from '../services/app.js';
+import { createLogger, jobsLogger } from '../jobs/logger.js';
+import { type App, openApp } from '../services/app.js';
 import { startDemo } from './demo.js';
 import { PORT_RANGE, wholeNumberOption } from './input.js';
+import { operatorReset, printSignIn, userReset } from './sign-in.js';
 
 /** `entrasync serve`: the console and the JSON API. */
 export function registerServeCommand(program: Command): void {
@@ -25,8 +27,10 @@ export function registerServeCommand(program: Command): void {
       // Read before anything starts, so a bad certificate stops `serve` (exit 2) rather than half of it.
       const https = config.tls ? readTls(config.tls) : undefined;
       const app = await openApp(config);
+      const format = config.logFormat;
+      const logger = createLogger({ format });
       const server = await buildServer(app, {
-        logger: { level: process.env.LOG_LEVEL ?? 'info' },
+        loggerInstance: logger,
         trustProxy: config.trustProxy,
         https,
       });
@@ -34,21 +38,38 @@ export function registerServeCommand(program: Command): void {
       const jobsConfig = loadJobsConfig();
       const { scheduler, worker } = jobsConfig.serveRoles;
       const jobs =
-        scheduler || worker ? await startJobs(app, { scheduler, worker }, { config: jobsConfig }) : null;
+        scheduler || worker
+          ? await startJobs(
+              app,
+              { scheduler, worker },
+              { config: jobsConfig, logger: jobsLogger({ format }) },
+            )
+          : null;
       const first = await app.auth.bootstrapOperator();
-      const lines = [`entrasync is listening on ${address} (database: ${app.store.dialect.name})`];
       const demo = opts.demo && process.env.ENTRASYNC_DEMO !== '0' ? await startDemo(app) : null;
-      if (first) {
-        lines.push(
-          '',
-          'First start: an operator account was created. Sign in with',
-          `  address:  ${first.email}`,
-          `  password: ${first.password}`,
-          'This password is shown only now. Change it with `entrasync operator set-password`.',
-        );
-      }
-      if (demo) lines.push(...demo.lines);
-      process.stdout.write(`${lines.join('\n')}\n`);
+      const operators = first
+        ? [{ email: first.email, password: first.password }]
+        : await knownOperators(app);
+      // Last, after every start-up log line: the one thing a newcomer must not miss.
+      printSignIn(
+        {
+          url: address,
+          database: app.store.dialect.name,
+          operators: operators.map((o) => ({ kind: 'operator', ...o, reset: operatorReset(o.email) })),
+          demo: demo
+            ? {
+                org: demo.org,
+                admin: {
+                  kind: 'org_admin',
+                  ...demo.admin,
+                  reset: userReset(demo.org.domains[0] ?? demo.org.name, demo.admin.email),
+                },
+              }
+            : null,
+        },
+        format,
+        logger,
+      );
       const stop = async () => {
         await server.close();
         await jobs?.stop();
@@ -58,6 +79,17 @@ export function registerServeCommand(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** A few operators' addresses, for the reset hint of a later start (their passwords are not known). */
+async function knownOperators(app: App): Promise<{ email: string; password: undefined }[]> {
+  const rows = await app.store.db
+    .selectFrom('operators')
+    .select('email')
+    .orderBy('created_at')
+    .limit(3)
+    .execute();
+  return rows.map((r) => ({ email: r.email, password: undefined }));
 }
 
 /** The PEM certificate and key, checked to form a usable pair; each failure names its variable. */

@@ -47,7 +47,7 @@ function registerWorkerCommand(program: Command): void {
       const jobsConfig = loadJobsConfig();
       if (opts.concurrency !== undefined) jobsConfig.concurrency = opts.concurrency;
       const { metricsPort } = opts;
-      const logger = jobsLogger({ name: 'entrasync-worker' });
+      const logger = jobsLogger({ name: 'entrasync-worker', format: config.logFormat });
       const app = await openApp(config);
       const jobs = await startJobs(
         app,

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
@@ -26,6 +27,8 @@ import { ErrorBody } from './schemas.js';
 export interface ServerOptions {
   /** Fastify's logger (pino) options; false in tests. */
   logger?: boolean | object;
+  /** A ready pino logger (`serve`'s, in the configured LOG_FORMAT, secrets redacted); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
   /**
    * Behind a reverse proxy (TRUST_PROXY): X-Forwarded-For is the client's address for the per-IP
    * sign-in limit, and X-Forwarded-Proto says https for the Secure cookie and HSTS.
@@ -77,7 +80,9 @@ class QuietRequestLog extends LogController {
 export async function buildServer(app: App, options: ServerOptions = {}): Promise<FastifyInstance> {
   // Fastify types an https server apart from an http one; the routes cannot tell, so one type serves.
   const server = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger ?? false }),
     logController: new QuietRequestLog(),
     trustProxy: options.trustProxy ?? false,
     // Fastify refuses some URLs itself before routing (not valid percent-encoded UTF-8, a parameter

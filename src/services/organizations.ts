@@ -277,6 +277,8 @@ export class OrganizationService {
             await trx
               .insertInto('domain_claims')
               .values({ org_id: orgId, domain, token: randomBytes(16).toString('hex'), created_at: now })
+              // The same claim made twice at once: the first one's token stands.
+              .onConflict((oc) => oc.columns(['org_id', 'domain']).doNothing())
               .execute();
           }
           await recordAudit(

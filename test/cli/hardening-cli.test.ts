@@ -58,13 +58,16 @@ describe.each(DATABASES)('entrasync CLI hardening on %s', (kind) => {
       let out = '';
       const started = await new Promise<{ url: URL; email: string; password: string }>(
         (resolvePromise, reject) => {
-          child.stdout.on('data', (d) => {
+          // Not a terminal, so JSON logs on stdout and the first start's sign-in frame on stderr.
+          const read = (d: Buffer) => {
             out += d;
             const url = /listening on (\S+)/.exec(out)?.[1];
             const email = /address:\s+(\S+)/.exec(out)?.[1];
             const password = /password:\s+(\S+)/.exec(out)?.[1];
             if (url && email && password) resolvePromise({ url: new URL(url), email, password });
-          });
+          };
+          child.stdout.on('data', read);
+          child.stderr.on('data', read);
           child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
         },
       );
