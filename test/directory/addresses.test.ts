@@ -52,7 +52,9 @@ describe('normalizeAddress', () => {
 
 describe('parseAddress', () => {
   it('accepts an address in one of the domains', () => {
-    expect(parseAddress('Bob@Fabrikam.com', orgDomains('contoso.com', 'fabrikam.com'))).toBe('bob@fabrikam.com');
+    expect(parseAddress('Bob@Fabrikam.com', orgDomains('contoso.com', 'fabrikam.com'))).toBe(
+      'bob@fabrikam.com',
+    );
   });
   it('refuses an address outside the domains, naming the allowed ones and the field', () => {
     const error = (() => {

@@ -111,7 +111,9 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
 
     clock.advance(2);
     expect((await tickAndSettle()).due).not.toContain(scheduled);
-    await app.entraSettings(scheduled).set({ frequencyHours: 1 }, { allowCustomEndpoints: false, byOperator: false }, 'test');
+    await app
+      .entraSettings(scheduled)
+      .set({ frequencyHours: 1 }, { allowCustomEndpoints: false, byOperator: false }, 'test');
     expect((await overview(scheduled)).nextScheduledSync).toBe(new Date(start + 3_600_000).toISOString());
     expect((await tickAndSettle()).due).toContain(scheduled);
     expect(await runsOf(app, scheduled)).toHaveLength(2);
