@@ -3,11 +3,79 @@ import { type Command, Option } from 'commander';
 import { invalid } from '../directory/errors.js';
 import { GROUP_KINDS, type Organization, ROLES } from '../directory/model.js';
 import { MAILBOX_FILTERS, type MailboxFilter } from '../directory/recipients.js';
+import {
+  type AttentionItem,
+  NEEDS,
+  type Need,
+  OVERVIEW_SORTS,
+  type OverviewQuery,
+  type OverviewSort,
+} from '../jobs/attention.js';
+import { serviceOverview } from '../jobs/overview.js';
 import type { App } from '../services/app.js';
 import { refuseControlCharacter } from './input.js';
 import { appCommand, collect, table } from './run.js';
 
 const ALL = { limit: 1_000_000, offset: 0 };
+
+interface OrgListOptions {
+  health?: boolean;
+  sort?: string;
+  order?: string;
+  needs?: string;
+  limit?: string;
+  offset?: string;
+}
+
+function healthQuery(opts: OrgListOptions): OverviewQuery {
+  const pick = <T extends string>(
+    flag: string,
+    value: string | undefined,
+    allowed: readonly T[],
+    dflt: T,
+  ) => {
+    if (value === undefined) return dflt;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    throw invalid(flag, `Unknown --${flag} "${value}": use ${allowed.join(', ')}.`);
+  };
+  const whole = (flag: string, value: string | undefined, dflt: number, min: number) => {
+    if (value === undefined) return dflt;
+    if (!/^\d{1,9}$/.test(value) || Number(value) < min)
+      throw invalid(flag, `--${flag} is a whole number of at least ${min}: "${value}" is not.`);
+    return Number(value);
+  };
+  const needs = opts.needs === undefined ? undefined : pick<Need>('needs', opts.needs, NEEDS, 'any');
+  return {
+    sort: pick<OverviewSort>('sort', opts.sort, OVERVIEW_SORTS, 'attention'),
+    order: pick('order', opts.order, ['asc', 'desc'] as const, 'asc'),
+    limit: whole('limit', opts.limit, Number.MAX_SAFE_INTEGER, 1),
+    offset: whole('offset', opts.offset, 0, 0),
+    ...(needs ? { needs } : {}),
+  };
+}
+
+/** One line per organization: its attention, then the facts behind it. */
+function healthTable(page: { total: number; items: AttentionItem[] }): string {
+  const day = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '');
+  const rows = page.items.map((i) => ({
+    attention: i.attention,
+    name: i.name,
+    id: i.id,
+    domains: i.domains,
+    connected: i.connected ? 'yes' : 'no',
+    lastRun: i.lastRun ? `${i.lastRun.status} ${day(i.lastRun.startedAt)}` : 'never',
+    lastSuccess: i.lastSuccessAt ? day(i.lastSuccessAt) : 'never',
+    key: i.key ? `${i.key.expiresAt} (${i.key.daysLeft <= 0 ? 'expired' : `${i.key.daysLeft} d`})` : '',
+    schedule: !i.connected ? '' : i.frequencyHours ? `every ${i.frequencyHours} h` : 'manual',
+    also: [
+      ...i.reasons.slice(1),
+      ...(i.health.lastError ? [`error ${i.health.lastError.code}`] : []),
+      ...(i.heldRunId ? [`held run ${i.heldRunId}`] : []),
+    ].join(', '),
+  }));
+  const shown = rows.length < page.total ? `\n${rows.length} of ${page.total} organizations.` : '';
+  return `${table(rows, ['attention', 'name', 'id', 'domains', 'connected', 'lastRun', 'lastSuccess', 'key', 'schedule', 'also'])}${shown}`;
+}
 
 /** `entrasync org …`: organizations and their domains. */
 export function registerOrgCommands(program: Command): void {
@@ -28,14 +96,28 @@ export function registerOrgCommands(program: Command): void {
       );
     },
   );
-  appCommand(
+  appCommand<OrgListOptions>(
     org,
     'list',
-    'list organizations',
-    (c) => c,
-    async ({ app, out }) => {
-      const orgs = await app.orgs.list();
-      out.result(orgs, () => table(orgs, ['id', 'name', 'domains', 'licensedSeats']));
+    'list organizations; --health: by what needs attention (failing, held, key expiring, never synced)',
+    (c) =>
+      c
+        .option('--health', "rank by what needs attention, with each organization's sync facts")
+        .option('--sort <sort>', 'with --health: attention (default), name or lastSuccess')
+        .option('--order <order>', 'with --health: asc (default) or desc')
+        .option('--needs <need>', 'with --health: only failing, held, key, never or any')
+        .option('--limit <n>', 'with --health: at most this many (default all)')
+        .option('--offset <n>', 'with --health: skip this many first (default 0)'),
+    async ({ app, out, opts }) => {
+      if (!opts.health) {
+        for (const flag of ['sort', 'order', 'needs', 'limit', 'offset'] as const)
+          if (opts[flag] !== undefined) throw invalid(flag, `--${flag} goes with --health.`);
+        const orgs = await app.orgs.list();
+        out.result(orgs, () => table(orgs, ['id', 'name', 'domains', 'licensedSeats']));
+        return;
+      }
+      const page = await serviceOverview(app, healthQuery(opts));
+      out.result(page, () => healthTable(page));
     },
   );
   appCommand<{ org: string; licensedSeats: string }>(

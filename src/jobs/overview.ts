@@ -1,5 +1,6 @@
 import type { App } from '../services/app.js';
 import { JobsRepository } from '../store/jobs-repository.js';
+import { type AttentionItem, type OverviewQuery, rankAttention } from './attention.js';
 import { nextSyncAt } from './schedule.js';
 
 /** What the console's overview shows of an organization's automatic sync. */
@@ -54,4 +55,16 @@ export async function syncOverview(app: App, orgId: string): Promise<SyncOvervie
     unreadNotifications: (await repo.listNotifications(orgId, { unreadOnly: true, limit: 1000, offset: 0 }))
       .length,
   };
+}
+
+/**
+ * The operator's view across every organization (GET /api/v1/overview, `org list --health`,
+ * the console's Service overview): the facts in one query, judged and ranked by rankAttention.
+ */
+export async function serviceOverview(
+  app: App,
+  query: OverviewQuery,
+): Promise<{ total: number; items: AttentionItem[] }> {
+  const repo = new JobsRepository(app.store.db, app.store.dialect);
+  return rankAttention(await repo.overviewFacts(), app.runtime.now(), query);
 }

@@ -11,6 +11,7 @@ import { HistoryPage, RunPage } from './pages/HistoryPage';
 import { MePage } from './pages/MePage';
 import { OrgsPage } from './pages/OrgsPage';
 import { OverviewPage } from './pages/OverviewPage';
+import { ServiceOverviewPage } from './pages/ServiceOverviewPage';
 import { SignInPage } from './pages/SignInPage';
 import { SyncPage } from './pages/SyncPage';
 import { UserPage, UsersPage } from './pages/UsersPage';
@@ -54,6 +55,9 @@ export function App() {
       <Route path="/me" element={<MePage />} />
       <Route path="/orgs" element={<OrgShell />}>
         <Route index element={<OrgsPage />} />
+      </Route>
+      <Route path="/service-overview" element={<OrgShell />}>
+        <Route index element={<ServiceOverviewPage />} />
       </Route>
       <Route path="/orgs/:org" element={<OrgShell />}>
         <Route index element={<Navigate to="overview" replace />} />

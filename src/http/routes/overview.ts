@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { invalid } from '../../directory/errors.js';
+import { ATTENTION, NEEDS, type Need, OVERVIEW_SORTS, type OverviewSort } from '../../jobs/attention.js';
 import { AutomationService } from '../../jobs/automation.js';
 import { loadJobsConfig } from '../../jobs/config.js';
-import { syncOverview } from '../../jobs/overview.js';
+import { serviceOverview, syncOverview } from '../../jobs/overview.js';
 import type { App } from '../../services/app.js';
-import { actorOf, orgOf, requirePrincipal } from '../auth.js';
+import { actorOf, orgOf, requireOperator, requirePrincipal } from '../auth.js';
 import { Nullable, Ok, OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
@@ -31,6 +33,41 @@ const Overview = Type.Object({
   unreadNotifications: Type.Integer(),
 });
 
+/** A page at most: thousands of organizations are paged through, never sent at once. */
+export const SERVICE_OVERVIEW_PAGE_MAX = 500;
+
+const Reason = Type.Union(ATTENTION.filter((a) => a !== 'ok').map((a) => Type.Literal(a)));
+const ServiceOverview = Type.Object({
+  total: Type.Integer(),
+  items: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      domains: Type.Integer(),
+      connected: Type.Boolean(),
+      attention: Type.Union(ATTENTION.map((a) => Type.Literal(a))),
+      reasons: Type.Array(Reason),
+      health: Type.Object({
+        healthy: Type.Boolean(),
+        consecutiveFailures: Type.Integer(),
+        lastError: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+        lastFailureAt: Nullable(Type.String()),
+      }),
+      lastRun: Nullable(Type.Object({ status: Type.String(), startedAt: Type.String() })),
+      lastSuccessAt: Nullable(Type.String()),
+      heldRunId: Nullable(Type.String()),
+      key: Nullable(Type.Object({ expiresAt: Type.String(), daysLeft: Type.Integer() })),
+      frequencyHours: Nullable(Type.Integer()),
+    }),
+  ),
+});
+
+/** One of `allowed`, or a 400 naming the parameter and what it may be. */
+function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw invalid(field, `Unknown ${field} "${value}": use ${allowed.join(', ')}.`);
+}
+
 const ApproveResult = Type.Object({
   runId: Type.String(),
   planId: Nullable(Type.String()),
@@ -39,6 +76,8 @@ const ApproveResult = Type.Object({
   excluded: Type.Integer(),
   conflicts: Type.Array(Type.Object({ changeId: Type.String(), message: Type.String() })),
   skipped: Type.Integer(),
+  skippedByReason: Type.Record(Type.String(), Type.Integer()),
+  expectedLeftOut: Type.Object({ initialDomainAliases: Type.Integer() }),
   unchanged: Type.Integer(),
   errors: Type.Array(
     Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
@@ -67,6 +106,41 @@ const AutomationBody = Type.Object(
 /** Automatic sync: overview (health, next run, held run), held-run decisions, automation settings. */
 export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
   const allowPrivateWebhooks = loadJobsConfig().allowPrivateWebhooks;
+
+  // Across organizations: operators only. Not an {org} route, so checked here.
+  api.get(
+    '/overview',
+    {
+      schema: {
+        tags: ['sync'],
+        querystring: Type.Object(
+          {
+            sort: Type.String({ maxLength: 40, default: 'attention' }),
+            order: Type.String({ maxLength: 40, default: 'asc' }),
+            needs: Type.Optional(Type.String({ maxLength: 40 })),
+            offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+            limit: Type.Integer({ minimum: 1, maximum: SERVICE_OVERVIEW_PAGE_MAX, default: 50 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ServiceOverview, ...errors },
+      },
+      // The caller is checked before the query is validated: a non-operator learns nothing from it.
+      preValidation: async (request) => {
+        requireOperator(request);
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return serviceOverview(app, {
+        sort: oneOf<OverviewSort>('sort', q.sort, OVERVIEW_SORTS),
+        order: oneOf('order', q.order, ['asc', 'desc'] as const),
+        offset: q.offset,
+        limit: q.limit,
+        ...(q.needs !== undefined ? { needs: oneOf<Need>('needs', q.needs, NEEDS) } : {}),
+      });
+    },
+  );
 
   api.get(
     '/orgs/:org/overview',

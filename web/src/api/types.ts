@@ -17,6 +17,8 @@ import type { GroupView, NewGroup, NewUser, UserView } from '../../../src/servic
 import type { EntraSettingsView } from '../../../src/services/entra-settings.js';
 import type {
   HoldReason,
+  PlanState,
+  PlanView,
   Preview,
   ReadInfo,
   RunResult,
@@ -45,6 +47,8 @@ export type {
   MailboxReads,
   Organization,
   PlannedMember,
+  PlanState,
+  PlanView,
   Preview,
   Principal,
   ReadInfo,

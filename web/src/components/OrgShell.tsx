@@ -113,7 +113,22 @@ export function OrgShell() {
         <AppShell.Navbar p="xs" aria-label="Main menu">
           <ScrollArea>
             {isOperator && (
-              <NavLink component={Link} to="/orgs" label="All organizations" active={!org} onClick={close} />
+              <>
+                <NavLink
+                  component={Link}
+                  to="/orgs"
+                  label="All organizations"
+                  active={location.pathname === '/orgs'}
+                  onClick={close}
+                />
+                <NavLink
+                  component={Link}
+                  to="/service-overview"
+                  label="Service overview"
+                  active={location.pathname === '/service-overview'}
+                  onClick={close}
+                />
+              </>
             )}
             {org &&
               NAV.map((item) =>

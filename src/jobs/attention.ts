@@ -1,0 +1,184 @@
+import { SECRET_REMINDER_DAYS } from './schedule.js';
+
+/**
+ * The operator's overview across organizations: what each one needs, ranked. Pure — the facts
+ * are gathered by JobsRepository.overviewFacts in a fixed number of queries, whatever the number
+ * of organizations; this module only judges and orders them.
+ */
+
+/** What one organization is, as the store knows it (one row of JobsRepository.overviewFacts). */
+export interface OrgFacts {
+  orgId: string;
+  name: string;
+  domainCount: number;
+  /** A saved Entra connection with a client secret. */
+  connected: boolean;
+  frequencyHours: number | null;
+  /** YYYY-MM-DD, as the admin entered it. */
+  secretExpiresAt: string | null;
+  lastRun: { status: string; startedAt: string } | null;
+  lastSuccessAt: string | null;
+  heldRunId: string | null;
+  consecutiveFailures: number;
+  /** JSON of the last error recorded by a failed sync; null once a sync succeeded. */
+  lastError: string | null;
+  lastFailureAt: string | null;
+}
+
+/** What needs attention, most urgent first. */
+export const ATTENTION = ['failing', 'held', 'key_expired', 'key_expiring', 'never_synced', 'ok'] as const;
+export type Attention = (typeof ATTENTION)[number];
+
+/** The `needs` filter: failing, held, key (expired or expiring), never (synced), any (anything but ok). */
+export const NEEDS = ['failing', 'held', 'key', 'never', 'any'] as const;
+export type Need = (typeof NEEDS)[number];
+
+export const OVERVIEW_SORTS = ['attention', 'name', 'lastSuccess'] as const;
+export type OverviewSort = (typeof OVERVIEW_SORTS)[number];
+
+/** Days before its expiry date a key counts as expiring: the first reminder's. */
+export const KEY_EXPIRING_DAYS = SECRET_REMINDER_DAYS[0];
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** One organization of the overview. */
+export interface AttentionItem {
+  id: string;
+  name: string;
+  domains: number;
+  connected: boolean;
+  /** The most urgent of `reasons`; 'ok' when there are none. */
+  attention: Attention;
+  /** Everything that needs attention, most urgent first. */
+  reasons: Exclude<Attention, 'ok'>[];
+  health: {
+    healthy: boolean;
+    consecutiveFailures: number;
+    lastError: { code: string; message: string } | null;
+    lastFailureAt: string | null;
+  };
+  lastRun: { status: string; startedAt: string } | null;
+  lastSuccessAt: string | null;
+  heldRunId: string | null;
+  key: { expiresAt: string; daysLeft: number } | null;
+  frequencyHours: number | null;
+}
+
+export interface OverviewQuery {
+  sort: OverviewSort;
+  order: 'asc' | 'desc';
+  offset: number;
+  limit: number;
+  needs?: Need;
+}
+
+/** Days from today (UTC) to a YYYY-MM-DD date; 0 or less: expired (as the scheduler's reminders count). */
+export function daysUntil(date: string, now: Date): number {
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return Math.round((Date.parse(`${date}T00:00:00Z`) - today) / DAY_MS);
+}
+
+function parseError(json: string | null): { code: string; message: string } | null {
+  if (!json) return null;
+  try {
+    const value = JSON.parse(json) as { code?: unknown; message?: unknown } | null;
+    if (!value || typeof value !== 'object') return { code: 'unknown', message: String(value) };
+    return { code: String(value.code ?? 'unknown'), message: String(value.message ?? '') };
+  } catch {
+    return { code: 'unknown', message: json };
+  }
+}
+
+/** Judges one organization. */
+export function attentionOf(facts: OrgFacts, now: Date): AttentionItem {
+  const reasons: Exclude<Attention, 'ok'>[] = [];
+  // As the organization's own overview: a failure (automatic or manual) until a sync succeeds; and
+  // a latest run that failed without recording it (a worker lost mid-run).
+  const unhealthy =
+    facts.consecutiveFailures > 0 || facts.lastError !== null || facts.lastRun?.status === 'failed';
+  if (unhealthy) reasons.push('failing');
+  if (facts.heldRunId) reasons.push('held');
+  const daysLeft = facts.secretExpiresAt ? daysUntil(facts.secretExpiresAt, now) : null;
+  if (facts.connected && daysLeft !== null && !Number.isNaN(daysLeft)) {
+    if (daysLeft <= 0) reasons.push('key_expired');
+    else if (daysLeft <= KEY_EXPIRING_DAYS) reasons.push('key_expiring');
+  }
+  if (!facts.lastSuccessAt) reasons.push('never_synced');
+  return {
+    id: facts.orgId,
+    name: facts.name,
+    domains: facts.domainCount,
+    connected: facts.connected,
+    attention: reasons[0] ?? 'ok',
+    reasons,
+    health: {
+      healthy: facts.connected && !unhealthy,
+      consecutiveFailures: facts.consecutiveFailures,
+      lastError: unhealthy ? parseError(facts.lastError) : null,
+      lastFailureAt: facts.lastFailureAt,
+    },
+    lastRun: facts.lastRun,
+    lastSuccessAt: facts.lastSuccessAt,
+    heldRunId: facts.heldRunId,
+    key:
+      facts.secretExpiresAt && daysLeft !== null && !Number.isNaN(daysLeft)
+        ? { expiresAt: facts.secretExpiresAt, daysLeft }
+        : null,
+    frequencyHours: facts.frequencyHours,
+  };
+}
+
+function needs(item: AttentionItem, need: Need): boolean {
+  switch (need) {
+    case 'failing':
+      return item.reasons.includes('failing');
+    case 'held':
+      return item.reasons.includes('held');
+    case 'key':
+      return item.reasons.includes('key_expired') || item.reasons.includes('key_expiring');
+    case 'never':
+      return item.reasons.includes('never_synced');
+    case 'any':
+      return item.reasons.length > 0;
+  }
+}
+
+const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+const byName = (a: AttentionItem, b: AttentionItem) =>
+  collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The organizations ranked, filtered and paged. `attention`: most urgent first (asc); `name`;
+ * `lastSuccess`: oldest first (asc), never synced before any. Ties always by name, ascending.
+ */
+export function rankAttention(
+  facts: OrgFacts[],
+  now: Date,
+  query: OverviewQuery,
+): { total: number; items: AttentionItem[] } {
+  let items = facts.map((f) => attentionOf(f, now));
+  if (query.needs) {
+    const need = query.needs;
+    items = items.filter((i) => needs(i, need));
+  }
+  const sign = query.order === 'desc' ? -1 : 1;
+  const primary = (a: AttentionItem, b: AttentionItem): number => {
+    switch (query.sort) {
+      case 'attention':
+        return ATTENTION.indexOf(a.attention) - ATTENTION.indexOf(b.attention);
+      case 'name':
+        return 0;
+      case 'lastSuccess': {
+        const x = a.lastSuccessAt ? Date.parse(a.lastSuccessAt) : Number.NEGATIVE_INFINITY;
+        const y = b.lastSuccessAt ? Date.parse(b.lastSuccessAt) : Number.NEGATIVE_INFINITY;
+        return x === y ? 0 : x < y ? -1 : 1;
+      }
+    }
+  };
+  items.sort((a, b) => {
+    const first = primary(a, b) * sign;
+    if (first !== 0) return first;
+    return query.sort === 'name' ? byName(a, b) * sign : byName(a, b);
+  });
+  return { total: items.length, items: items.slice(query.offset, query.offset + query.limit) };
+}
