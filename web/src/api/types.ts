@@ -10,6 +10,7 @@ import type { BlockedMailboxRule, MailboxFilter, MailboxKind } from '../../../sr
 import type { Cloud } from '../../../src/graph/clouds.js';
 import type { DiagnosticReport, DiagnosticStep } from '../../../src/graph/connector.js';
 import type { MailboxIssueCause, MailboxReads } from '../../../src/graph/mailboxes.js';
+import type { Attention, AttentionItem } from '../../../src/jobs/attention.js';
 import type { AutomationInput, AutomationView } from '../../../src/jobs/automation.js';
 import type { SyncOverview } from '../../../src/jobs/overview.js';
 import type { AuthService, Session } from '../../../src/services/auth.js';
@@ -31,6 +32,8 @@ import type { Category, Change, PlannedMember, SkippedEntry } from '../../../src
 import type { DefaultRole, HowSwitches, WhatSwitches } from '../../../src/sync/policy.js';
 
 export type {
+  Attention,
+  AttentionItem,
   BlockedMailboxRule,
   Category,
   Change,

@@ -3,31 +3,12 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { DataTable, type DataTableSortStatus } from 'mantine-datatable';
 import { Link, Navigate, useSearchParams } from 'react-router';
 import { api } from '../api/client';
+import type { Attention, AttentionItem } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
 import { homeOf, useSession } from '../session';
 
-type Attention = 'failing' | 'held' | 'key_expired' | 'key_expiring' | 'never_synced' | 'ok';
-
-/** One organization of GET /api/v1/overview. */
-interface OverviewItem {
-  id: string;
-  name: string;
-  domains: number;
-  connected: boolean;
-  attention: Attention;
-  reasons: Exclude<Attention, 'ok'>[];
-  health: {
-    healthy: boolean;
-    consecutiveFailures: number;
-    lastError: { code: string; message: string } | null;
-    lastFailureAt: string | null;
-  };
-  lastRun: { status: string; startedAt: string } | null;
-  lastSuccessAt: string | null;
-  heldRunId: string | null;
-  key: { expiresAt: string; daysLeft: number } | null;
-  frequencyHours: number | null;
-}
+/** One organization of GET /api/v1/overview, typed by the server's own definition. */
+type OverviewItem = AttentionItem;
 
 const ATTENTION: Record<Attention, { label: string; color: string }> = {
   failing: { label: 'Failing', color: 'red' },
