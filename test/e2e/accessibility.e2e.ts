@@ -273,6 +273,7 @@ describe('accessibility: every page passes axe-core (WCAG 2.1 AA), keyboard path
     await settled(page, 'Organizations');
     await audit('/orgs', '/orgs');
     await open('/orgs/:org/overview', `/orgs/${orgId}/overview`, DOMAIN, 'operator /orgs/:org/overview');
+    await open('/service-overview', '/service-overview', 'Service overview');
     await open('/me', '/me', undefined, 'operator /me');
     await context.clearCookies();
     await signIn(page, baseUrl, `end@${DOMAIN}`);
