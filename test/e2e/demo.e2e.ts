@@ -41,9 +41,6 @@ describe('npm start: the demo', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`serve --demo printed no sign-in:\n${output}`)),
@@ -53,7 +50,9 @@ describe('npm start: the demo', () => {
         clearTimeout(timer);
         reject(new Error(`serve --demo exited with ${code}:\n${output}`));
       });
-      child.stdout?.on('data', (chunk: Buffer) => {
+      // Not a terminal, so the logs are JSON lines on stdout and the first start's sign-in frame
+      // is on stderr (never in a log line): read both.
+      const read = (chunk: Buffer) => {
         output += chunk.toString();
         const listening = LISTENING.exec(output);
         const demo = DEMO_ADMIN.exec(output);
@@ -63,7 +62,9 @@ describe('npm start: the demo', () => {
           admin = { email: demo[1], password: demo[2] };
           resolve();
         }
-      });
+      };
+      child.stdout?.on('data', read);
+      child.stderr?.on('data', read);
     });
     browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
