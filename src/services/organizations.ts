@@ -427,12 +427,7 @@ export class OrganizationService {
       .where('domains.domain', '=', domain)
       .executeTakeFirst();
     if (!owner || owner.id === orgId) return;
-    throw operator
-      ? conflict(
-          'domain',
-          `${domain} already belongs to ${owner.name}: a domain can belong to one organization only.`,
-        )
-      : notAvailable(domain);
+    throw operator ? belongsElsewhere(domain, owner.name) : notAvailable(domain);
   }
 
   async #assertDomainsFree(domains: string[]): Promise<void> {
@@ -442,10 +437,7 @@ export class OrganizationService {
       .where('domain', 'in', domains)
       .executeTakeFirst();
     if (taken) {
-      throw conflict(
-        'domain',
-        `${taken.domain} already belongs to an organization: a domain can belong to one organization only.`,
-      );
+      throw belongsElsewhere(taken.domain);
     }
   }
 
@@ -456,10 +448,7 @@ export class OrganizationService {
     } catch (error) {
       if (this.store.dialect.isUniqueViolation(error)) {
         if (!operator) throw notAvailable(domains.join(', '));
-        throw conflict(
-          'domain',
-          `${domains.join(', ')} already belongs to an organization: a domain can belong to one organization only.`,
-        );
+        throw belongsElsewhere(domains.join(', '));
       }
       throw error;
     }
@@ -468,6 +457,10 @@ export class OrganizationService {
 
 /** The one answer a non-operator gets for a domain someone else owns: it says nothing of whom. */
 const notAvailable = (domain: string) => conflict('domain', `${domain} is not available.`);
+
+/** What an operator is told of a domain another organization owns (named when known). */
+const belongsElsewhere = (domain: string, owner = 'an organization') =>
+  conflict('domain', `${domain} already belongs to ${owner}: a domain can belong to one organization only.`);
 
 function parseName(input: string): string {
   const name = input.trim();
