@@ -1,4 +1,4 @@
-import { SECRET_REMINDER_DAYS } from './schedule.js';
+import { daysUntil, SECRET_REMINDER_DAYS } from './schedule.js';
 
 /**
  * The operator's overview across organizations: what each one needs, ranked. Pure — the facts
@@ -39,8 +39,6 @@ export type OverviewSort = (typeof OVERVIEW_SORTS)[number];
 /** Days before its expiry date a key counts as expiring: the first reminder's. */
 export const KEY_EXPIRING_DAYS = SECRET_REMINDER_DAYS[0];
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 /** One organization of the overview. */
 export interface AttentionItem {
   id: string;
@@ -70,12 +68,6 @@ export interface OverviewQuery {
   offset: number;
   limit: number;
   needs?: Need;
-}
-
-/** Days from today (UTC) to a YYYY-MM-DD date; 0 or less: expired (as the scheduler's reminders count). */
-export function daysUntil(date: string, now: Date): number {
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  return Math.round((Date.parse(`${date}T00:00:00Z`) - today) / DAY_MS);
 }
 
 function parseError(json: string | null): { code: string; message: string } | null {

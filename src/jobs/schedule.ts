@@ -24,14 +24,19 @@ export function nextSyncAt(c: ScheduleCandidate, now: Date): Date | null {
   return new Date(Date.parse(c.lastStartedAt) + hours * HOUR_MS);
 }
 
+/** Days from today (UTC) to a YYYY-MM-DD date; 0 or less: expired. */
+export function daysUntil(date: string, now: Date): number {
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return Math.round((Date.parse(`${date}T00:00:00Z`) - today) / DAY_MS);
+}
+
 /**
  * The reminder step reached for a secret expiring on `expiresAt` (YYYY-MM-DD, UTC): the smallest
  * of 30/7/1/0 days not below the days left, or null while more than 30 days are left. A step
  * reached late (a date entered 5 days ahead) is sent once, as the 7-day reminder.
  */
 export function secretReminderStep(expiresAt: string, now: Date): number | null {
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const daysLeft = Math.round((Date.parse(`${expiresAt}T00:00:00Z`) - today) / DAY_MS);
+  const daysLeft = daysUntil(expiresAt, now);
   if (daysLeft > SECRET_REMINDER_DAYS[0]) return null;
   if (daysLeft <= 0) return 0;
   let step: number = SECRET_REMINDER_DAYS[0];

@@ -3,7 +3,7 @@ import { JobsRepository } from '../store/jobs-repository.js';
 import type { Logger } from './logger.js';
 import type { Notifier } from './notifier.js';
 import type { SyncJob } from './runner.js';
-import { nextSyncAt, secretReminderStep } from './schedule.js';
+import { daysUntil, nextSyncAt, secretReminderStep } from './schedule.js';
 
 /** Where the scheduler puts due syncs: pg-boss on PostgreSQL, an in-process queue on SQLite. */
 export interface JobQueue {
@@ -62,17 +62,15 @@ export class Scheduler {
   }
 
   async #remind(orgId: string, expiresAt: string, step: number): Promise<boolean> {
-    const when =
-      step === 0
-        ? `expired on ${expiresAt}`
-        : `expires on ${expiresAt} (in ${step === 1 ? '1 day' : `${step} days`} or less)`;
+    // The step only decides when a reminder is due (once per step); the words say the days left,
+    // so a key entered 19 days ahead reads "19 days", not the step's "30 days".
+    const daysLeft = daysUntil(expiresAt, this.app.runtime.now());
+    const days = `${daysLeft} day${daysLeft === 1 ? '' : 's'}`;
+    const when = step === 0 ? `expired on ${expiresAt}` : `expires on ${expiresAt}, in ${days}`;
     const recorded = await this.notifier.notify(orgId, {
       kind: 'secret_expiring',
       dedupeKey: `secret_expiring:${expiresAt}:${step}`,
-      title:
-        step === 0
-          ? 'Entra client secret expired'
-          : `Entra client secret expires in ${step} day${step === 1 ? '' : 's'}`,
+      title: step === 0 ? 'Entra client secret expired' : `Entra client secret expires in ${days}`,
       message: `The client secret of the Entra app registration ${when}. Create a new secret in the Entra admin center (App registrations → your app → Certificates & secrets → New client secret), then save its Value and new expiry date in the Entra settings, or syncs will fail.`,
     });
     return recorded !== null;

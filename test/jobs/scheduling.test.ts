@@ -37,11 +37,11 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
   let server: FastifyInstance;
   let webhook: Server;
   const hooks: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
-  const mails: { to: string[]; subject: string }[] = [];
+  const mails: { to: string[]; subject: string; text: string }[] = [];
   const clock = new FakeClock();
   const mailer: Mailer = {
     sendMail: async (m) => {
-      mails.push({ to: m.to, subject: m.subject });
+      mails.push({ to: m.to, subject: m.subject, text: m.text });
     },
   };
 
@@ -66,7 +66,12 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
     jobs = await startJobs(
       app,
       { scheduler: true, worker: true },
-      { config: testJobsConfig(), logger: silentLogger, mailer, autoTick: false },
+      {
+        config: testJobsConfig({ publicUrl: 'https://console.example/entrasync' }),
+        logger: silentLogger,
+        mailer,
+        autoTick: false,
+      },
     );
     server = await buildServer(app);
     operatorToken = (await app.auth.createApiToken({ name: 'test', orgId: null, createdBy: 'test' })).token;
@@ -145,9 +150,12 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
 
     const notes = (await api('GET', `/api/v1/orgs/${orgId}/notifications`)).json();
     expect(notes.map((n: { kind: string }) => n.kind)).toEqual(['sync_failed']);
-    expect(mails.some((m) => m.to.includes('admin@broken.example') && /failed/.test(m.subject))).toBe(true);
+    const mail = mails.find((m) => m.to.includes('admin@broken.example') && /failed/.test(m.subject));
+    // The email and the webhook link to the failed run's page in the console.
+    const runUrl = `https://console.example/entrasync/orgs/${orgId}/history/${runs[0]!.id}`;
+    expect(mail?.text).toContain(`Open in the console: ${runUrl}`);
     const hook = hooks.find((h) => JSON.parse(h.body).orgId === orgId)!;
-    expect(JSON.parse(hook.body).kind).toBe('sync_failed');
+    expect(JSON.parse(hook.body)).toMatchObject({ kind: 'sync_failed', consoleUrl: runUrl });
     expect(hook.headers['x-entrasync-signature']).toBe(
       signWebhook(secret, String(hook.headers['x-entrasync-timestamp']), hook.body),
     );
@@ -323,6 +331,20 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
       'Entra client secret expires in 30 days',
     ]);
     clock.t = saved;
+  });
+
+  it('says the days actually left when a reminder step is reached late', async () => {
+    const expiry = new Date(clock.t + 19 * 24 * 3_600_000).toISOString().slice(0, 10);
+    const orgId = await connectOrg(app, emu, 'late-reminder.example', {
+      frequencyHours: null,
+      secretExpiresAt: expiry,
+    });
+    await tickAndSettle();
+    const [reminder] = (
+      await repo().listNotifications(orgId, { unreadOnly: false, limit: 10, offset: 0 })
+    ).filter((n) => n.kind === 'secret_expiring');
+    expect(reminder?.title).toBe('Entra client secret expires in 19 days');
+    expect(reminder?.message).toContain(`expires on ${expiry}, in 19 days`);
   });
 
   it('refuses a manual sync while an automatic one runs (and the other way round)', async () => {
