@@ -19,6 +19,8 @@ export interface JobsConfig {
   /** SMTP URL for notification emails; unset: no email. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** The console's address as its users reach it (ENTRASYNC_PUBLIC_URL), for links in notifications. */
+  publicUrl: string | undefined;
   /** The dev/test switch that also lets webhooks reach http:// and private addresses. */
   allowPrivateWebhooks: boolean;
   /** What `entrasync serve` plays besides the API: ENTRASYNC_SERVE_ROLES=scheduler (default), scheduler,worker, or none. */
@@ -37,6 +39,7 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig
     concurrency: number(env, 'ENTRASYNC_WORKER_CONCURRENCY', 1, 1),
     smtpUrl: env.SMTP_URL?.trim() || undefined,
     mailFrom: env.SMTP_FROM?.trim() || 'entrasync <entrasync@localhost>',
+    publicUrl: parsePublicUrl(env.ENTRASYNC_PUBLIC_URL),
     allowPrivateWebhooks: env.ENTRASYNC_ALLOW_CUSTOM_CLOUD === '1',
     serveRoles: parseRoles(env.ENTRASYNC_SERVE_ROLES),
   };
@@ -52,6 +55,28 @@ function parseRoles(text: string | undefined): { scheduler: boolean; worker: boo
       `ENTRASYNC_SERVE_ROLES takes scheduler, worker (comma-separated) or none, not "${bad}".`,
     );
   return { scheduler: words.includes('scheduler'), worker: words.includes('worker') };
+}
+
+/** An http(s) origin, optionally with a path prefix (a console behind a proxy at /entrasync). */
+function parsePublicUrl(text: string | undefined): string | undefined {
+  const value = text?.trim();
+  if (!value) return undefined;
+  const refuse = (why: string) =>
+    invalid(
+      'ENTRASYNC_PUBLIC_URL',
+      `ENTRASYNC_PUBLIC_URL ${why}, not "${value}" (e.g. https://entrasync.example.com).`,
+    );
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw refuse("must be the console's address");
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw refuse('must start with https:// or http://');
+  if (url.username || url.password || url.search || url.hash)
+    throw refuse('takes an address without user, password, query or fragment');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {

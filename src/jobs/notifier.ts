@@ -35,7 +35,7 @@ export class Notifier {
 
   constructor(
     private readonly app: App,
-    private readonly config: Pick<JobsConfig, 'smtpUrl' | 'mailFrom' | 'allowPrivateWebhooks'>,
+    private readonly config: Pick<JobsConfig, 'smtpUrl' | 'mailFrom' | 'allowPrivateWebhooks' | 'publicUrl'>,
     private readonly logger: Logger,
     mailer?: Mailer,
   ) {
@@ -79,11 +79,20 @@ export class Notifier {
     const to = await this.#repo.adminEmails(orgId);
     if (to.length === 0) return 'skipped (no active administrator)';
     const org = await this.app.orgs.get(orgId);
+    const page = consolePage(orgId, record);
+    const url = consoleUrl(this.config.publicUrl, page);
     await this.#mailer.sendMail({
       from: this.config.mailFrom,
       to,
       subject: `[entrasync] ${org.name}: ${record.title}`,
-      text: `${record.message}\n\n(${record.kind}${record.runId ? `, run ${record.runId}` : ''}, ${record.createdAt})`,
+      text: [
+        record.message,
+        '',
+        // Without ENTRASYNC_PUBLIC_URL the server cannot know its own address: the page still helps.
+        url ? `Open in the console: ${url}` : `In the console: ${page.name} (${page.path})`,
+        '',
+        `(${record.kind}${record.runId ? `, run ${record.runId}` : ''}, ${record.createdAt})`,
+      ].join('\n'),
     });
     return `sent to ${to.length}`;
   }
@@ -101,6 +110,7 @@ export class Notifier {
         message: record.message,
         runId: record.runId,
         createdAt: record.createdAt,
+        consoleUrl: consoleUrl(this.config.publicUrl, consolePage(orgId, record)),
       },
       hook.secret,
       this.config.allowPrivateWebhooks,
@@ -108,6 +118,24 @@ export class Notifier {
     );
     return 'sent';
   }
+}
+
+/** The console page where a notification is acted on: the run, the key's settings, or the overview. */
+export function consolePage(
+  orgId: string,
+  record: Pick<NotificationRecord, 'kind' | 'runId'>,
+): { name: string; path: string } {
+  const org = `/orgs/${encodeURIComponent(orgId)}`;
+  if (record.runId)
+    return { name: 'Sync history → this run', path: `${org}/history/${encodeURIComponent(record.runId)}` };
+  if (record.kind === 'secret_expiring')
+    return { name: 'Import Users → Azure Active Directory', path: `${org}/settings/import-users/azure-ad` };
+  return { name: 'Overview', path: `${org}/overview` };
+}
+
+/** The page's absolute address, when the console's public address is configured. */
+export function consoleUrl(publicUrl: string | undefined, page: { path: string }): string | null {
+  return publicUrl ? `${publicUrl}${page.path}` : null;
 }
 
 function errorText(error: unknown): string {

@@ -187,7 +187,7 @@ describe('console: users and groups by hand, automation, notifications, tokens, 
   it('shows unread notifications in the header and marks them read', async () => {
     await new Notifier(
       app,
-      { smtpUrl: undefined, mailFrom: 'e2e@localhost', allowPrivateWebhooks: false },
+      { smtpUrl: undefined, mailFrom: 'e2e@localhost', allowPrivateWebhooks: false, publicUrl: undefined },
       jobsLogger({ level: 'silent' }),
     ).notify(orgId, {
       kind: 'sync_failed',

@@ -268,7 +268,7 @@ describe('console: functional accounts, blocked sign-ins, licensed seats', () =>
   it('a seats_exceeded notification says so and opens its run, which shows the billable users', async () => {
     await new Notifier(
       app,
-      { smtpUrl: undefined, mailFrom: 'e2e@localhost', allowPrivateWebhooks: false },
+      { smtpUrl: undefined, mailFrom: 'e2e@localhost', allowPrivateWebhooks: false, publicUrl: undefined },
       jobsLogger({ level: 'silent' }),
     ).notify(orgId, {
       kind: 'seats_exceeded',
