@@ -65,6 +65,16 @@ describe('console: settings that refuse what would break the sync (server as shi
     await page.getByRole('status').getByText('The settings were saved.').waitFor();
     await page.getByText('The Azure Active Directory settings were saved.').waitFor();
     expect((await app.entraSettings(orgId).get()).defaultRole).toBe('silent_user');
+    // Saved twice more while the first toast shows: still one toast, not a stack of three.
+    for (const role of ['End User', 'Silent User']) {
+      await page.getByRole('radio', { name: role }).check();
+      const saved = page.waitForResponse(
+        (r) => r.request().method() === 'PUT' && r.url().includes('entra-settings'),
+      );
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      expect((await saved).status()).toBe(200);
+    }
+    expect(await page.getByText('The Azure Active Directory settings were saved.').count()).toBe(1);
   });
 
   it('shows a refused key under Key, keeps the old one, and offers Save anyway', async () => {

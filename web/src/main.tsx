@@ -12,6 +12,7 @@ import { App } from './App';
 import { ApiError } from './api/client';
 import { SessionProvider } from './session';
 import { cssVariablesResolver, theme } from './theme';
+import { TOAST_LIMIT } from './toast';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -28,7 +29,7 @@ createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
       {/* Bottom right: at the top right, a confirmation would cover the page's own action buttons. */}
-      <Notifications position="bottom-right" />
+      <Notifications position="bottom-right" limit={TOAST_LIMIT} />
       <QueryClientProvider client={queryClient}>
         <BrowserRouter>
           <SessionProvider>

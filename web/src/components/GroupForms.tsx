@@ -1,11 +1,11 @@
 import { Alert, Button, Group, Modal, Radio, Stack, TagsInput, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useDebouncedValue } from '@mantine/hooks';
-import { notifications } from '@mantine/notifications';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, query } from '../api/client';
 import type { Group as DirectoryGroup, GroupKind, NewGroupBody, Page, User } from '../api/types';
+import { toast } from '../toast';
 import { addressDomainsHint, useOrganization } from './domains';
 import { showFieldError } from './forms';
 import { orgPath } from './hooks';
@@ -93,7 +93,7 @@ function GroupForm({ org, group, onClose }: { org: string; group?: DirectoryGrou
     },
     onMutate: () => setFormError(null),
     onSuccess: (saved) => {
-      notifications.show({
+      toast({
         color: 'green',
         message: group ? `${saved.name} was saved.` : `Group ${saved.name} added.`,
       });

@@ -1,10 +1,10 @@
 import { Button, Group, Modal, NumberInput, Stack, Text } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client';
 import type { Organization } from '../api/types';
+import { toast } from '../toast';
 import { showFieldError } from './forms';
 import { orgPath } from './hooks';
 
@@ -43,7 +43,7 @@ function LicensedSeatsForm({ org, onDone }: { org: Organization; onDone: () => v
       api<Organization>('PATCH', orgPath(org.id), { licensedSeats: seats }),
     onMutate: () => setFormError(null),
     onSuccess: (next) => {
-      notifications.show({
+      toast({
         color: 'green',
         message: `${next.name}: licensed seats ${licensedSeatsValue(next.licensedSeats)}.`,
       });

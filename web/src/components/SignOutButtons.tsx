@@ -1,7 +1,7 @@
 import { Button } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { useSession } from '../session';
+import { toast } from '../toast';
 
 /** *Sign out* (this browser) and *Sign out everywhere* (every session of the account). */
 export function SignOutButtons({ size }: { size?: 'xs' | 'sm' }) {
@@ -12,7 +12,7 @@ export function SignOutButtons({ size }: { size?: 'xs' | 'sm' }) {
     try {
       await signOutEverywhere();
     } catch (error) {
-      notifications.show({
+      toast({
         color: 'red',
         message: `Could not sign out everywhere: ${error instanceof Error ? error.message : String(error)}`,
       });

@@ -10,11 +10,11 @@ import {
   TextInput,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client';
 import type { NewUserBody, Role, User } from '../api/types';
+import { toast } from '../toast';
 import { addressDomainsHint, useOrganization } from './domains';
 import { showFieldError } from './forms';
 import { orgPath } from './hooks';
@@ -98,7 +98,7 @@ function UserForm({ org, user, onClose }: { org: string; user?: User; onClose: (
     },
     onMutate: () => setFormError(null),
     onSuccess: (saved) => {
-      notifications.show({
+      toast({
         color: 'green',
         message: user ? `${saved.email} was saved.` : `User ${saved.email} added.`,
       });
@@ -193,7 +193,7 @@ export function PasswordForm({ org, user }: { org: string; user: User }) {
     mutationFn: (password: string) => api('PUT', `${orgPath(org)}/users/${user.id}/password`, { password }),
     onSuccess: () => {
       form.reset();
-      notifications.show({ color: 'green', message: `The console password of ${user.email} was set.` });
+      toast({ color: 'green', message: `The console password of ${user.email} was set.` });
     },
     onError: (error) => {
       if (!showFieldError(form, ['password'], error)) form.setFieldError('password', error.message);

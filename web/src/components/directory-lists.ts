@@ -1,9 +1,9 @@
 import { useDebouncedValue } from '@mantine/hooks';
-import { notifications } from '@mantine/notifications';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, query } from '../api/client';
 import type { Page } from '../api/types';
+import { toast } from '../toast';
 import { orgPath } from './hooks';
 
 /** Which directory list: the API path segment, and the query-cache keys of its list and items. */
@@ -70,7 +70,7 @@ export function useExemptToggle<T extends { id: string; exempt: boolean }>(
     mutationFn: (item: { id: string; exempt: boolean }) =>
       api<T>('PATCH', `${orgPath(org)}/${kind.collection}/${item.id}`, { exempt: item.exempt }),
     onSuccess: (item) => {
-      notifications.show({
+      toast({
         color: 'green',
         message: item.exempt
           ? `${label(item)} is now exempt from sync: sync will not change or remove it.`
@@ -79,6 +79,6 @@ export function useExemptToggle<T extends { id: string; exempt: boolean }>(
       void queryClient.invalidateQueries({ queryKey: [kind.collection, org] });
       void queryClient.invalidateQueries({ queryKey: [kind.item, org, item.id] });
     },
-    onError: (error) => notifications.show({ color: 'red', title: 'Not changed', message: error.message }),
+    onError: (error) => toast({ color: 'red', title: 'Not changed', message: error.message }),
   });
 }

@@ -14,7 +14,6 @@ import {
   Title,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
@@ -23,6 +22,7 @@ import type { ApiToken } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
 import { ConfirmDialog, showFieldError } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
+import { toast } from '../toast';
 
 /** The server's limits (src/services/auth.ts TOKEN_DAYS), repeated so the form can say so before sending. */
 const TOKEN_DAYS = { default: 90, max: 365 } as const;
@@ -71,7 +71,7 @@ export function ApiTokensPage() {
       api('DELETE', `${orgPath(org)}/api-tokens/${encodeURIComponent(token.id)}`),
     onSuccess: (_, token) => {
       setRevoking(null);
-      notifications.show({ color: 'green', message: `Token ${token.name} revoked: it no longer works.` });
+      toast({ color: 'green', message: `Token ${token.name} revoked: it no longer works.` });
       void queryClient.invalidateQueries({ queryKey: ['api-tokens', org] });
     },
   });

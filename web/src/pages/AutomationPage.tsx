@@ -14,7 +14,6 @@ import {
   Title,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client';
@@ -22,6 +21,7 @@ import type { Automation, AutomationBody } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
 import { showFieldErrors } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
+import { toast } from '../toast';
 
 interface AutomationValues {
   safeguardPercent: number | string;
@@ -84,7 +84,7 @@ function AutomationForm({ org, saved }: { org: string; saved: Automation }) {
         removeSecret: false,
       });
       form.resetDirty();
-      notifications.show({ color: 'green', message: 'The automatic-sync settings were saved.' });
+      toast({ color: 'green', message: 'The automatic-sync settings were saved.' });
     },
     onError: (error) => {
       setFormErrors(showFieldErrors(form, FIELDS, error));

@@ -15,7 +15,6 @@ import {
   VisuallyHidden,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { ApiError, api } from '../api/client';
@@ -24,6 +23,7 @@ import { ErrorAlert, Loading, when } from '../components/common';
 import { refreshDomains } from '../components/domains';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { useSession } from '../session';
+import { toast } from '../toast';
 
 /** How a verified domain came to count, after "Verified". */
 const PROVEN_BY: Record<DomainProof, string> = {
@@ -69,7 +69,7 @@ export function DomainsPage() {
       refreshDomains(queryClient, org, updated);
       form.reset();
       const pending = updated.pendingDomains.includes(domain.toLowerCase());
-      notifications.show({
+      toast({
         color: 'green',
         message: pending
           ? `Domain ${domain} added. It accepts no address until you prove it: see its panel below.`
@@ -84,7 +84,7 @@ export function DomainsPage() {
       refreshDomains(queryClient, org, updated);
       setRemoving(null);
       setLost(null);
-      notifications.show({ color: 'green', message: `Domain ${domain} removed.` });
+      toast({ color: 'green', message: `Domain ${domain} removed.` });
     },
   });
 
@@ -258,7 +258,7 @@ function PendingDomain({
       );
       refreshDomains(queryClient, org);
       const how = proven.provenBy ? ` ${PROVEN_BY[proven.provenBy]}` : '';
-      notifications.show({
+      toast({
         color: 'green',
         message: `${proven.domain} is verified${how}: it accepts addresses now.`,
       });

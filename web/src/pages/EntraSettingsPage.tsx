@@ -21,7 +21,6 @@ import {
   Title,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { ApiError, api } from '../api/client';
@@ -37,6 +36,7 @@ import type {
 import { ErrorAlert, Loading } from '../components/common';
 import { showFieldErrors } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
+import { toast } from '../toast';
 
 export const WHAT_LABELS: Record<keyof WhatSwitches, string> = {
   users: 'Active Users',
@@ -225,7 +225,7 @@ export function EntraSettingsPage() {
           ? 'The settings were saved. The new key was not tried: Test connection tries it.'
           : 'The settings were saved.',
       );
-      notifications.show({ color: 'green', title: 'Saved', message });
+      toast({ color: 'green', title: 'Saved', message });
     },
     onError: (error) => {
       setFormErrors(showFieldErrors(form, FIELDS, error, RENAMED));

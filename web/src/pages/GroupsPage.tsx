@@ -13,7 +13,6 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
@@ -25,6 +24,7 @@ import { GROUPS, useExemptToggle, useServerList } from '../components/directory-
 import { ConfirmDialog } from '../components/forms';
 import { GroupFormModal } from '../components/GroupForms';
 import { orgPath, useOrgRef } from '../components/hooks';
+import { toast } from '../toast';
 import { sourceName } from './UsersPage';
 
 const KIND_NAMES = { distribution: 'Distribution', security: 'Security' } as const;
@@ -125,7 +125,7 @@ export function GroupPage() {
   const remove = useMutation({
     mutationFn: (g: GroupDetail) => api('DELETE', `${orgPath(org)}/groups/${g.id}`),
     onSuccess: (_, g) => {
-      notifications.show({ color: 'green', message: `Group ${g.name} deleted.` });
+      toast({ color: 'green', message: `Group ${g.name} deleted.` });
       // Dropped, not just invalidated: the list must not show the deleted group while it refetches.
       queryClient.removeQueries({ queryKey: ['groups', org] });
       queryClient.removeQueries({ queryKey: ['group', org, g.id] });

@@ -1,6 +1,5 @@
 import { Button, Card, Group, Stack, TagsInput, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
@@ -10,6 +9,7 @@ import type { Organization } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
 import { LicensedSeatsModal, licensedSeatsValue } from '../components/LicensedSeats';
 import { homeOf, useSession } from '../session';
+import { toast } from '../toast';
 
 /** Operators: every organization with its licence, and a form to create one. */
 export function OrgsPage() {
@@ -29,7 +29,7 @@ export function OrgsPage() {
     mutationFn: (values: { name: string; domains: string[] }) =>
       api<Organization>('POST', '/orgs', { name: values.name.trim(), domains: values.domains }),
     onSuccess: (org) => {
-      notifications.show({ color: 'green', message: `Organization ${org.name} created.` });
+      toast({ color: 'green', message: `Organization ${org.name} created.` });
       void queryClient.invalidateQueries({ queryKey: ['orgs'] });
       navigate(`/orgs/${org.id}/overview`);
     },

@@ -12,7 +12,6 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
@@ -25,6 +24,7 @@ import { ConfirmDialog } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { MAILBOX_FILTERS, MailboxBadge, mailboxMeaning, RecipientFacts } from '../components/recipients';
 import { PasswordForm, ROLE_NAMES, UserFormModal } from '../components/UserForms';
+import { toast } from '../toast';
 
 const MAILBOX_OPTIONS = Object.entries(MAILBOX_FILTERS).map(([value, label]) => ({ value, label }));
 
@@ -146,7 +146,7 @@ export function UserPage() {
   const remove = useMutation({
     mutationFn: (u: User) => api('DELETE', `${orgPath(org)}/users/${u.id}`),
     onSuccess: (_, u) => {
-      notifications.show({ color: 'green', message: `User ${u.email} deleted.` });
+      toast({ color: 'green', message: `User ${u.email} deleted.` });
       // Dropped, not just invalidated: the list we go back to must not show the deleted user
       // while it refetches.
       queryClient.removeQueries({ queryKey: ['users', org] });
