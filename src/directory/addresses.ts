@@ -51,16 +51,25 @@ export function domainOf(address: string): string {
 }
 
 /**
- * Whether a (normalized) domain is one of Microsoft's initial or routing domains: the
- * `tenant.onmicrosoft.com` domain Microsoft creates with every tenant (its `isInitial` domain,
- * docs/emulator.md "Domains") and Exchange's `tenant.mail.onmicrosoft.com` routing domain. Exchange
- * Online gives every mail-enabled object an address there, so an alias in such a domain is
- * expected, not a data problem: sync leaves it out and counts it (docs/sync-rules.md) unless the
- * organization added that domain. The national clouds' equivalents are not recognised (no source
- * for them here); their aliases stay ordinary `alias_foreign_domain` entries.
+ * The initial domains Microsoft creates with every tenant (its `isInitial` domain, docs/emulator.md
+ * "Domains"), by cloud: `tenant.onmicrosoft.com` (global), `tenant.onmicrosoft.us` (US Government),
+ * `tenant.partner.onmschina.cn` (21Vianet) — each with Exchange's `tenant.mail.…` routing domain
+ * beneath it (docs/sync-rules.md cites Microsoft's pages).
+ */
+export const MICROSOFT_INITIAL_DOMAIN_SUFFIXES = [
+  '.onmicrosoft.com',
+  '.onmicrosoft.us',
+  '.partner.onmschina.cn',
+] as const;
+
+/**
+ * Whether a (normalized) domain is one of Microsoft's initial or routing domains, in any cloud.
+ * Exchange Online gives every mail-enabled object an address there, so an alias in such a domain
+ * is expected, not a data problem: sync leaves it out and counts it (docs/sync-rules.md) unless
+ * the organization added that domain.
  */
 export function isMicrosoftInitialDomain(domain: string): boolean {
-  return domain.endsWith('.onmicrosoft.com');
+  return MICROSOFT_INITIAL_DOMAIN_SUFFIXES.some((suffix) => domain.endsWith(suffix));
 }
 
 /** An organization's domains: the proven ones accept addresses, the pending ones not yet. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  isMicrosoftInitialDomain,
   normalizeAddress,
   normalizeDomain,
   parseAddress,
@@ -86,4 +87,24 @@ describe('parseAliases', () => {
   it('refuses an alias equal to the primary address', () => {
     expect(() => parseAliases(['P@c.com'], 'p@c.com', orgDomains('c.com'))).toThrow(/primary address/);
   });
+});
+
+describe('isMicrosoftInitialDomain', () => {
+  it.each([
+    'contoso.onmicrosoft.com',
+    'contoso.mail.onmicrosoft.com',
+    'contoso.onmicrosoft.us',
+    'contoso.mail.onmicrosoft.us',
+    'contoso.partner.onmschina.cn',
+    'contoso.mail.partner.onmschina.cn',
+  ])('knows %s as Microsoft initial or routing domain', (domain) => {
+    expect(isMicrosoftInitialDomain(domain)).toBe(true);
+  });
+
+  it.each(['contoso.com', 'onmicrosoft.com.evil.example', 'contoso-onmicrosoft.com', 'contoso.onmschina.cn'])(
+    'does not take %s for one',
+    (domain) => {
+      expect(isMicrosoftInitialDomain(domain)).toBe(false);
+    },
+  );
 });
