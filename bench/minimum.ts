@@ -1,6 +1,6 @@
 /**
  * The protocol minimum: how many Graph requests any correct client needs to read the tenant.
- * Delta has no $top (graph-facts §3.1), so the page boundaries are the server's: Graph (and the
+ * Delta has no $top (docs/graph-facts.md §3.1), so the page boundaries are the server's: Graph (and the
  * emulator) put at most 200 objects and 500 `members@delta` entries on a page, splitting a large
  * group's members over consecutive pages. A round always ends with a deltaLink page, so even a
  * round with no changes is one request per collection.
@@ -46,7 +46,7 @@ export function roundMinimum(users: number, groupEntries: readonly number[]): nu
   return deltaPages(new Array<number>(users).fill(0)) + deltaPages(groupEntries);
 }
 
-/** Requests Graph accepts in one `$batch` (graph-facts §4). */
+/** Requests Graph accepts in one `$batch` (docs/graph-facts.md §4). */
 export const BATCH_LIMIT = 20;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the workload of design.md §5 against the emulator, on SQLite and PostgreSQL.
+ * `npm run bench`: the workload of docs/performance.md against the emulator, on SQLite and PostgreSQL.
  * Not a test: it measures and prints one table (docs/performance.md explains it).
  *
  * Per database, with a fresh emulator (in its own process) so both databases see the same tenant:

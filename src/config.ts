@@ -5,7 +5,7 @@ import type { LogFormat } from './jobs/logger.js';
 import { DEFAULT_LEASE_SECONDS } from './services/lease-heartbeat.js';
 import type { StoreLocation } from './store/database.js';
 
-/** Process configuration, from the environment (design.md §4). */
+/** Process configuration, from the environment (README.md, Configuration, lists every variable). */
 export interface Config {
   store: StoreLocation;
   dataDir: string;

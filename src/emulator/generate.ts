@@ -406,7 +406,7 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
         const ul = unique(l, d);
         proxies.push(`smtp:${ul}@${d}`);
       }
-      // Prefixes of non-SMTP types come in either case (graph-facts §2.3: only SMTP's case means anything).
+      // Prefixes of non-SMTP types come in either case (docs/graph-facts.md §2.3: only SMTP's case means anything).
       if (rng.chance(0.3))
         proxies.push(
           `${quirk.chance(0.3) ? 'x500' : 'X500'}:/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=${id.slice(0, 8)}-${local}`,
@@ -483,7 +483,7 @@ export function generateTenant(options: GenerateOptions = {}): TenantData {
     });
   }
 
-  // Apps' service principals can be group members too (graph-facts addendum: members@delta holds them).
+  // Apps' service principals can be group members too (docs/graph-facts.md Addendum: members@delta holds them).
   const servicePrincipals: GraphObject[] = [];
   const nServicePrincipals = Math.max(2, Math.floor(nUsers / 200));
   for (let i = 0; i < nServicePrincipals; i++) {

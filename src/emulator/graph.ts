@@ -236,7 +236,7 @@ export class GraphService {
     private readonly limits: GraphLimits,
   ) {}
 
-  /** Resource units this request costs (graph-facts §5.2). */
+  /** Resource units this request costs (docs/graph-facts.md §5.2). */
   cost(path: string, query: URLSearchParams): number {
     const segs = path.split('/').filter(Boolean);
     let c = 1;
@@ -653,7 +653,7 @@ export class GraphService {
   }
 
   private delta(req: GraphRequest, kind: 'user' | 'group'): GraphResponse {
-    // $top is documented as unsupported but Graph ignores it (graph-facts addendum); the others fail.
+    // $top is documented as unsupported but Graph ignores it (docs/graph-facts.md Addendum); the others fail.
     for (const p of ['$orderby', '$expand', '$search']) {
       if (req.query.has(p))
         throw new GraphError(

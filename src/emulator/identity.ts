@@ -395,7 +395,7 @@ export class IdentityService {
       ver: '1.0',
       xms_tcdt: now - 86400 * 365,
     };
-    // An app without admin consent still gets a token, just without the roles claim (graph-facts §1.6).
+    // An app without admin consent still gets a token, just without the roles claim (docs/graph-facts.md §1.6).
     if (app.roles.length > 0) claims.roles = [...app.roles];
     const jwt = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.kid, x5t: this.kid })

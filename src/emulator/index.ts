@@ -60,7 +60,7 @@ export interface EmulatorOptions {
   faultRetryAfter?: number;
   /** Where ca.pem is written (and reused from); default a temp dir removed on close. */
   stateDir?: string;
-  /** Resource-unit throttling per graph-facts §5.2 (default true). */
+  /** Resource-unit throttling per docs/graph-facts.md §5.2 (default true). */
   throttle?: boolean;
   /** Override the RU quota per app per 10 s (default by tenant size: 3,500 / 5,000 / 8,000). */
   resourceUnitQuota?: number;

@@ -48,7 +48,7 @@ export const MAILBOX_SETTINGS_PROPERTIES = Object.keys(DEFAULT_SETTINGS);
 /**
  * True when Exchange has a mailbox for the user: a member with an SMTP address. Guests are mail
  * users of their home tenant, and a user without an SMTP proxy address has no mailbox even when
- * `mail` is set (graph-facts §2.3).
+ * `mail` is set (docs/graph-facts.md §2.3).
  */
 export function hasMailbox(props: GraphObject): boolean {
   if (props.userType === 'Guest') return false;

@@ -179,7 +179,7 @@ function canonicalName(kind: ObjectKind, name: string): string | undefined {
 
 // "Certain properties cannot be returned within a user collection. The following properties are
 // only supported when retrieving a single user" (user-list); asking for them on /users is a 501.
-// They live outside the directory store, so they are not change-tracked either (graph-facts §2).
+// They live outside the directory store, so they are not change-tracked either (docs/graph-facts.md §2).
 export const SINGLE_USER_ONLY: ReadonlySet<string> = new Set([
   'aboutMe',
   'birthday',
@@ -406,7 +406,7 @@ function needsAdvanced(op: string): GraphError {
 }
 
 // What the default (non-advanced) query mode supports per property, after
-// https://learn.microsoft.com/graph/aad-advanced-queries (graph-facts §2.2/§2.4).
+// https://learn.microsoft.com/graph/aad-advanced-queries (docs/graph-facts.md §2.2/§2.4).
 const STRINGY = ['eq', 'startswith', 'in'];
 const CAPS: Record<string, Record<string, string[]>> = {
   user: {

@@ -1,4 +1,5 @@
-// Generated from /work/shared/graph-v1.0.csdl (msgraph-metadata v1.0-Prod): structural properties per entity type.
+// Generated from Microsoft Graph's v1.0 CSDL (msgraph-metadata v1.0 Prod; the types used are kept in
+// test/emulator/graph-v1.0-directory.csdl): structural properties per entity type.
 // Regenerate with the snippet in docs/emulator.md when the CSDL changes.
 
 /** Edm type of every structural property of the directory types (and `domain`) the emulator serves. */

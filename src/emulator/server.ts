@@ -380,7 +380,7 @@ export class EmulatorHandler {
   }
 
   private randomFaultResponse(status: 429 | 503 | 504, rid: string, crid: string): GraphResponse {
-    // Graph's 503s sometimes carry Retry-After and sometimes do not (graph-facts §5.1).
+    // Graph's 503s sometimes carry Retry-After and sometimes do not (docs/graph-facts.md §5.1).
     const retryAfter = status === 503 && Math.random() < 0.5 ? this.settings.faultRetryAfter : undefined;
     return this.faultResponse(status, undefined, retryAfter, rid, crid);
   }

@@ -7,7 +7,7 @@ export interface ThrottleResult {
   retryAfter: number;
 }
 
-/** The resource-unit quota per app+tenant per 10 s for a tenant of this many users (graph-facts §5.2). */
+/** The resource-unit quota per app+tenant per 10 s for a tenant of this many users (docs/graph-facts.md §5.2). */
 export function quotaFor(users: number): number {
   if (users < 50) return 3500;
   if (users <= 500) return 5000;

@@ -8,13 +8,13 @@ import type { TokenSource } from './token.js';
 import type { Transport, TransportResponse } from './transport.js';
 
 /**
- * Graph error codes meaning "the delta sync state is gone, start over" (graph-facts §3.3),
+ * Graph error codes meaning "the delta sync state is gone, start over" (docs/graph-facts.md §3.3),
  * lower-cased: Microsoft spells them in more than one case (`SyncStateNotFound` has been seen).
  */
 const SYNC_STATE_CODES = new Set(['syncstatenotfound', 'resyncrequired', 'syncstateinvalid']);
-/** A nextLink's skip token aged before it was followed (graph-facts Addendum). */
+/** A nextLink's skip token aged before it was followed (docs/graph-facts.md Addendum). */
 const EXPIRED_PAGE_TOKEN = 'directory_expiredpagetoken';
-/** Statuses an expired delta token is answered with: "a 40X-series error" (graph-facts §9.2). */
+/** Statuses an expired delta token is answered with: "a 40X-series error" (docs/graph-facts.md §9.2). */
 const SYNC_STATE_STATUSES = new Set([400, 404, 410]);
 
 /** Every `code` in Graph's error envelope, outermost first (inner errors nest). */

@@ -1,5 +1,5 @@
 /**
- * Microsoft's national clouds (graph-facts §1.4) and the endpoints a connection resolves to.
+ * Microsoft's national clouds (docs/graph-facts.md §1.4) and the endpoints a connection resolves to.
  * Custom endpoints (emulator, test servers) override the cloud's hosts; whether a tenant may
  * choose them is decided by the caller (ENTRASYNC_ALLOW_CUSTOM_CLOUD), not here.
  */
@@ -51,7 +51,7 @@ export function resolveEndpoints(
 export const graphScope = (graphUrl: string) => `${trimSlash(graphUrl)}/.default`;
 
 /**
- * The admin-consent link for this tenant and app (graph-facts §1.8, v2 endpoint with `/.default`,
+ * The admin-consent link for this tenant and app (docs/graph-facts.md §1.8, v2 endpoint with `/.default`,
  * which consents to every application permission configured on the app registration).
  * Microsoft documents `redirect_uri` as required and matched against the app's registered ones,
  * so pass it when the caller has one; the portal's "Grant admin consent" button is the

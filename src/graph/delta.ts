@@ -1,5 +1,5 @@
 /**
- * Applying delta pages to a picture of the tenant (graph-facts §3.2). Pure: no I/O.
+ * Applying delta pages to a picture of the tenant (docs/graph-facts.md §3.2). Pure: no I/O.
  * - An initial round starts from nothing, a later round from the previous snapshot.
  * - A changed object carries at least its changed properties: present properties (null
  *   included) replace, absent ones keep the previous value.

@@ -1,5 +1,5 @@
 /**
- * Reading mailbox purposes through `$batch` (graph-facts §4): 20 items a request, a few requests
+ * Reading mailbox purposes through `$batch` (docs/graph-facts.md §4): 20 items a request, a few requests
  * in flight (the transport's per-tenant limit applies on top), throttled items retried after the
  * longest Retry-After, and no failure of any item or batch ever failing the read — a purpose that
  * could not be read stays unknown, and why is recorded. The decisions are in mailboxes.ts.
@@ -74,7 +74,7 @@ class PurposeReader {
   constructor(private readonly options: PurposeReaderOptions) {}
 
   async run(ids: readonly string[], roles: readonly string[] | undefined): Promise<PurposeReads> {
-    // The claim is a best-effort diagnostic (graph-facts §6.3); without a readable one, Exchange's answer decides.
+    // The claim is a best-effort diagnostic (docs/graph-facts.md §6.3); without a readable one, Exchange's answer decides.
     if (roles !== undefined && !grantsOptional(roles, 'MailboxSettings.Read')) {
       this.halt = {
         cause: 'permission_missing',

@@ -1,5 +1,5 @@
 /**
- * Mailbox purposes (Exchange's `mailboxSettings.userPurpose`, graph-facts Addendum): which users
+ * Mailbox purposes (Exchange's `mailboxSettings.userPurpose`, docs/graph-facts.md Addendum): which users
  * need theirs read, and what one `$batch` item's answer means. Pure: the reads are in
  * mailbox-reads.ts. A purpose is read per user (list and delta never return it), so only where
  * it decides something: a mailbox whose sign-in is blocked is delivered to when it is a shared,

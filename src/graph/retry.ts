@@ -1,5 +1,5 @@
 /**
- * Retry policy for Graph and the token endpoint (graph-facts §5.1): 429, 503 and 504 and dropped
+ * Retry policy for Graph and the token endpoint (docs/graph-facts.md §5.1): 429, 503 and 504 and dropped
  * connections are retried, honouring Retry-After (seconds, decimal seconds or an HTTP date), else
  * exponential backoff with jitter; the number of retries and the longest wait are bounded.
  */

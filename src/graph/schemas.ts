@@ -59,7 +59,7 @@ export const pageSchema = z.looseObject({
   '@odata.deltaLink': z.string().min(1).optional(),
 });
 
-/** A $batch answer: one response per request, in any order, correlated by `id` (graph-facts §4). */
+/** A $batch answer: one response per request, in any order, correlated by `id` (docs/graph-facts.md §4). */
 export const batchResponseSchema = z.looseObject({
   responses: z.array(
     z.looseObject({
@@ -75,7 +75,7 @@ export type BatchResponseItem = z.infer<typeof batchResponseSchema>['responses']
 /** The answer to GET /users/{id}/mailboxSettings/userPurpose: `{"@odata.context": …, "value": "shared"}`. */
 export const userPurposeSchema = z.looseObject({ value: z.string() });
 
-/** Graph's error envelope; `innerError` is spelled either way and may nest (graph-facts §6.2). */
+/** Graph's error envelope; `innerError` is spelled either way and may nest (docs/graph-facts.md §6.2). */
 export const graphErrorSchema = z.looseObject({
   error: z.looseObject({
     code: z.string(),

@@ -2,13 +2,15 @@
  * Every property the emulator serves for users, groups, contacts, devices, service principals and domains must
  * exist in the official Graph v1.0 CSDL with a matching JSON type.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { graphGet, tokenFor, trustingAgent } from './support.js';
 
-const CSDL = '/work/shared/graph-v1.0.csdl';
-const csdlPath = process.env.GRAPH_CSDL ?? (existsSync(CSDL) ? CSDL : '../shared/graph-v1.0.csdl');
+// Microsoft's metadata, trimmed to the types served (tools/trim-csdl.ts); GRAPH_CSDL checks a full one.
+const csdlPath =
+  process.env.GRAPH_CSDL ?? fileURLToPath(new URL('./graph-v1.0-directory.csdl', import.meta.url));
 
 /** Structural properties of an entity type and its base types, read with a small regex scan. */
 function entityProperties(xml: string, name: string): Map<string, string> {

@@ -61,7 +61,7 @@ describe('generateTenant', () => {
     ).toBe(true);
     expect(proxies.some((p) => p.startsWith('smtp:') && p.endsWith(`@${initial}`))).toBe(true);
     expect(proxies.some((p) => p.startsWith('SMTP:') && p.endsWith(`@${primary}`))).toBe(true);
-    // proxyAddresses are unique across users, groups and contacts (graph-facts §2.3); one object may
+    // proxyAddresses are unique across users, groups and contacts (docs/graph-facts.md §2.3); one object may
     // list its own address twice in other letter case.
     const smtp = [...t.users, ...t.groups, ...(t.contacts ?? [])].flatMap((o) => [
       ...new Set(

@@ -3,7 +3,8 @@
  * read directly and in $batch, MailboxSettings.Read, users without a mailbox, faults on single batch
  * items, mailboxSettings kept out of lists and delta, and the generated shares of mailbox kinds.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,8 +19,9 @@ import { graphGet, tokenFor, trustingAgent } from './support.js';
 // biome-ignore lint/suspicious/noExplicitAny: Graph JSON under test is read loosely, then asserted on.
 type Obj = Record<string, any>;
 
-const CSDL = '/work/shared/graph-v1.0.csdl';
-const csdlPath = process.env.GRAPH_CSDL ?? (existsSync(CSDL) ? CSDL : '../shared/graph-v1.0.csdl');
+// Microsoft's metadata, trimmed to the types served (tools/trim-csdl.ts); GRAPH_CSDL checks a full one.
+const csdlPath =
+  process.env.GRAPH_CSDL ?? fileURLToPath(new URL('./graph-v1.0-directory.csdl', import.meta.url));
 
 let emu: Emulator;
 let agent: Agent;
@@ -52,7 +54,7 @@ beforeAll(async () => {
     mailboxSettings: { userPurpose: 'shared' },
   });
   noMailbox = emu.tenant.addUser({ displayName: 'No Mailbox', userPrincipalName: `nomail@${domain}` });
-  // `mail` without an SMTP proxy address: a directory value, no Exchange mailbox (graph-facts §2.3).
+  // `mail` without an SMTP proxy address: a directory value, no Exchange mailbox (docs/graph-facts.md §2.3).
   mailOnly = emu.tenant.addUser({
     displayName: 'Mail Only',
     userPrincipalName: `mailonly@${domain}`,
@@ -235,7 +237,7 @@ describe('$batch of userPurpose reads', () => {
   });
 
   it('throttles items individually when the resource-unit budget runs out, the batch still 200', async () => {
-    // 2 RU per /users item (graph-facts §5.2): a 10 RU budget lets five through.
+    // 2 RU per /users item (docs/graph-facts.md §5.2): a 10 RU budget lets five through.
     const small = await startEmulator({ users: 10, groups: 1, seed: 14, resourceUnitQuota: 10 });
     try {
       const smallAgent = trustingAgent(small);

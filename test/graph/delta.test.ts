@@ -40,7 +40,7 @@ const adeleRecord: SourceUser = {
 };
 
 describe('UserDelta', () => {
-  it('maps an initial round, ignoring @removed entries in it (graph-facts §3.2: they occur there too)', () => {
+  it('maps an initial round, ignoring @removed entries in it (docs/graph-facts.md §3.2: they occur there too)', () => {
     const d = new UserDelta();
     d.apply(users([adele, { id: U2, '@removed': { reason: 'changed' } }]));
     expect(d.result()).toEqual([adeleRecord]);

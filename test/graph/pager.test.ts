@@ -5,7 +5,7 @@ import { groupItemSchema, idItemSchema, userItemSchema } from '../../src/graph/s
 const ctx = { what: 'users delta', graphUrl: 'https://graph.microsoft.com', requestId: 'r-1' };
 
 describe('parsePage', () => {
-  it('reads a users delta page as Microsoft documents it (graph-facts §3)', () => {
+  it('reads a users delta page as Microsoft documents it (docs/graph-facts.md §3)', () => {
     const page = parsePage(
       {
         '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users(id,displayName)',
