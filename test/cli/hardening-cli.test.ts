@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadOrCreateTls } from '../../src/emulator/certs.js';
 import { openStore } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrations/index.js';
 import { entrasync } from '../support/cli.js';
+import { cliArgs } from '../support/cli-build.js';
 import { createTestDatabase, DATABASES } from '../support/databases.js';
 import { signInOverHttps } from '../support/https.js';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'entrasync-hardening-'));
 const tls = loadOrCreateTls(join(dir, 'tls'), ['127.0.0.1']);
 const certFile = join(dir, 'cert.pem');
@@ -43,7 +43,7 @@ describe('serve refuses a half or broken TLS setup (exit 2, before opening anyth
 describe.each(DATABASES)('entrasync CLI hardening on %s', (kind) => {
   it('serve listens on https with TLS_CERT_FILE and TLS_KEY_FILE: Secure cookie and HSTS', async () => {
     const db = await createTestDatabase(kind);
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--no-demo', '--port', '0'], {
+    const child = spawn(process.execPath, cliArgs(['serve', '--no-demo', '--port', '0']), {
       env: {
         ...process.env,
         ...db.env,

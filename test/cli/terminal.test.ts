@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { entrasync } from '../support/cli.js';
+import { cliArgs } from '../support/cli-build.js';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
 const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'entrasync-terminal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,7 +35,7 @@ class Serve {
     delete env.ENTRASYNC_DEMO;
     delete env.PORT;
     delete env.ENTRASYNC_SERVE_ROLES;
-    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--demo', '--port', '0'], {
+    this.child = spawn(process.execPath, cliArgs(['serve', '--demo', '--port', '0']), {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

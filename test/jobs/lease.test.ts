@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,10 +9,9 @@ import { type App, openApp } from '../../src/services/app.js';
 import type { RunResult } from '../../src/services/sync.js';
 import { SyncRepository } from '../../src/store/sync-repository.js';
 import { entrasync } from '../support/cli.js';
+import { cliArgs } from '../support/cli-build.js';
 import { DATABASES } from '../support/databases.js';
 import { addUsers, connectOrg, createJobsApp, waitFor } from './support.js';
-
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
 
 /**
  * The per-organization sync lease, renewed while a sync works, on both databases: a killed
@@ -105,14 +103,10 @@ describe.each(DATABASES)('sync lease on %s', (kind) => {
     addUsers(emu, 'killed.example', 40);
     const orgId = await connectOrg(app, emu, 'killed.example', { frequencyHours: null });
     emu.setLatency(400);
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', MAIN, 'sync', '--org', 'killed.example', '--json'],
-      {
-        env: { ...process.env, ...env, ENTRASYNC_SYNC_LEASE_SECONDS: '3' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, cliArgs(['sync', '--org', 'killed.example', '--json']), {
+      env: { ...process.env, ...env, ENTRASYNC_SYNC_LEASE_SECONDS: '3' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => {
       output += d;

@@ -1,14 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { runError } from '../../src/jobs/run-errors.js';
 import type { App } from '../../src/services/app.js';
+import { cliArgs } from '../support/cli-build.js';
 import { addUsers, connectOrg, createJobsApp, runsOf, waitFor } from './support.js';
 
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
 
 /** A running `entrasync worker` child process and the JSON log lines it printed. */
 interface Worker {
@@ -31,7 +30,7 @@ describe('entrasync worker processes on postgres', () => {
   const workers: Worker[] = [];
 
   function startWorker(args: string[]): Worker {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'worker', ...args], {
+    const child = spawn(process.execPath, cliArgs(['worker', ...args]), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

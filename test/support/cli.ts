@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-
-const MAIN = resolve(import.meta.dirname, '../../src/cli/main.ts');
+import { cliArgs } from './cli-build.js';
 
 /** The outcome of one `entrasync` invocation. */
 export interface CliResult {
@@ -11,10 +9,10 @@ export interface CliResult {
   json<T = unknown>(): T;
 }
 
-/** Runs the real `entrasync` command in a child process (through tsx, so no build is needed). */
+/** Runs the real `entrasync` command in a child process: plain node on the transpiled sources. */
 export function entrasync(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, cliArgs(args), {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

