@@ -8,7 +8,6 @@ import type { App } from '../../src/services/app.js';
 import { cliArgs } from '../support/cli-build.js';
 import { addUsers, connectOrg, createJobsApp, runsOf, waitFor } from './support.js';
 
-
 /** A running `entrasync worker` child process and the JSON log lines it printed. */
 interface Worker {
   child: ChildProcess;
