@@ -5,8 +5,8 @@ import { hasControlCharacter } from '../directory/text.js';
 import { GraphError } from '../graph/index.js';
 import { type App, openApp } from '../services/app.js';
 
-/** Exit codes of every command: 0 success, 2 bad input, 1 any other failure. */
-export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const;
+/** Exit codes of every command: 0 success, 2 bad input, 1 any other failure, 130 stopped by Ctrl-C. */
+export const EXIT = { ok: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
 
 /**
  * Thrown by a command once it has printed a result that itself reports a failure — a connection
@@ -14,7 +14,10 @@ export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const;
  * and prints nothing more, since the result already says what went wrong.
  */
 export class FailureReported extends Error {
-  constructor(what: string) {
+  constructor(
+    what: string,
+    readonly exitCode: number = EXIT.failure,
+  ) {
     super(what);
     this.name = 'FailureReported';
   }
@@ -100,7 +103,7 @@ function allCommands(c: Command): Command[] {
 }
 
 function reportError(error: unknown, json: boolean): number {
-  if (error instanceof FailureReported) return EXIT.failure;
+  if (error instanceof FailureReported) return error.exitCode;
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
     if (error.code === 'commander.help' || error.exitCode === 0) return EXIT.ok;

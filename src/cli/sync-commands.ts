@@ -2,14 +2,16 @@ import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { invalid } from '../directory/errors.js';
 import { BLOCKED_MAILBOX_RULES } from '../directory/recipients.js';
+import type { ReadProgress } from '../graph/index.js';
 import { CLOUD_NAMES } from '../graph/index.js';
 import { type EntraSettingsView, FREQUENCIES } from '../services/entra-settings.js';
-import type { Preview, RunResult } from '../services/sync.js';
+import type { Preview, RunResult, SyncPhase } from '../services/sync.js';
 import { CATEGORIES } from '../sync/changes.js';
 import { formatHow, formatWhat, HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../sync/policy.js';
 import { readSecret } from './directory-commands.js';
 import { refuseControlCharacter } from './input.js';
-import { appCommand, FailureReported, failUnlessApplied } from './run.js';
+import { type ProgressState, renderProgress, withRead } from './progress.js';
+import { appCommand, EXIT, FailureReported, failUnlessApplied } from './run.js';
 
 /** `entrasync entra set|show|test`: an organization's connection to its Entra tenant. */
 export function registerEntraCommands(program: Command): void {
@@ -159,12 +161,14 @@ export function registerSyncCommand(program: Command): void {
         what: opts.what === undefined ? undefined : parseWhat(opts.what),
         how: opts.how === undefined ? undefined : parseHow(opts.how),
       };
-      const progress = new ProgressLine();
-      const watch = { onProgress: progress.objects, onPhase: progress.phase };
+      const progress = new TerminalProgress();
+      const watch = { onProgress: progress.read, onPhase: progress.phase };
       if (opts.dryRun) {
         if (opts.plan || opts.exclude)
           throw invalid('dry-run', '--dry-run makes a new preview: leave out --plan and --exclude.');
-        const preview = await sync.preview({ ...overrides, ...watch }, 'cli').finally(() => progress.done());
+        const preview = await interruptible((signal) =>
+          sync.preview({ ...overrides, ...watch, signal }, 'cli').finally(() => progress.done()),
+        );
         out.result(preview, () => describePreview(preview, opts.org));
         return;
       }
@@ -185,32 +189,54 @@ export function registerSyncCommand(program: Command): void {
 }
 
 /**
- * Progress on a terminal only (stderr, so --json output stays clean): the phase and the objects
- * read so far, rewritten in place and cleared before the result is printed.
+ * Runs `work` so that Ctrl-C stops it cleanly: the read stops at its next page, nothing is
+ * stored, and the command exits 130. A second Ctrl-C ends the process at once (Node's default).
  */
-class ProgressLine {
+async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  try {
+    return await work(controller.signal);
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+    process.stderr.write('Cancelled: nothing was stored.\n');
+    throw new FailureReported('cancelled by Ctrl-C', EXIT.interrupted);
+  } finally {
+    process.off('SIGINT', stop);
+  }
+}
+
+/**
+ * Progress on a terminal only (stderr, so --json output stays clean): per collection the pages
+ * and objects read (a bar when the count is known), then planning — rewritten in place at most
+ * ten times a second, and cleared before the result is printed.
+ */
+class TerminalProgress {
   readonly #tty = process.stderr.isTTY === true;
-  #phase = 'read';
+  #state: ProgressState = { phase: 'read', read: {} };
   #last = 0;
 
-  phase = (phase: 'read' | 'plan' | 'apply') => {
-    this.#phase = phase;
-    this.#write(phase === 'read' ? 'reading Entra…' : phase === 'plan' ? 'planning…' : 'applying…');
+  phase = (phase: SyncPhase) => {
+    this.#state = { ...this.#state, phase };
+    this.#draw(true);
   };
 
-  objects = (p: { phase: string; objectsRead: number }) => {
-    const now = Date.now();
-    if (now - this.#last < 200) return;
-    this.#last = now;
-    this.#write(`reading ${p.phase}: ${p.objectsRead.toLocaleString('en')} objects…`);
+  read = (page: ReadProgress) => {
+    this.#state = withRead(this.#state, page);
+    this.#draw(false);
   };
 
   done() {
     if (this.#tty) process.stderr.write('\r\x1b[K');
   }
 
-  #write(text: string) {
-    if (this.#tty) process.stderr.write(`\r\x1b[K${text}`);
+  #draw(now: boolean) {
+    if (!this.#tty) return;
+    const at = Date.now();
+    if (!now && at - this.#last < 100) return;
+    this.#last = at;
+    process.stderr.write(`\r\x1b[K${renderProgress(this.#state, process.stderr.columns ?? 80)}`);
   }
 }
 

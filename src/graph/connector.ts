@@ -86,8 +86,15 @@ export interface ReadResult {
 /** Progress of a read, reported after every page. */
 export interface ReadProgress {
   phase: 'users' | 'groups' | 'mailboxes';
+  /** Pages received so far in this phase (`$batch` answers, for mailboxes). */
+  pages: number;
   /** Objects received so far in this phase (changes, for a delta read; purposes read, for mailboxes). */
   objectsRead: number;
+  /**
+   * How many objects the phase will read, when that is known beforehand: the mailboxes to read,
+   * or (for a full read of a collection whose delta link expired) the previous read's count.
+   */
+  expected?: number;
 }
 
 /** Tunables of a connector. */
@@ -99,6 +106,11 @@ export interface ConnectorOptions {
   /** Retries of one request on 429/503/504/dropped connections (default: the patience's). */
   maxRetries?: number;
   onProgress?: (progress: ReadProgress) => void;
+  /**
+   * Stops a read at its next page (or `$batch`): the read rejects with the signal's reason, and
+   * no further request is sent.
+   */
+  signal?: AbortSignal;
   /** Waits between retries; injectable so tests need not wait for real. */
   sleep?: (ms: number) => Promise<void>;
   /** Other retry tunables (backoff steps, longest accepted Retry-After). */
@@ -284,6 +296,7 @@ export class GraphConnector {
         (prior) => new UserDelta(prior ? previous?.snapshot.users : undefined),
         previous?.cursor.usersDeltaLink,
         stop,
+        previous?.snapshot.users.length,
       );
       // Purposes are read while the groups round goes on: they need only the users.
       return {
@@ -300,6 +313,7 @@ export class GraphConnector {
           (prior) => new GroupDelta(prior ? previous?.snapshot.groups : undefined),
           previous?.cursor.groupsDeltaLink,
           stop,
+          previous?.snapshot.groups.length,
         ),
       ),
     ] as const);
@@ -333,13 +347,23 @@ export class GraphConnector {
   ): Promise<{ users: SourceUser[]; mailboxes: MailboxReads; itemRetries: number; itemsThrottled: number }> {
     const w = this.ready();
     const plan = planMailboxReads(users, previous);
+    const signal = this.options.signal;
+    let batches = 0;
     const reads = await readPurposes(plan.toRead, w.tokens.info?.roles, {
       ...this.purposeReader(w),
       // One permit left for the groups round's chain of pages, which runs alongside.
       batchesInFlight: Math.max(1, this.tenantConcurrency - 1),
-      onProgress: (read) => this.options.onProgress?.({ phase: 'mailboxes', objectsRead: read }),
-      stopped: () => stop.failed,
+      onProgress: (read) =>
+        this.options.onProgress?.({
+          phase: 'mailboxes',
+          pages: ++batches,
+          objectsRead: read,
+          expected: plan.toRead.length,
+        }),
+      stopped: () => stop.failed || signal?.aborted === true,
     });
+    // The reader stops sending batches once aborted and returns what it has: that is no read.
+    signal?.throwIfAborted();
     return {
       users: withPurposes(plan, reads.purposes),
       mailboxes: { needed: plan.toRead.length, ...reads.report },
@@ -367,6 +391,8 @@ export class GraphConnector {
     makeState: (fromPrevious: boolean) => D,
     deltaLink: string | undefined,
     stop: { failed: boolean },
+    /** Objects the previous read held: what a full read of the collection is expected to bring. */
+    previousCount: number | undefined,
   ): Promise<{ state: D; deltaLink: string; objectsRead: number; fellBack: boolean; restarts: number }> {
     const w = this.ready();
     const select = phase === 'users' ? USER_SELECT : GROUP_SELECT;
@@ -378,7 +404,9 @@ export class GraphConnector {
       const incremental = start !== initial;
       const state = makeState(incremental);
       try {
-        const round = await this.round(phase, start, schema, state, stop);
+        // A delta round brings changes only: how many is not known beforehand.
+        const expected = incremental ? undefined : previousCount;
+        const round = await this.round(phase, start, schema, state, stop, expected);
         return { state, ...round, fellBack: deltaLink !== undefined && !incremental, restarts };
       } catch (error) {
         if (!(error instanceof GraphError)) throw error;
@@ -406,9 +434,13 @@ export class GraphConnector {
     schema: S,
     state: { apply(items: z.output<S>[]): void },
     stop: { failed: boolean },
+    expected: number | undefined,
   ): Promise<{ deltaLink: string; objectsRead: number }> {
     const w = this.ready();
+    const signal = this.options.signal;
+    signal?.throwIfAborted();
     let objectsRead = 0;
+    let pagesRead = 0;
     let deltaLink: string | undefined;
     const what = `${phase} delta`;
     for await (const page of pages(
@@ -420,8 +452,16 @@ export class GraphConnector {
     )) {
       state.apply(page.items);
       objectsRead += page.items.length;
+      pagesRead++;
       deltaLink = page.deltaLink;
-      this.options.onProgress?.({ phase, objectsRead });
+      this.options.onProgress?.({
+        phase,
+        pages: pagesRead,
+        objectsRead,
+        ...(expected === undefined ? {} : { expected }),
+      });
+      // Checked between pages: the request of the next page is never sent.
+      signal?.throwIfAborted();
       if (stop.failed) throw new Stopped();
     }
     if (!deltaLink)

@@ -11,16 +11,17 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { AppError, invalid } from '../directory/errors.js';
+import { invalid } from '../directory/errors.js';
 import { hasControlCharacter } from '../directory/text.js';
-import { GraphError } from '../graph/index.js';
 import type { App } from '../services/app.js';
+import { errorResponse, INTERNAL_ERROR } from '../services/error-body.js';
 import { authPlugin } from './auth.js';
 import { CONSOLE_ROOT, registerConsole } from './console.js';
 import { authRoutes } from './routes/auth.js';
 import { directoryRoutes } from './routes/directory.js';
 import { jobRoutes } from './routes/jobs.js';
 import { orgRoutes } from './routes/orgs.js';
+import { searchRoutes } from './routes/searches.js';
 import { syncRoutes } from './routes/sync.js';
 import { ErrorBody } from './schemas.js';
 
@@ -139,6 +140,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
       await api.register(orgRoutes, { app });
       await api.register(directoryRoutes, { app });
       await api.register(syncRoutes, { app });
+      await api.register(searchRoutes, { app });
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
         server.swagger(),
       );
@@ -242,26 +244,13 @@ function readingText(validate: ValidateFunction, schema: unknown) {
  * `fields` lists every field's refusal when a form was checked whole (the first is `field`/`message`).
  */
 function errorHandler(
-  error: FastifyError | AppError,
+  // Application and Graph errors arrive here too: errorResponse answers them first.
+  error: FastifyError,
   _request: unknown,
   reply: import('fastify').FastifyReply,
 ) {
-  if (error instanceof GraphError) {
-    // Microsoft refused or failed: the organization's settings or Entra need attention, not our server.
-    return reply.status(502).send({
-      error: { code: error.code, message: `${error.detail || error.message} ${error.hint}`.trim() },
-    });
-  }
-  if (error instanceof AppError) {
-    return reply.status(error.status).send({
-      error: {
-        code: error.code,
-        message: error.message,
-        field: error.field,
-        ...(error.fields ? { fields: error.fields } : {}),
-      },
-    });
-  }
+  const known = errorResponse(error);
+  if (known) return reply.status(known.status).send({ error: known.body });
   if (error.validation) {
     const first = error.validation[0];
     const field =
@@ -284,7 +273,5 @@ function errorHandler(
     return reply.status(error.statusCode).send({ error: { code: 'invalid_input', message: error.message } });
   }
   reply.log.error(error);
-  return reply
-    .status(500)
-    .send({ error: { code: 'internal', message: 'Something went wrong on the server; it is logged.' } });
+  return reply.status(500).send({ error: INTERNAL_ERROR });
 }

@@ -9,6 +9,11 @@ export const RUN_ERRORS = {
     sentence:
       'The process running this sync (a worker, the server or `entrasync sync`) stopped before it finished (killed, crashed or cut off from the database); nothing of it was applied. An automatic sync is retried; run a manual one again.',
   },
+  interrupted: {
+    retry: false,
+    sentence:
+      'The server that ran this search (the manual-sync preview) stopped before it finished (restarted, killed or cut off from the database); nothing was stored. Search again.',
+  },
 } as const;
 
 export type RunErrorCode = keyof typeof RUN_ERRORS;

@@ -10,6 +10,7 @@ import { dnsTxtReader } from './domain-proof.js';
 import { EntraSettingsService } from './entra-settings.js';
 import { leaseTiming } from './lease-heartbeat.js';
 import { type DomainProofSources, OrganizationService } from './organizations.js';
+import { SearchService } from './searches.js';
 import { SecretBox } from './secrets.js';
 import { type ConnectorFactory, defaultConnectorFactory, type SyncService } from './sync.js';
 
@@ -17,6 +18,8 @@ import { type ConnectorFactory, defaultConnectorFactory, type SyncService } from
 export class App {
   readonly orgs: OrganizationService;
   readonly auth: AuthService;
+  /** Searches (manual-sync previews) this process runs as jobs, and every server's view of them. */
+  readonly searches: SearchService;
   #secrets: SecretBox | undefined;
 
   constructor(
@@ -28,6 +31,7 @@ export class App {
   ) {
     this.orgs = new OrganizationService(store, runtime);
     this.auth = new AuthService(store, runtime);
+    this.searches = new SearchService(store, runtime, (orgId) => this.sync(orgId));
   }
 
   /** The key that seals client secrets; opened on first use so commands that never need it never create it. */
@@ -96,6 +100,8 @@ export class App {
   }
 
   async close(): Promise<void> {
+    // A search still reading would write to a closed database: it stops and ends as interrupted.
+    await this.searches.close();
     await this.store.close();
   }
 }

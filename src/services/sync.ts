@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { AppError, invalid, notFound } from '../directory/errors.js';
-import type { Group, Organization, User } from '../directory/model.js';
+import type { Group, GroupKind, Organization, Role, User, UserStatus } from '../directory/model.js';
+import { isFunctional, type MailboxKind } from '../directory/recipients.js';
 import {
   type ConnectorOptions,
   type DeltaCursor,
@@ -24,12 +25,15 @@ import {
   type Change,
   type ExpectedLeftOut,
   type Plan,
+  type PlannedMember,
   SKIP_REASONS,
   type SkippedByReason,
   type SkippedEntry,
   type SkipReason,
   skippedByReason,
+  type UpdateUserChange,
 } from '../sync/changes.js';
+import type { CsvCell } from '../sync/csv.js';
 import { billableAfter, plan as makePlan } from '../sync/plan.js';
 import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
 import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
@@ -37,9 +41,16 @@ import type { SourceSnapshot } from '../sync/source.js';
 import type { Runtime } from './clock.js';
 import type { EntraSettingsService } from './entra-settings.js';
 import { DEFAULT_LEASE_SECONDS, LeaseHeartbeat, type LeaseTiming, leaseTiming } from './lease-heartbeat.js';
+import { PlanBodyCache } from './plan-cache.js';
 
 /** A preview is kept this long; executing an older one asks for a new preview. */
 export const PREVIEW_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * Packed plan bodies the plan reader keeps parsed in memory (see PlanBodyCache): a
+ * 100k-change preview packs to a few MB and parses to roughly 15× that.
+ */
+const PLAN_CACHE_PACKED_BYTES = 16 * 1024 * 1024;
 
 /** Makes the Graph connector for a connection (injected: benchmarks count, tests point at the emulator). */
 export type ConnectorFactory = (connection: GraphConnection, options: ConnectorOptions) => GraphConnector;
@@ -47,7 +58,8 @@ export const defaultConnectorFactory: ConnectorFactory = (connection, options) =
   new GraphConnector(connection, options);
 
 /** Who started a sync. */
-export type Trigger = 'manual' | 'scheduled';
+export const TRIGGERS = ['manual', 'scheduled'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
 
 /** How the source was read for a preview. */
 export interface ReadInfo {
@@ -121,7 +133,31 @@ interface SyncBasis {
   seats: number;
 }
 
-/** One change's outcome in a run (History shows these). */
+/** A user as a run recorded it: the one added (as created) or removed (as it was). */
+export interface OutcomeUser {
+  email: string;
+  aliases: string[];
+  role: Role;
+  status: UserStatus;
+  mailbox: MailboxKind | null;
+  /** A shared, room or equipment mailbox: receives mail, no person signs in. */
+  functional: boolean;
+}
+
+/** A group as a run recorded it: the one added or removed. */
+export interface OutcomeGroup {
+  name: string;
+  kind: GroupKind;
+  email: string | null;
+  aliases: string[];
+  memberCount: number;
+}
+
+/**
+ * One change's outcome in a run (History shows these): what the change did, in as much detail
+ * as the preview showed — the record added, the record removed, an update's before → after.
+ * Runs recorded before a field existed simply lack it.
+ */
 export interface ChangeOutcome {
   id: string;
   category: Category;
@@ -130,20 +166,53 @@ export interface ChangeOutcome {
   address: string | null;
   name: string;
   outcome: 'applied' | 'excluded' | 'conflict';
+  /** Why it was not applied (a conflict). */
   message?: string;
+  /** A removal's reason (deleted, out_of_scope), or an update's (changed, linked). */
+  reason?: string;
+  /** A removal's sentence saying why (e.g. "now a guest user"). */
+  why?: string;
   before?: unknown;
   after?: unknown;
+  membersAdded?: PlannedMember[];
+  membersRemoved?: PlannedMember[];
+  /** add_user: the user as created; remove_user: the user as it was (absent when already gone). */
+  user?: OutcomeUser;
+  /** add_group: the group as created; remove_group: as it was (absent when already gone). */
+  group?: OutcomeGroup;
 }
 
-export type RunStatus =
-  | 'running'
-  | 'succeeded'
-  | 'completed_with_conflicts'
-  | 'failed'
-  /** An automatic run the deletion safeguard stopped: nothing applied until an admin approves it. */
-  | 'held'
-  /** A held run the admin dismissed: nothing applied, ever. */
-  | 'dismissed';
+/** Who approved or dismissed a held run, and when (the run's actor stays who started it). */
+export interface RunDecision {
+  action: 'approved' | 'dismissed';
+  by: string;
+  at: string;
+}
+
+/** Which runs to list: each filter narrows, absent ones do not. */
+export interface RunFilter {
+  trigger?: Trigger;
+  status?: RunStatus;
+  /** Runs started at or after this ISO instant. */
+  from?: string;
+  /** Runs started before this ISO instant. */
+  to?: string;
+}
+
+/**
+ * What became of a run: running, succeeded, completed_with_conflicts, failed; held (an automatic
+ * run the deletion safeguard stopped: nothing applied until an admin approves it); dismissed (a
+ * held run the admin dropped: nothing applied, ever).
+ */
+export const RUN_STATUSES = [
+  'running',
+  'succeeded',
+  'completed_with_conflicts',
+  'failed',
+  'held',
+  'dismissed',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Why a run was held for review (the deletion safeguard's verdict). */
 export interface HoldReason {
@@ -241,6 +310,8 @@ export interface RunResult {
   held?: HoldReason;
   /** A held run's plan: changes per category (nothing of them is applied until approved). */
   planned?: Record<Category, number>;
+  /** Set on a held run once approved or dismissed: by whom and when. */
+  decision?: RunDecision;
 }
 
 /** Options of one sync. */
@@ -248,11 +319,19 @@ export interface SyncOptions {
   /** Overrides the saved what/how for this run only. */
   what?: WhatSwitches;
   how?: HowSwitches;
-  /** Objects read so far, per page (for a progress line). */
+  /** Pages and objects read so far, per collection, after every page (for progress). */
   onProgress?: ConnectorOptions['onProgress'];
-  /** The phase a sync enters: reading Entra, planning, applying. */
-  onPhase?: (phase: 'read' | 'plan' | 'apply') => void;
+  /** The phase a sync enters: reading Entra, planning, storing the preview, applying. */
+  onPhase?: (phase: SyncPhase) => void;
+  /**
+   * Stops a preview: the read at its next page, or after planning; the preview rejects with the
+   * signal's reason and stores nothing.
+   */
+  signal?: AbortSignal;
 }
+
+/** What a sync is doing: reading Entra, planning, storing the preview (previews), applying (runs). */
+export type SyncPhase = 'read' | 'plan' | 'store' | 'apply';
 
 /** Preview, execute and history of one organization's Entra sync. */
 export class SyncService {
@@ -274,6 +353,9 @@ export class SyncService {
   /** Reads Entra (delta on top of the last applied read), plans, and stores the plan as a preview. */
   async preview(options: SyncOptions, actor: string): Promise<Preview> {
     const planned = await this.#plan(options);
+    // Planning cannot stop half-way; a search cancelled meanwhile stores nothing.
+    options.signal?.throwIfAborted();
+    options.onPhase?.('store');
     await this.#store(planned, actor, planned.preview.expiresAt);
     return planned.preview;
   }
@@ -301,13 +383,14 @@ export class SyncService {
     if (preloaded) selectChanges(preloaded.preview, input.excludedChangeIds ?? []);
     const runId = input.runId ?? this.runtime.newId();
     return this.#underLease(runId, `${input.trigger} sync by ${actor}`, async (heartbeat) => {
+      const startedAt = this.runtime.now().toISOString();
       await this.#repo.insertRun({
         id: runId,
         trigger: input.trigger,
         actor,
         planId: input.planId ?? null,
         status: 'running',
-        startedAt: this.runtime.now().toISOString(),
+        startedAt,
         finishedAt: null,
         summary: {},
       });
@@ -327,7 +410,14 @@ export class SyncService {
           timings,
           heartbeat,
         );
-        await this.#audit(actor, 'sync.execute', runId, { status: result.status });
+        await this.#audit(
+          actor,
+          'sync.execute',
+          { id: runId, trigger: input.trigger, startedAt },
+          {
+            status: result.status,
+          },
+        );
         return result;
       } catch (error) {
         return this.#fail(runId, input.planId ?? null, error, timings);
@@ -350,14 +440,28 @@ export class SyncService {
     return this.#underLease(runId, `approval by ${actor}`, async (heartbeat) => {
       // Only one approver wins, even when two press the button at once.
       if (!(await this.#repo.transitionRun(runId, 'held', 'running'))) throw notHeld(runId, 'not held');
+      const decision: RunDecision = { action: 'approved', by: actor, at: this.runtime.now().toISOString() };
       const timings = { readMs: 0, planMs: 0, applyMs: 0 };
+      let result: RunResult;
       try {
-        const result = await this.#apply(runId, stored.planned, excludedChangeIds, actor, timings, heartbeat);
-        await this.#audit(actor, 'sync.approve', runId, { status: result.status, excluded: result.excluded });
-        return result;
+        result = await this.#apply(
+          runId,
+          stored.planned,
+          excludedChangeIds,
+          actor,
+          timings,
+          heartbeat,
+          decision,
+        );
       } catch (error) {
-        return this.#fail(runId, planId, error, timings);
+        result = await this.#fail(runId, planId, error, timings, decision);
       }
+      // Decided, applied or failed, the held plan is never needed again: the next preview's clean-up drops it.
+      await this.#expirePlan(planId);
+      // "A sync waits for approval" is answered: it no longer counts as unread.
+      await this.#repo.markRunNotificationsRead(runId, decision.at);
+      await this.#audit(actor, 'sync.approve', run, { status: result.status, excluded: result.excluded });
+      return result;
     });
   }
 
@@ -365,11 +469,20 @@ export class SyncService {
   async dismiss(runId: string, actor: string): Promise<void> {
     const run = await this.run(runId);
     if (run.status !== 'held') throw notHeld(runId, run.status);
-    if (!(await this.#repo.transitionRun(runId, 'held', 'dismissed'))) throw notHeld(runId, 'not held');
-    const now = this.runtime.now().toISOString();
+    const decision: RunDecision = { action: 'dismissed', by: actor, at: this.runtime.now().toISOString() };
+    const summary = { ...(run.summary as object), decision };
+    if (!(await this.#repo.transitionRun(runId, 'held', 'dismissed', summary)))
+      throw notHeld(runId, 'not held');
     // Its plan (a whole snapshot) is no longer needed: let the next preview's clean-up drop it.
-    if (run.planId) await this.#repo.setPlanExpiry(run.planId, now);
-    await this.#audit(actor, 'sync.dismiss', runId);
+    if (run.planId) await this.#expirePlan(run.planId);
+    await this.#repo.markRunNotificationsRead(runId, decision.at);
+    await this.#audit(actor, 'sync.dismiss', run);
+  }
+
+  /** Lets a stored plan expire now (a decided held run's), here and in the parsed-plan cache. */
+  async #expirePlan(planId: string): Promise<void> {
+    await this.#repo.setPlanExpiry(planId, this.runtime.now().toISOString());
+    planBodies.forget(this.org.id, planId);
   }
 
   /**
@@ -434,8 +547,17 @@ export class SyncService {
   }
 
   /** Records a run as failed with the error's code, text and hint; nothing of it was applied. */
-  async #fail(runId: string, planId: string | null, error: unknown, timings: RunResult['timings']) {
-    const result = failedResult(runId, planId, error, timings);
+  async #fail(
+    runId: string,
+    planId: string | null,
+    error: unknown,
+    timings: RunResult['timings'],
+    decision?: RunDecision,
+  ): Promise<RunResult> {
+    const result: RunResult = {
+      ...failedResult(runId, planId, error, timings),
+      ...(decision ? { decision } : {}),
+    };
     await this.#repo.finishRun(runId, {
       status: 'failed',
       finishedAt: this.runtime.now().toISOString(),
@@ -444,19 +566,38 @@ export class SyncService {
     return result;
   }
 
-  async #audit(actor: string, action: string, runId: string, detail?: unknown): Promise<void> {
+  /** Audits a decision on a run, naming it by trigger and start so the log reads well without ids. */
+  async #audit(
+    actor: string,
+    action: string,
+    run: { id: string; trigger: string; startedAt: string },
+    detail?: unknown,
+  ): Promise<void> {
     await recordAudit(
       this.store.db,
-      { orgId: this.org.id, actor, action, targetType: 'sync_run', targetId: runId, detail },
+      {
+        orgId: this.org.id,
+        actor,
+        action,
+        targetType: 'sync_run',
+        targetId: run.id,
+        targetLabel: runLabel(run),
+        detail,
+      },
       this.runtime.now(),
     );
   }
 
-  /** Runs, newest first. The list leaves out each run's skipped entries (thousands at scale); a run's own page has them. */
-  async runs(limit = 50, offset = 0) {
+  /**
+   * Runs, newest first, narrowed by `filter` (checked: an unknown trigger or status, or a bad
+   * date, is refused by name). The list leaves out each run's skipped entries (thousands at
+   * scale); a run's own page has them.
+   */
+  async runs(limit = 50, offset = 0, filter: RunFilterQuery = {}) {
+    const checked = runFilter(filter);
     // A dead sync's run reads failed as soon as anyone looks, not only once the next sync starts.
     await this.#closeOrphanedRuns();
-    const runs = await this.#repo.listRuns(limit, offset);
+    const runs = await this.#repo.listRuns(limit, offset, checked);
     return runs.map((run) => {
       const { skippedEntries: _skipped, ...summary } = run.summary as { skippedEntries?: unknown };
       return { ...run, summary };
@@ -483,21 +624,7 @@ export class SyncService {
    */
   async planView(planId: string, query: PlanPageQuery = {}): Promise<PlanView> {
     const { category: asked, offset, limit, search, reason } = planPageQuery(query);
-    const found = await this.#repo.loadPlanBody<PlanBody>(planId);
-    const now = this.runtime.now().toISOString();
-    if (!found) {
-      throw notFound(
-        `No preview ${planId} for this organization: it expired (previews last an hour) or never existed. Search again.`,
-      );
-    }
-    const run = await this.#repo.runOfPlan(planId);
-    if (found.expiresAt <= now) {
-      throw notFound(
-        run?.status === 'dismissed'
-          ? `Preview ${planId} belonged to run ${run.id}, which was dismissed: nothing of it was applied. Search again.`
-          : `Preview ${planId} has expired (previews last an hour): Search again.`,
-      );
-    }
+    const { found, run } = await this.#readablePlan(planId);
     const preview = found.body.preview;
     const held = found.expiresAt === HELD_PLAN_EXPIRES_AT;
     let state: PlanState;
@@ -542,7 +669,7 @@ export class SyncService {
       state,
       run,
       counts: { ...countsOf(preview), skipped: skipped.length },
-      deactivations: usersToUpdate.filter(deactivates).length,
+      deactivations: deactivationsOf(usersToUpdate),
       page: {
         category,
         offset,
@@ -553,6 +680,78 @@ export class SyncService {
         items: matching.slice(offset, offset + limit),
       },
     };
+  }
+
+  /**
+   * Every change of a stored plan (a preview while it lasts, or a held run's plan) and its
+   * skipped entries, as CSV rows: category, change id, kind, address, name, detail.
+   */
+  async planCsv(planId: string): Promise<CsvCell[][]> {
+    const { preview } = (await this.#readablePlan(planId)).found.body;
+    const rows: CsvCell[][] = [['category', 'id', 'kind', 'externalId', 'address', 'name', 'detail']];
+    for (const c of allChanges(preview)) {
+      rows.push([CATEGORY_OF[c.kind], c.id, c.kind, c.externalId, c.address, c.name, changeText(c)]);
+    }
+    for (const e of preview.skipped) {
+      rows.push(['skipped', '', e.objectType, e.externalId, e.address, e.name, `${e.reason}: ${e.message}`]);
+    }
+    return rows;
+  }
+
+  /** Every change of a run with its outcome, as CSV rows (a run recorded no changes: the header only). */
+  async runCsv(runId: string): Promise<CsvCell[][]> {
+    const run = await this.run(runId);
+    const rows: CsvCell[][] = [
+      ['category', 'id', 'kind', 'externalId', 'address', 'name', 'outcome', 'message', 'detail'],
+    ];
+    for (const o of (run.detail as ChangeOutcome[] | null) ?? []) {
+      rows.push([
+        o.category,
+        o.id,
+        o.kind,
+        o.externalId,
+        o.address,
+        o.name,
+        o.outcome,
+        o.message,
+        outcomeText(o),
+      ]);
+    }
+    return rows;
+  }
+
+  /**
+   * A stored plan that may still be read, with the run that executed it or is held for it; not
+   * found when it is gone or expired (saying so). The parsed body comes from the process's cache
+   * when it is there: a body never changes, and the expiry is read fresh every time.
+   */
+  async #readablePlan(planId: string) {
+    const meta = await this.#repo.planMeta(planId);
+    let body = meta ? planBodies.get(this.org.id, planId) : undefined;
+    if (meta && !body) {
+      const loaded = await this.#repo.loadPlanBody<PlanBody>(planId);
+      if (loaded) {
+        body = loaded.body;
+        planBodies.set(this.org.id, planId, body, loaded.packedBytes);
+      }
+    }
+    if (!meta || !body) {
+      throw notFound(
+        `No preview ${planId} for this organization: it expired (previews last an hour) or never existed. Search again.`,
+      );
+    }
+    const run = await this.#repo.runOfPlan(planId);
+    if (meta.expiresAt <= this.runtime.now().toISOString()) {
+      planBodies.forget(this.org.id, planId);
+      throw notFound(
+        run?.status === 'dismissed'
+          ? `Preview ${planId} belonged to run ${run.id}, which was dismissed: nothing of it was applied. Search again.`
+          : run && run.status !== 'held' && run.status !== 'running'
+            ? `Preview ${planId} was applied by run ${run.id} and is no longer kept: see that run in the history.`
+            : `Preview ${planId} has expired (previews last an hour): Search again.`,
+      );
+    }
+    return { found: { ...meta, body }, run };
   }
 
   /** Records a run as held: its plan is kept (beyond the preview hour) and nothing is applied. */
@@ -603,7 +802,7 @@ export class SyncService {
     options.onPhase?.('read');
     const readStart = performance.now();
     const previous = await this.#repo.loadState<SourceSnapshot, DeltaCursor, SyncBasis>();
-    const connector = this.connectors(connection, { onProgress: options.onProgress });
+    const connector = this.connectors(connection, { onProgress: options.onProgress, signal: options.signal });
     let read: ReadResult;
     try {
       read = previous ? await connector.readChanges(previous) : await connector.readFull();
@@ -611,6 +810,7 @@ export class SyncService {
       await connector.close();
     }
     const readMs = performance.now() - readStart;
+    options.signal?.throwIfAborted();
     options.onPhase?.('plan');
     const planStart = performance.now();
     const sourceUnchanged = previous !== null && read.mode === 'delta' && read.changes === 0;
@@ -739,6 +939,8 @@ export class SyncService {
     actor: string,
     timings: RunResult['timings'],
     heartbeat: LeaseHeartbeat,
+    /** Set when an admin's approval applies a held run. */
+    decision?: RunDecision,
   ): Promise<RunResult> {
     const { preview } = planned;
     const selection = selectChanges(preview, excludedIds);
@@ -756,7 +958,8 @@ export class SyncService {
       (s) => ({ ...s, changes: s.changes.filter((c) => !conflicts.has(c.id)) }) as ApplyStep,
     );
     const excluded = new Set(selection.excluded.map((c) => c.id));
-    const outcomes = outcomesOf(preview, excluded, conflicts);
+    // Removals are recorded with the object as it was, so History can say what went.
+    const outcomes = outcomesOf(preview, excluded, conflicts, users, groups);
     const applied = zeroCounts();
     for (const o of outcomes) if (o.outcome === 'applied') applied[o.category]++;
     const result: RunResult = {
@@ -782,6 +985,7 @@ export class SyncService {
             )
           : preview.seats.before,
       },
+      ...(decision ? { decision } : {}),
     };
     // Both blobs are compressed on the thread pool while the changes are written.
     const packing = Promise.all([packSource(planned.source), packJsonAsync(outcomes)]);
@@ -943,7 +1147,18 @@ const CATEGORY_OF: Record<Change['kind'], Category> = {
   remove_group: 'groupsToRemove',
 };
 
-function outcomesOf(plan: Plan, excluded: Set<string>, conflicts: Map<string, string>): ChangeOutcome[] {
+/**
+ * Every change of a plan with its outcome and what it did: the record an add created, the
+ * record a removal took away (from `users`/`groups`, the directory before the apply), an
+ * update's before → after.
+ */
+function outcomesOf(
+  plan: Plan,
+  excluded: Set<string>,
+  conflicts: Map<string, string>,
+  users: Map<string, User>,
+  groups: Map<string, Group>,
+): ChangeOutcome[] {
   return allChanges(plan).map((c) => {
     const outcome: ChangeOutcome = {
       id: c.id,
@@ -956,12 +1171,125 @@ function outcomesOf(plan: Plan, excluded: Set<string>, conflicts: Map<string, st
     };
     const message = conflicts.get(c.id);
     if (message) outcome.message = message;
-    if (c.kind === 'update_user' || c.kind === 'update_group') {
-      outcome.before = c.before;
-      outcome.after = c.after;
+    switch (c.kind) {
+      case 'add_user':
+        outcome.user = outcomeUser(c.user);
+        break;
+      case 'add_group':
+        outcome.group = outcomeGroup(c.group);
+        break;
+      case 'update_user':
+        outcome.reason = c.reason;
+        outcome.before = c.before;
+        outcome.after = c.after;
+        break;
+      case 'update_group':
+        outcome.before = c.before;
+        outcome.after = c.after;
+        if (c.membersAdded.length) outcome.membersAdded = c.membersAdded;
+        if (c.membersRemoved.length) outcome.membersRemoved = c.membersRemoved;
+        break;
+      case 'remove_user': {
+        outcome.reason = c.reason;
+        outcome.why = c.message;
+        const was = users.get(c.userId);
+        if (was) outcome.user = outcomeUser(was);
+        break;
+      }
+      case 'remove_group': {
+        outcome.reason = c.reason;
+        outcome.why = c.message;
+        const was = groups.get(c.groupId);
+        if (was) outcome.group = outcomeGroup(was);
+        break;
+      }
     }
     return outcome;
   });
+}
+
+function outcomeUser(u: Pick<User, 'email' | 'aliases' | 'role' | 'status' | 'mailbox'>): OutcomeUser {
+  return {
+    email: u.email,
+    aliases: u.aliases,
+    role: u.role,
+    status: u.status,
+    mailbox: u.mailbox,
+    functional: isFunctional(u.mailbox),
+  };
+}
+
+function outcomeGroup(g: {
+  name: string;
+  kind: GroupKind;
+  email: string | null;
+  aliases: string[];
+  members: readonly unknown[];
+}): OutcomeGroup {
+  return { name: g.name, kind: g.kind, email: g.email, aliases: g.aliases, memberCount: g.members.length };
+}
+
+/** A run named for people: its trigger and when it started (the audit log's label for it). */
+function runLabel(run: { trigger: string; startedAt: string }): string {
+  return `${run.trigger} sync of ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** How runs are asked for: words and dates as they came (the HTTP query, the CLI). */
+export interface RunFilterQuery {
+  trigger?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A run filter checked: a known trigger and status, and `from`/`to` each a date (YYYY-MM-DD,
+ * a whole day in UTC: `to` includes that day) or an ISO instant with its offset (`to` exclusive).
+ */
+export function runFilter(query: RunFilterQuery): RunFilter {
+  const filter: RunFilter = {};
+  if (query.trigger !== undefined) {
+    if (!(TRIGGERS as readonly string[]).includes(query.trigger)) {
+      throw invalid('trigger', `Unknown trigger "${query.trigger}": use one of ${TRIGGERS.join(', ')}.`);
+    }
+    filter.trigger = query.trigger as Trigger;
+  }
+  if (query.status !== undefined) {
+    if (!(RUN_STATUSES as readonly string[]).includes(query.status)) {
+      throw invalid('status', `Unknown status "${query.status}": use one of ${RUN_STATUSES.join(', ')}.`);
+    }
+    filter.status = query.status as RunStatus;
+  }
+  if (query.from !== undefined) filter.from = instantOf('from', query.from, 0);
+  if (query.to !== undefined) filter.to = instantOf('to', query.to, 1);
+  if (filter.from && filter.to && filter.from >= filter.to) {
+    throw invalid('to', `to (${query.to}) must be after from (${query.from}).`);
+  }
+  return filter;
+}
+
+/** A date or instant as an ISO instant; a date is its day's start, plus `days` (1: the day after). */
+function instantOf(field: 'from' | 'to', value: string, days: number): string {
+  const date = DATE.test(value)
+    ? new Date(`${value}T00:00:00.000Z`)
+    : INSTANT.test(value)
+      ? new Date(value)
+      : null;
+  if (
+    !date ||
+    Number.isNaN(date.getTime()) ||
+    (DATE.test(value) && date.toISOString().slice(0, 10) !== value)
+  ) {
+    throw invalid(
+      field,
+      `${field} must be a date (YYYY-MM-DD) or an ISO date and time with its offset (2025-06-01T08:00:00Z), not "${value}".`,
+    );
+  }
+  if (DATE.test(value)) date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString();
 }
 
 function notHeld(runId: string, status: string): AppError {
@@ -1016,9 +1344,89 @@ function countsOf(plan: Plan): Record<Category, number> {
   return Object.fromEntries(CATEGORIES.map((c) => [c, plan[c].length])) as Record<Category, number>;
 }
 
-/** A user update that turns an active user inactive. */
-function deactivates(change: Plan['usersToUpdate'][number]): boolean {
-  return change.after.status === 'inactive' && change.before.status !== 'inactive';
+/**
+ * Of a plan's user updates, those that turn an active user inactive — with the removals, what
+ * the deletion safeguard counts (src/jobs/safeguard.ts) and the plan reader reports. Counted here only.
+ */
+export function deactivationsOf(usersToUpdate: readonly UpdateUserChange[]): number {
+  return usersToUpdate.filter((c) => c.after.status === 'inactive' && c.before.status !== 'inactive').length;
+}
+
+/** Parsed plan bodies shared by every SyncService of this process (see PlanBodyCache). */
+const planBodies = new PlanBodyCache<PlanBody>(PLAN_CACHE_PACKED_BYTES);
+
+/** What a planned change does, in one line of words (the CSV's detail column). */
+function changeText(c: Change): string {
+  switch (c.kind) {
+    case 'add_user':
+      return userText(c.user);
+    case 'add_group':
+      return groupText(outcomeGroup(c.group));
+    case 'update_user':
+    case 'update_group':
+      return updateText(c);
+    case 'remove_user':
+    case 'remove_group':
+      return c.message;
+  }
+}
+
+/** What a run's change did, in one line of words: as planned, and what a removal took away. */
+function outcomeText(o: ChangeOutcome): string {
+  const removal = o.kind === 'remove_user' || o.kind === 'remove_group';
+  const record = o.user ? userText(o.user) : o.group ? groupText(o.group) : '';
+  if (removal) return [o.why, record && `was: ${record}`].filter(Boolean).join('; ');
+  if (o.kind === 'update_user' || o.kind === 'update_group') return updateText(o);
+  return record;
+}
+
+function userText(u: Pick<OutcomeUser, 'email' | 'aliases' | 'role' | 'status' | 'mailbox'>): string {
+  return [
+    u.email,
+    u.role,
+    u.status,
+    isFunctional(u.mailbox) ? `functional (${u.mailbox} mailbox)` : u.mailbox ? `${u.mailbox} mailbox` : null,
+    u.aliases.length ? `aliases: ${u.aliases.join(' ')}` : null,
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
+function groupText(g: OutcomeGroup): string {
+  return [
+    `${g.kind} group ${g.name}`,
+    g.email,
+    g.aliases.length ? `aliases: ${g.aliases.join(' ')}` : null,
+    `${g.memberCount} members`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
+/** An update as "field: before → after; …", members added and removed counted. */
+function updateText(c: {
+  reason?: string;
+  before?: unknown;
+  after?: unknown;
+  membersAdded?: PlannedMember[];
+  membersRemoved?: PlannedMember[];
+}): string {
+  const before = (c.before ?? {}) as Record<string, unknown>;
+  const after = (c.after ?? {}) as Record<string, unknown>;
+  const parts = Object.keys(after)
+    .filter((f) => f !== 'members')
+    .map((f) => `${f}: ${valueText(before[f])} → ${valueText(after[f])}`);
+  if (c.reason === 'linked') parts.unshift('links the hand-made user to Entra');
+  if (c.membersAdded?.length) parts.push(`members added: ${c.membersAdded.map((m) => m.label).join(' ')}`);
+  if (c.membersRemoved?.length)
+    parts.push(`members removed: ${c.membersRemoved.map((m) => m.label).join(' ')}`);
+  return parts.join('; ');
+}
+
+function valueText(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '(none)';
+  if (Array.isArray(value)) return value.length ? value.map(String).join(' ') : '(none)';
+  return String(value);
 }
 
 /** What a plan page's filter matches: address, name, Entra object id (and a skipped entry's reason). */

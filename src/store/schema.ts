@@ -199,6 +199,24 @@ export interface SyncRunsTable {
   detail: Buffer | null;
 }
 
+/** Searches (manual-sync previews run as jobs) and their progress (0008_sync_searches). */
+export interface SyncSearchesTable {
+  org_id: string;
+  id: string;
+  state: string;
+  phase: string | null;
+  cancel_requested_at: string | null;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  started_by: string;
+  /** JSON of the pages and objects read per collection. */
+  progress: string;
+  plan_id: string | null;
+  /** JSON of the API's error body, for a failed search. */
+  error: string | null;
+}
+
 export interface SyncLeasesTable {
   org_id: string;
   holder: string;
@@ -253,6 +271,7 @@ export interface Database {
   sync_state: SyncStateTable;
   sync_plans: SyncPlansTable;
   sync_runs: SyncRunsTable;
+  sync_searches: SyncSearchesTable;
   sync_leases: SyncLeasesTable;
   organizations: OrganizationsTable;
   domains: DomainsTable;

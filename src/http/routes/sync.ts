@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { canManageService } from '../../directory/permissions.js';
 import { BLOCKED_MAILBOX_RULES } from '../../directory/recipients.js';
 import { CLOUD_NAMES } from '../../graph/index.js';
 import type { App } from '../../services/app.js';
 import { FREQUENCIES } from '../../services/entra-settings.js';
-import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX } from '../../services/sync.js';
+import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX, RUN_STATUSES, TRIGGERS } from '../../services/sync.js';
 import { SKIP_REASONS } from '../../sync/changes.js';
+import { type CsvCell, toCsv } from '../../sync/csv.js';
 import { HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../../sync/policy.js';
 import { actorOf, orgOf, requirePrincipal } from '../auth.js';
 import { Nullable, OrgParams } from '../schemas.js';
@@ -89,7 +91,8 @@ const Diagnostic = Type.Object({
   consentUrl: Type.String(),
 });
 
-const RunOverrides = {
+/** The what/how words that override the saved switches for one preview or run. */
+export const RunOverrides = {
   what: Type.Optional(
     Type.Array(Type.String({ maxLength: 20 }), {
       maxItems: 10,
@@ -190,6 +193,8 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
     {
       schema: {
         tags: ['sync'],
+        description:
+          'Reads Entra, plans and stores a preview, and answers only then (a large tenant takes a while): prefer POST …/sync/searches, which answers at once and reports progress.',
         params: OrgParams,
         body: Type.Optional(Type.Object(RunOverrides, { additionalProperties: false })),
         // The preview is large and shaped by src/sync/changes.ts; it carries no secrets.
@@ -278,14 +283,71 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
       schema: {
         tags: ['sync'],
         params: OrgParams,
-        querystring: Type.Object({
-          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-          offset: Type.Integer({ minimum: 0, default: 0 }),
-        }),
+        description: 'Sync runs, newest first, optionally narrowed by trigger, status and start date.',
+        querystring: Type.Object(
+          {
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+            offset: Type.Integer({ minimum: 0, default: 0 }),
+            // The words and dates are checked by the service, so a bad one is refused by name.
+            trigger: Type.Optional(Type.String({ maxLength: 20, description: TRIGGERS.join(' | ') })),
+            status: Type.Optional(Type.String({ maxLength: 40, description: RUN_STATUSES.join(' | ') })),
+            from: Type.Optional(
+              Type.String({
+                maxLength: 40,
+                description:
+                  'runs started on or after: a date (YYYY-MM-DD, from 00:00 UTC) or an ISO date-time with offset',
+              }),
+            ),
+            to: Type.Optional(
+              Type.String({
+                maxLength: 40,
+                description:
+                  'runs started before: a date (YYYY-MM-DD, that whole day included, UTC) or an ISO date-time with offset',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Array(RunRecord), ...errors },
       },
     },
-    async (request) => (await app.sync(orgOf(request).id)).runs(request.query.limit, request.query.offset),
+    async (request) => {
+      const { limit, offset, ...filter } = request.query;
+      return (await app.sync(orgOf(request).id)).runs(limit, offset, filter);
+    },
+  );
+
+  api.get(
+    '/orgs/:org/sync/plans/:planId/changes.csv',
+    {
+      schema: {
+        tags: ['sync'],
+        description:
+          "Every change of a stored plan (a preview while it lasts, or a held run's plan) and its skipped entries, as CSV (text/csv).",
+        params: Type.Object({ org: Type.String(), planId: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.String({ description: 'text/csv' }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const rows = await (await app.sync(orgOf(request).id)).planCsv(request.params.planId);
+      return sendCsv(reply, `preview-${request.params.planId}.csv`, rows);
+    },
+  );
+
+  api.get(
+    '/orgs/:org/sync/runs/:id/changes.csv',
+    {
+      schema: {
+        tags: ['sync'],
+        description: 'Every change of a sync run with its outcome, as CSV (text/csv).',
+        params: Type.Object({ org: Type.String(), id: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.String({ description: 'text/csv' }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const rows = await (await app.sync(orgOf(request).id)).runCsv(request.params.id);
+      return sendCsv(reply, `sync-run-${request.params.id}.csv`, rows);
+    },
   );
 
   api.get(
@@ -301,7 +363,17 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
   );
 };
 
-function overrides(body: { what?: string[]; how?: string[] } | undefined) {
+/** CSV as a download: the name made of the id (only safe characters kept) so the header cannot be split. */
+function sendCsv(reply: FastifyReply, filename: string, rows: CsvCell[][]) {
+  const safe = filename.replace(/[^A-Za-z0-9._-]/g, '_');
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${safe}"`)
+    .send(toCsv(rows));
+}
+
+/** The body's what/how words as switches (unknown words refused by name). */
+export function overrides(body: { what?: string[]; how?: string[] } | undefined) {
   return {
     what: body?.what === undefined ? undefined : parseWhat(body.what),
     how: body?.how === undefined ? undefined : parseHow(body.how),

@@ -8,6 +8,7 @@ import { recipientsMigration } from './0004_recipients.js';
 import { authLifetimesMigration } from './0005_auth_lifetimes.js';
 import { signinLimitsMigration } from './0006_signin_limits.js';
 import { domainProofMigration } from './0007_domain_proof.js';
+import { syncSearchesMigration } from './0008_sync_searches.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
@@ -19,6 +20,7 @@ function migrations(d: DialectInfo): Record<string, Migration> {
     '0005_auth_lifetimes': authLifetimesMigration(d),
     '0006_signin_limits': signinLimitsMigration(d),
     '0007_domain_proof': domainProofMigration(d),
+    '0008_sync_searches': syncSearchesMigration(d),
   };
 }
 
