@@ -1,12 +1,9 @@
-import type { HoldReason, Preview, Safeguard } from '../services/sync.js';
+import { deactivationsOf, type HoldReason, type Preview, type Safeguard } from '../services/sync.js';
 import { DEFAULT_SAFEGUARD, type JobsRepository } from '../store/jobs-repository.js';
 
 /** Users a plan would take away: removals, and updates that turn a user inactive. */
 export function removalsOf(preview: Preview): number {
-  const deactivations = preview.usersToUpdate.filter(
-    (c) => c.after.status === 'inactive' && c.before.status !== 'inactive',
-  ).length;
-  return preview.usersToRemove.length + deactivations;
+  return preview.usersToRemove.length + deactivationsOf(preview.usersToUpdate);
 }
 
 /**

@@ -175,6 +175,7 @@ export class AuthService {
         action: 'auth.login',
         targetType: principal.type,
         targetId: principal.id,
+        targetLabel: address,
       },
       now,
     );
@@ -212,6 +213,7 @@ export class AuthService {
         action: 'auth.logout_all',
         targetType: principal.type,
         targetId: principal.id,
+        targetLabel: principal.email,
       },
       this.runtime.now(),
     );

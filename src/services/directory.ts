@@ -133,7 +133,14 @@ export class DirectoryService {
     };
     await this.#assertAddressesFree([user.email, ...user.aliases], user.id);
     await this.#write(
-      { actor, action: 'user.create', targetType: 'user', targetId: user.id, detail: { email } },
+      {
+        actor,
+        action: 'user.create',
+        targetType: 'user',
+        targetId: user.id,
+        targetLabel: email,
+        detail: { email },
+      },
       (repo) => repo.insertUser(user),
     );
     return userView(user);
@@ -166,6 +173,7 @@ export class DirectoryService {
         action: 'user.update',
         targetType: 'user',
         targetId: id,
+        targetLabel: next.email,
         detail: changedFields(userView(current), userView(next)),
       },
       (repo) => repo.updateUser(next),
@@ -180,7 +188,14 @@ export class DirectoryService {
   async removeUser(id: string, actor: string): Promise<void> {
     const user = await this.#user(id);
     await this.#write(
-      { actor, action: 'user.delete', targetType: 'user', targetId: id, detail: { email: user.email } },
+      {
+        actor,
+        action: 'user.delete',
+        targetType: 'user',
+        targetId: id,
+        targetLabel: user.email,
+        detail: { email: user.email },
+      },
       (repo) => repo.deleteUser(id),
     );
     await endSessions(this.store.db, { type: 'user', id });
@@ -192,9 +207,10 @@ export class DirectoryService {
    * (a session cookie value), so whoever changes their own password stays signed in.
    */
   async setPasswordHash(id: string, hash: string | null, actor: string, keepSession?: string): Promise<void> {
-    await this.#user(id);
-    await this.#write({ actor, action: 'user.password', targetType: 'user', targetId: id }, (repo) =>
-      repo.setPassword(id, hash),
+    const user = await this.#user(id);
+    await this.#write(
+      { actor, action: 'user.password', targetType: 'user', targetId: id, targetLabel: user.email },
+      (repo) => repo.setPassword(id, hash),
     );
     await endSessions(this.store.db, { type: 'user', id }, keepSession);
   }
@@ -237,7 +253,14 @@ export class DirectoryService {
     };
     await this.#assertAddressesFree([...(email ? [email] : []), ...aliases], id);
     await this.#write(
-      { actor, action: 'group.create', targetType: 'group', targetId: id, detail: { name: group.name } },
+      {
+        actor,
+        action: 'group.create',
+        targetType: 'group',
+        targetId: id,
+        targetLabel: group.name,
+        detail: { name: group.name },
+      },
       (repo) => repo.insertGroup(group),
     );
     return (await this.#groupViews([group]))[0]!;
@@ -268,7 +291,14 @@ export class DirectoryService {
     };
     await this.#assertAddressesFree([...(email ? [email] : []), ...aliases], id);
     await this.#write(
-      { actor, action: 'group.update', targetType: 'group', targetId: id, detail: { name: next.name } },
+      {
+        actor,
+        action: 'group.update',
+        targetType: 'group',
+        targetId: id,
+        targetLabel: next.name,
+        detail: { name: next.name },
+      },
       (repo) => repo.updateGroup(next),
     );
     return (await this.#groupViews([next]))[0]!;
@@ -277,7 +307,14 @@ export class DirectoryService {
   async removeGroup(id: string, actor: string): Promise<void> {
     const group = await this.#group(id);
     await this.#write(
-      { actor, action: 'group.delete', targetType: 'group', targetId: id, detail: { name: group.name } },
+      {
+        actor,
+        action: 'group.delete',
+        targetType: 'group',
+        targetId: id,
+        targetLabel: group.name,
+        detail: { name: group.name },
+      },
       (repo) => repo.deleteGroup(id),
     );
   }
@@ -380,7 +417,14 @@ export class DirectoryService {
 
   /** Runs one change and records it in the audit log, in one transaction. */
   async #write(
-    audit: { actor: string; action: string; targetType: string; targetId: string; detail?: unknown },
+    audit: {
+      actor: string;
+      action: string;
+      targetType: string;
+      targetId: string;
+      targetLabel?: string;
+      detail?: unknown;
+    },
     work: (repo: DirectoryRepository) => Promise<void>,
   ): Promise<void> {
     try {

@@ -17,6 +17,13 @@ export interface RunRecord {
   summary: unknown;
 }
 
+/** A stored preview's dates, and the run that executed it (null: not executed). */
+export interface PlanMeta {
+  createdAt: string;
+  expiresAt: string;
+  usedByRun: string | null;
+}
+
 /** Stored previews, runs, the source mirror with its cursor, and the per-organization lease. */
 export class SyncRepository {
   constructor(
@@ -140,9 +147,14 @@ export class SyncRepository {
   }
 
   /** A stored preview's body and dates, without its snapshot (for reading it, not applying it). */
-  async loadPlanBody<T>(
-    id: string,
-  ): Promise<{ body: T; createdAt: string; expiresAt: string; usedByRun: string | null } | null> {
+  async loadPlanBody<T>(id: string): Promise<
+    | (PlanMeta & {
+        body: T;
+        /** The body's packed size (what a cache of parsed bodies weighs it by). */
+        packedBytes: number;
+      })
+    | null
+  > {
     const row = await this.db
       .selectFrom('sync_plans')
       .select(['body', 'created_at', 'expires_at', 'used_by_run'])
@@ -152,11 +164,23 @@ export class SyncRepository {
     return row
       ? {
           body: unpackJson<T>(row.body),
+          packedBytes: row.body.byteLength,
           createdAt: row.created_at,
           expiresAt: row.expires_at,
           usedByRun: row.used_by_run,
         }
       : null;
+  }
+
+  /** A stored preview's dates and the run that used it, without reading its body. */
+  async planMeta(id: string): Promise<PlanMeta | null> {
+    const row = await this.db
+      .selectFrom('sync_plans')
+      .select(['created_at', 'expires_at', 'used_by_run'])
+      .where('org_id', '=', this.orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? { createdAt: row.created_at, expiresAt: row.expires_at, usedByRun: row.used_by_run } : null;
   }
 
   async markPlanUsed(id: string, runId: string): Promise<void> {
@@ -222,11 +246,15 @@ export class SyncRepository {
       .execute();
   }
 
-  /** Moves a run from one status to another; false when it was not in `from` (someone else moved it). */
-  async transitionRun(id: string, from: string, to: string): Promise<boolean> {
+  /**
+   * Moves a run from one status to another, and replaces its summary when one is given (in the
+   * same statement, so only the winner's is written); false when it was not in `from` (someone
+   * else moved it).
+   */
+  async transitionRun(id: string, from: string, to: string, summary?: unknown): Promise<boolean> {
     const result = await this.db
       .updateTable('sync_runs')
-      .set({ status: to })
+      .set({ status: to, ...(summary === undefined ? {} : { summary: JSON.stringify(summary) }) })
       .where('org_id', '=', this.orgId)
       .where('id', '=', id)
       .where('status', '=', from)
@@ -244,11 +272,32 @@ export class SyncRepository {
       .execute();
   }
 
-  async listRuns(limit: number, offset: number): Promise<RunRecord[]> {
-    const rows = await this.db
+  /** Marks read what was said about a run (a held run's notification, once someone decided it). */
+  async markRunNotificationsRead(runId: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('notifications')
+      .set({ read_at: at })
+      .where('org_id', '=', this.orgId)
+      .where('run_id', '=', runId)
+      .where('read_at', 'is', null)
+      .execute();
+  }
+
+  /** Runs newest first, narrowed by trigger, status and start (`from` inclusive, `to` exclusive, ISO instants). */
+  async listRuns(
+    limit: number,
+    offset: number,
+    filter: { trigger?: string; status?: string; from?: string; to?: string } = {},
+  ): Promise<RunRecord[]> {
+    let query = this.db
       .selectFrom('sync_runs')
       .select(['id', 'trigger', 'actor', 'plan_id', 'status', 'started_at', 'finished_at', 'summary'])
-      .where('org_id', '=', this.orgId)
+      .where('org_id', '=', this.orgId);
+    if (filter.trigger !== undefined) query = query.where('trigger', '=', filter.trigger);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.from !== undefined) query = query.where('started_at', '>=', filter.from);
+    if (filter.to !== undefined) query = query.where('started_at', '<', filter.to);
+    const rows = await query
       .orderBy('started_at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit)

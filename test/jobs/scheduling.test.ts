@@ -286,6 +286,12 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
     });
     expect(await users()).toBe(16);
     expect((await api('POST', `/api/v1/orgs/${orgId}/sync/runs/${held.id}/approve`)).statusCode).toBe(409);
+    // Decided: its "waits for approval" notification is read.
+    const heldNotes = async (runId: string) =>
+      (await repo().listNotifications(orgId, { unreadOnly: true, limit: 10, offset: 0 })).filter(
+        (n) => n.runId === runId,
+      );
+    expect(await heldNotes(held.id)).toEqual([]);
 
     // Another mass deletion, dismissed: nothing applied.
     for (const id of ids.slice(4, 9)) emu.tenant.deleteUser(id, { permanent: true });
@@ -294,9 +300,11 @@ describe.each(DATABASES)('automatic sync on %s', (kind) => {
     runs = await runsOf(app, orgId);
     const second = runs.at(-1)!;
     expect(second.status).toBe('held');
+    expect(await heldNotes(second.id)).toHaveLength(1);
     const dismissed = await api('POST', `/api/v1/orgs/${orgId}/sync/runs/${second.id}/dismiss`);
     expect(dismissed.statusCode, dismissed.body).toBe(200);
     expect((await (await app.sync(orgId)).run(second.id)).status).toBe('dismissed');
+    expect(await heldNotes(second.id)).toEqual([]);
     expect(await users()).toBe(16);
     expect((await overview(orgId)).heldRun).toBeNull();
   });

@@ -273,6 +273,10 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
               action: Type.String(),
               targetType: Type.String(),
               targetId: Type.Union([Type.String(), Type.Null()]),
+              targetLabel: Type.Union([Type.String(), Type.Null()], {
+                description:
+                  "the target as people know it (a user's address, a group's name, a run's trigger and start), recorded with the entry; null: show the id",
+              }),
               detail: Type.Unknown(),
             }),
           ),

@@ -1,7 +1,8 @@
-import { Code, Group, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Code, Group, Select, Stack, Text, TextInput, Title } from '@mantine/core';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useDeferredValue, useMemo, useState } from 'react';
+import { Link } from 'react-router';
 import { api, query } from '../api/client';
 import type { AuditEntry } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
@@ -14,6 +15,39 @@ const PAGE_SIZE = 50;
 function detailText(detail: unknown): string {
   if (detail === null || detail === undefined) return '';
   return typeof detail === 'string' ? detail : JSON.stringify(detail);
+}
+
+const TARGET_TYPES: Record<string, string> = {
+  user: 'User',
+  group: 'Group',
+  sync_run: 'Sync run',
+  organization: 'Organization',
+  domain: 'Domain',
+  operator: 'Operator',
+};
+
+/**
+ * What an entry is about, by the name people know it (an address, a group's name, a run's
+ * start; recorded with the entry, so a deleted object still reads well), its id on hover. A
+ * run links to its page. Entries without a recorded name show the id.
+ */
+function Target({ org, entry: e }: { org: string; entry: AuditEntry }) {
+  const type = TARGET_TYPES[e.targetType] ?? e.targetType;
+  if (!e.targetId) return <>{type}</>;
+  const name = e.targetLabel ?? e.targetId;
+  const title = `${e.targetType} ${e.targetId}`;
+  return (
+    <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
+      {type}{' '}
+      {e.targetType === 'sync_run' ? (
+        <Anchor component={Link} to={`/orgs/${org}/history/${encodeURIComponent(e.targetId)}`} title={title}>
+          {name}
+        </Anchor>
+      ) : (
+        <span title={title}>{name}</span>
+      )}
+    </Text>
+  );
 }
 
 /** Who changed what in the organization, newest first. */
@@ -33,7 +67,7 @@ export function AuditPage() {
       (audit.data ?? []).filter(
         (e) =>
           !needle ||
-          `${e.actor} ${e.action} ${e.targetType} ${e.targetId ?? ''} ${detailText(e.detail)}`
+          `${e.actor} ${e.action} ${e.targetType} ${e.targetLabel ?? ''} ${e.targetId ?? ''} ${detailText(e.detail)}`
             .toLowerCase()
             .includes(needle),
       ),
@@ -87,11 +121,7 @@ export function AuditPage() {
           { accessor: 'at', title: 'When', render: (e) => when(e.at) },
           { accessor: 'actor', title: 'Who' },
           { accessor: 'action', title: 'Action', render: (e) => <Code>{e.action}</Code> },
-          {
-            accessor: 'target',
-            title: 'Target',
-            render: (e) => `${e.targetType}${e.targetId ? ` ${e.targetId}` : ''}`,
-          },
+          { accessor: 'target', title: 'Target', render: (e) => <Target org={org} entry={e} /> },
           {
             accessor: 'detail',
             title: 'Detail',
