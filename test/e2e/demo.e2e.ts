@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchForPreview } from './search-support.js';
 import { launchBrowser, screenshot, signIn, watchConsoleErrors } from './support.js';
 
 /** What `serve --demo` prints: where it listens, and the demo admin's sign-in. */
@@ -84,9 +85,7 @@ describe('npm start: the demo', () => {
     await signIn(page, baseUrl, admin.email, admin.password);
     await page.waitForURL('**/overview');
     await page.getByRole('link', { name: 'Users & Groups → Azure Active Directory Sync' }).click();
-    const response = page.waitForResponse((r) => r.url().endsWith('/sync/preview'));
-    await page.getByRole('button', { name: 'Search', exact: true }).click();
-    const plan = (await (await response).json()) as { usersToAdd: unknown[]; groupsToAdd: unknown[] };
+    const plan = await searchForPreview<{ usersToAdd: unknown[]; groupsToAdd: unknown[] }>(page);
     expect(plan.usersToAdd.length).toBeGreaterThan(100);
     expect(plan.groupsToAdd.length).toBeGreaterThan(5);
     await page.getByRole('tab', { name: new RegExp(`Users to add\\s*${plan.usersToAdd.length}`) }).waitFor();

@@ -5,6 +5,7 @@ import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { jobsLogger } from '../../src/jobs/logger.js';
 import { Notifier } from '../../src/jobs/notifier.js';
 import type { App } from '../../src/services/app.js';
+import { searchForPreview } from './search-support.js';
 import {
   addPerson,
   launchBrowser,
@@ -70,9 +71,7 @@ describe('console: functional accounts, blocked sign-ins, licensed seats', () =>
 
   /** Presses Search on the sync page and returns the preview the page received. */
   async function search(): Promise<Plan> {
-    const response = page.waitForResponse((r) => r.url().endsWith('/sync/preview'));
-    await page.getByRole('button', { name: 'Search', exact: true }).click();
-    const body = (await (await response).json()) as Plan;
+    const body = await searchForPreview<Plan>(page);
     await page.getByRole('heading', { name: 'Billing and blocked sign-ins' }).waitFor();
     return body;
   }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { App } from '../../src/services/app.js';
 import { addUsers, connectOrg } from '../jobs/support.js';
+import { searchForPreview } from './search-support.js';
 import { addPerson, launchBrowser, screenshot, signIn, startConsole, watchConsoleErrors } from './support.js';
 
 const DOMAIN = 'review.example';
@@ -46,9 +47,7 @@ describe('console: addressable previews and held-run review', () => {
 
   it('keeps a preview across a reload and a visit to Users: the URL names its plan', async () => {
     await page.getByRole('link', { name: 'Users & Groups → Azure Active Directory Sync' }).click();
-    const response = page.waitForResponse((r) => r.url().endsWith('/sync/preview'));
-    await page.getByRole('button', { name: 'Search', exact: true }).click();
-    const { planId } = (await (await response).json()) as { planId: string };
+    const { planId } = await searchForPreview(page);
     await page.waitForURL(`**?plan=${planId}`);
     await page.getByText('12 of 12 changes ticked').waitFor();
 

@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { App } from '../../src/services/app.js';
+import { searchForPreview } from './search-support.js';
 import { addPerson, launchBrowser, screenshot, signIn, startConsole, watchConsoleErrors } from './support.js';
 
 interface PlannedChange {
@@ -124,9 +125,7 @@ describe('console: connect Azure AD, preview, untick, execute, history', () => {
   it('searches and shows the results by category with counts', async () => {
     await page.getByRole('link', { name: 'Users & Groups → Azure Active Directory Sync' }).click();
     await page.getByText('Automatic syncs apply every change without review').waitFor();
-    const response = page.waitForResponse((r) => r.url().endsWith('/sync/preview'));
-    await page.getByRole('button', { name: 'Search', exact: true }).click();
-    plan = await (await response).json();
+    plan = await searchForPreview<typeof plan>(page);
     expect(plan.usersToAdd.length).toBeGreaterThan(5);
     expect(plan.groupsToAdd.length).toBeGreaterThan(1);
     await page.getByRole('tab', { name: new RegExp(`Users to add\\s*${plan.usersToAdd.length}`) }).waitFor();
@@ -135,6 +134,16 @@ describe('console: connect Azure AD, preview, untick, execute, history', () => {
       .waitFor();
     const total = plan.usersToAdd.length + plan.groupsToAdd.length;
     await page.getByText(`${total} of ${total} changes ticked`).waitFor();
+    // The seven category tabs stay in one row, at this width and at a narrow one (scrolled).
+    for (const width of [1280, 800]) {
+      await page.setViewportSize({ width, height: 900 });
+      const tops = await page
+        .getByRole('tab')
+        .evaluateAll((tabs) => tabs.map((t) => t.getBoundingClientRect().top));
+      expect(tops).toHaveLength(7);
+      expect(new Set(tops).size, `tabs in one row at ${width} px`).toBe(1);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
     await screenshot(page, 'sync-preview');
   });
 
@@ -223,8 +232,9 @@ describe('console: connect Azure AD, preview, untick, execute, history', () => {
     // The segmented control's label is what a pointer clicks (its radio input is visually hidden).
     await page.locator('label', { hasText: /^Unticked$/ }).click();
     const changes = page.getByRole('table', { name: 'Changes of this run' });
-    await changes.getByText(untickedUser.address!).waitFor();
-    await changes.getByText(untickedGroup.name).waitFor();
+    // The object's own cell (its detail names the address too: "address · End User · …").
+    await changes.getByText(untickedUser.address!, { exact: true }).waitFor();
+    await changes.getByText(untickedGroup.name, { exact: true }).waitFor();
     expect(await changes.locator('tbody tr').count()).toBe(2);
     await screenshot(page, 'run-detail');
   });

@@ -9,6 +9,7 @@ import { CATEGORIES, type ExecuteResult } from '../api/types';
 import { applySentence, PreviewResults } from './changes';
 import { ErrorAlert, Loading } from './common';
 import { orgPath } from './hooks';
+import { useKeptUnticks } from './kept-unticks';
 
 /**
  * An automatic run the deletion safeguard held, as the overview announces it: the way to its
@@ -48,7 +49,8 @@ export function HeldRunReview({
   reason: string | null;
 }) {
   const queryClient = useQueryClient();
-  const [excluded, setExcluded] = useState<ReadonlySet<string>>(new Set());
+  // Kept across a reload or a return, as on the Sync page.
+  const { excluded, setExcluded, forget: forgetUnticks } = useKeptUnticks(planId);
   const [confirming, setConfirming] = useState<'approve' | 'dismiss' | null>(null);
   const stored = useQuery({
     queryKey: ['plan', org, planId],
@@ -72,6 +74,7 @@ export function HeldRunReview({
         message: `The held sync was applied: ${applied} changes${result.excluded ? `, ${result.excluded} left out` : ''}.`,
       });
       setConfirming(null);
+      forgetUnticks();
       refresh();
     },
   });
@@ -80,6 +83,7 @@ export function HeldRunReview({
     onSuccess: () => {
       notifications.show({ message: 'The held sync was dismissed: nothing of it was applied.' });
       setConfirming(null);
+      forgetUnticks();
       refresh();
     },
   });

@@ -195,11 +195,13 @@ export function PreviewResults({
           maw={420}
         />
         <Tabs value={tab} onChange={(v) => v && setTab(v)} keepMounted={false}>
-          <Tabs.List>
+          {/* One row, scrolled sideways where the window is narrow: wrapped tabs read as two lists. */}
+          <Tabs.List style={{ flexWrap: 'nowrap', overflowX: 'auto', overflowY: 'hidden' }}>
             {CATEGORIES.map((c) => (
               <Tabs.Tab
                 key={c}
                 value={c}
+                style={{ whiteSpace: 'nowrap', flexShrink: 0 }}
                 rightSection={
                   <Badge
                     size="sm"
@@ -215,6 +217,7 @@ export function PreviewResults({
             ))}
             <Tabs.Tab
               value="skipped"
+              style={{ whiteSpace: 'nowrap', flexShrink: 0 }}
               rightSection={
                 <Badge size="sm" color={plan.skipped.length ? 'orange' : 'gray'} variant="light">
                   {plan.skipped.length}

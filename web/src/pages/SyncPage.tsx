@@ -18,6 +18,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../api/client';
 import { type LoadedPlan, loadPlan } from '../api/plans';
+import { cancelSearch, getSearch, listSearches, type SearchView, startSearch } from '../api/searches';
 import {
   CATEGORIES,
   type EntraSettings,
@@ -28,8 +29,11 @@ import {
 } from '../api/types';
 import { applySentence, CATEGORY_LABELS, PreviewResults } from '../components/changes';
 import { ErrorAlert, Loading, RunErrors, when } from '../components/common';
+import { PreviewCsvLink } from '../components/csv-link';
 import { orgPath, useOrgRef } from '../components/hooks';
+import { useKeptUnticks } from '../components/kept-unticks';
 import { PreviewRecipients } from '../components/PreviewRecipients';
+import { SearchAnnouncer, SearchProgress } from '../components/SearchProgress';
 import { seatsText } from '../components/seats';
 import { HOW_LABELS, WHAT_LABELS } from './EntraSettingsPage';
 
@@ -42,6 +46,9 @@ const HOW_WORDS: Record<keyof HowSwitches, string> = {
   removeGroups: 'remove-groups',
 };
 
+/** How often a running search is read back: often enough to look live, rarely enough for a busy server. */
+const SEARCH_POLL_MS = 750;
+
 /** Company Settings → Users & Groups → Azure Active Directory Sync: preview, untick, execute. */
 export function SyncPage() {
   const org = useOrgRef();
@@ -52,17 +59,31 @@ export function SyncPage() {
   });
   const [what, setWhat] = useState<WhatSwitches | null>(null);
   const [how, setHow] = useState<HowSwitches | null>(null);
-  const [excluded, setExcluded] = useState<ReadonlySet<string>>(new Set());
   const [confirming, setConfirming] = useState(false);
   // The preview on screen is the one the URL names (?plan=…), read back from the server while
-  // it lasts: a reload, or a return from another page, shows the same preview.
+  // it lasts: a reload, or a return from another page, shows the same preview. A search that
+  // is still running is named the same way (?search=…) and is followed until it ends.
   const [params, setParams] = useSearchParams();
   const planId = params.get('plan');
+  const searchId = params.get('search');
   const remembered = `entrasync.preview.${org}`;
+  // A return to the page without either: the organization's running search if there is one
+  // (started before a reload, in another tab, or by another admin), else the last preview.
+  const latest = useQuery({
+    queryKey: ['searches', org, 'latest'],
+    queryFn: () => listSearches(orgPath(org), 1),
+    enabled: !planId && !searchId,
+    staleTime: 0,
+    gcTime: 0,
+    retry: false,
+  });
   useEffect(() => {
-    const last = planId ? null : sessionStorage.getItem(remembered);
-    if (last) setParams({ plan: last }, { replace: true });
-  }, [planId, remembered, setParams]);
+    if (planId || searchId || latest.isPending) return;
+    const running = latest.data?.find((s) => s.state === 'running');
+    const last = sessionStorage.getItem(remembered);
+    if (running) setParams({ search: running.id }, { replace: true });
+    else if (last) setParams({ plan: last }, { replace: true });
+  }, [planId, searchId, latest.isPending, latest.data, remembered, setParams]);
   const stored = useQuery({
     queryKey: ['plan', org, planId],
     queryFn: () => loadPlan(orgPath(org), planId!),
@@ -73,12 +94,9 @@ export function SyncPage() {
   useEffect(() => {
     if (stored.error) sessionStorage.removeItem(remembered);
   }, [stored.error, remembered]);
-  // Another preview: every change ticked again.
-  const [shownPlan, setShownPlan] = useState(planId);
-  if (shownPlan !== planId) {
-    setShownPlan(planId);
-    setExcluded(new Set());
-  }
+  // Unticks are kept per preview: a reload or a return shows them still unticked; another
+  // preview starts with what was kept for it (usually nothing).
+  const { excluded, setExcluded, forget: forgetUnticks } = useKeptUnticks(planId);
 
   // This run's switches start as the saved ones; changing them here does not change the settings.
   useEffect(() => {
@@ -96,9 +114,10 @@ export function SyncPage() {
     focusResults.current = false;
     document.getElementById('results-title')?.focus();
   }, [shownPlanId]);
+  // Search runs as a job on the server: start it, then read it back until it ends.
   const preview = useMutation({
     mutationFn: () =>
-      api<Preview>('POST', `${orgPath(org)}/sync/preview`, {
+      startSearch(orgPath(org), {
         what: Object.entries(what ?? {})
           .filter(([, on]) => on)
           .map(([k]) => k),
@@ -106,18 +125,37 @@ export function SyncPage() {
           .filter(([, on]) => on)
           .map(([k]) => HOW_WORDS[k as keyof HowSwitches]),
       }),
-    onMutate: () => {
-      setExcluded(new Set());
-      execute.reset();
-    },
-    onSuccess: (p) => {
-      const loaded: LoadedPlan = { plan: p, state: 'preview', run: null, expiresAt: p.expiresAt };
-      queryClient.setQueryData(['plan', org, p.planId], loaded);
-      sessionStorage.setItem(remembered, p.planId);
-      setParams({ plan: p.planId });
-      focusResults.current = true;
+    onMutate: () => execute.reset(),
+    onSuccess: (started) => {
+      queryClient.setQueryData(['search', org, started.id], started);
+      setParams({ search: started.id });
     },
   });
+  const search = useQuery({
+    queryKey: ['search', org, searchId],
+    queryFn: () => getSearch(orgPath(org), searchId!),
+    enabled: searchId !== null,
+    retry: false,
+    refetchInterval: (q) => (q.state.data?.state === 'running' ? SEARCH_POLL_MS : false),
+  });
+  const cancel = useMutation({
+    mutationFn: (id: string) => cancelSearch(orgPath(org), id),
+    onSuccess: (view) => queryClient.setQueryData(['search', org, view.id], view),
+    // Refused because it finished meanwhile: reading it again shows how it ended.
+    onError: () => void queryClient.invalidateQueries({ queryKey: ['search', org, searchId] }),
+  });
+  // The live region keeps saying how the followed search ended after the URL moved on to its preview.
+  const lastSearch = useRef<SearchView | undefined>(undefined);
+  if (search.data) lastSearch.current = search.data;
+  // A search that made its preview: the URL names the preview from now on (a reload shows it).
+  const donePlanId = search.data?.state === 'done' ? search.data.planId : null;
+  useEffect(() => {
+    if (!donePlanId) return;
+    sessionStorage.setItem(remembered, donePlanId);
+    focusResults.current = true;
+    cancel.reset();
+    setParams({ plan: donePlanId }, { replace: true });
+  }, [donePlanId, remembered, setParams, cancel.reset]);
   const execute = useMutation({
     mutationFn: (plan: Preview) =>
       api<ExecuteResult>('POST', `${orgPath(org)}/sync/execute`, {
@@ -128,6 +166,7 @@ export function SyncPage() {
       setConfirming(false);
       // Executed: a reload shows the empty page, not the spent preview.
       sessionStorage.removeItem(remembered);
+      forgetUnticks();
       setParams({}, { replace: true });
       for (const key of ['users', 'groups', 'user', 'group', 'runs', 'overview'])
         void queryClient.invalidateQueries({ queryKey: [key, org] });
@@ -136,7 +175,8 @@ export function SyncPage() {
 
   if (settings.isPending) return <Loading />;
   if (settings.error) return <ErrorAlert error={settings.error} />;
-  const plan = execute.data ? null : (stored.data?.plan ?? null);
+  const plan = execute.data || searchId ? null : (stored.data?.plan ?? null);
+  const searching = preview.isPending || search.data?.state === 'running';
   const state = stored.data?.state ?? 'preview';
   const total = plan ? CATEGORIES.reduce((n, c) => n + plan[c].length, 0) : 0;
   const ticked = total - excluded.size;
@@ -211,11 +251,7 @@ export function SyncPage() {
             </Checkbox.Group>
           </SimpleGrid>
           <Group mt="md">
-            <Button
-              onClick={() => preview.mutate()}
-              loading={preview.isPending}
-              disabled={!settings.data.configured}
-            >
+            <Button onClick={() => preview.mutate()} loading={searching} disabled={!settings.data.configured}>
               Search
             </Button>
             <Text size="sm" c="dimmed">
@@ -224,9 +260,20 @@ export function SyncPage() {
           </Group>
         </Card>
       )}
+      <SearchAnnouncer search={searchId ? search.data : planId ? lastSearch.current : undefined} />
       {preview.error && <ErrorAlert error={preview.error} title="The search failed" />}
-      {planId && stored.isPending && <Loading />}
-      {stored.error && !preview.isPending && (
+      {searchId && search.isPending && <Loading label="Reading the search" />}
+      {searchId && search.error && <ErrorAlert error={search.error} title="This search cannot be shown" />}
+      {searchId && search.data && (
+        <SearchProgress
+          search={search.data}
+          onCancel={() => cancel.mutate(search.data.id)}
+          cancelling={cancel.isPending}
+          cancelError={cancel.error}
+        />
+      )}
+      {!searchId && planId && stored.isPending && <Loading />}
+      {stored.error && !searchId && !preview.isPending && (
         <ErrorAlert error={stored.error} title="This preview cannot be shown" />
       )}
       {plan && state !== 'preview' && <SpentPreview org={org} loaded={stored.data!} />}
@@ -241,13 +288,16 @@ export function SyncPage() {
                 {ticked} of {total} changes ticked · {plan.unchanged} unchanged · {plan.skipped.length}{' '}
                 skipped · preview valid until {when(plan.expiresAt)}
               </Text>
-              <Button
-                color="green"
-                onClick={() => setConfirming(true)}
-                disabled={total === 0 || state !== 'preview'}
-              >
-                Execute
-              </Button>
+              <Group gap="md">
+                <PreviewCsvLink org={org} planId={plan.planId} />
+                <Button
+                  color="green"
+                  onClick={() => setConfirming(true)}
+                  disabled={total === 0 || state !== 'preview'}
+                >
+                  Execute
+                </Button>
+              </Group>
             </Group>
           </Card>
           <Modal opened={confirming} onClose={() => setConfirming(false)} title="Execute the sync?">
