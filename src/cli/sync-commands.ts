@@ -236,7 +236,8 @@ class TerminalProgress {
     const at = Date.now();
     if (!now && at - this.#last < 100) return;
     this.#last = at;
-    process.stderr.write(`\r\x1b[K${renderProgress(this.#state, process.stderr.columns ?? 80)}`);
+    // A terminal whose size is unknown reports 0 columns (script(1), some CI consoles): assume 80.
+    process.stderr.write(`\r\x1b[K${renderProgress(this.#state, process.stderr.columns || 80)}`);
   }
 }
 
