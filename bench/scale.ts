@@ -14,7 +14,6 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { type Emulator, startEmulator } from '../src/emulator/index.js';
-import { loadJobsConfig } from '../src/jobs/config.js';
 import { startJobs } from '../src/jobs/index.js';
 import { openApp } from '../src/services/app.js';
 import { createDatabase, postgresServer } from './databases.js';
@@ -131,7 +130,7 @@ async function main() {
     const jobs = await startJobs(
       app,
       { scheduler: true, worker: false },
-      { config: loadJobsConfig(env), logger: pino({ level: 'warn' }), autoTick: false },
+      { config: loadConfig(env, false).jobs, logger: pino({ level: 'warn' }), autoTick: false },
     );
     const t0 = performance.now();
     const tick = await jobs.scheduler!.tick();

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { type Config, loadConfig } from '../config.js';
 import { invalid } from '../directory/errors.js';
 import { buildServer } from '../http/server.js';
-import { loadJobsConfig, startJobs } from '../jobs/index.js';
+import { startJobs } from '../jobs/index.js';
 import { createLogger, jobsLogger } from '../jobs/logger.js';
 import { type App, openApp } from '../services/app.js';
 import { startDemo } from './demo.js';
@@ -28,25 +28,25 @@ export function registerServeCommand(program: Command): void {
       const https = config.tls ? readTls(config.tls) : undefined;
       const app = await openApp(config);
       const format = config.logFormat;
-      const logger = createLogger({ format });
+      const logger = createLogger({ format, level: config.logLevel });
       const server = await buildServer(app, {
         loggerInstance: logger,
         trustProxy: config.trustProxy,
         https,
       });
       const address = await server.listen({ port, host });
-      const jobsConfig = loadJobsConfig();
+      const jobsConfig = config.jobs;
       const { scheduler, worker } = jobsConfig.serveRoles;
       const jobs =
         scheduler || worker
           ? await startJobs(
               app,
               { scheduler, worker },
-              { config: jobsConfig, logger: jobsLogger({ format }) },
+              { config: jobsConfig, logger: jobsLogger({ format, level: config.logLevel }) },
             )
           : null;
       const first = await app.auth.bootstrapOperator();
-      const demo = opts.demo && process.env.ENTRASYNC_DEMO !== '0' ? await startDemo(app) : null;
+      const demo = opts.demo && config.demo ? await startDemo(app) : null;
       const operators = first
         ? [{ email: first.email, password: first.password }]
         : await knownOperators(app);

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../config.js';
-import { AutomationService, jobMetrics, loadJobsConfig, SAFEGUARD_LIMITS, startJobs } from '../jobs/index.js';
+import { AutomationService, jobMetrics, SAFEGUARD_LIMITS, startJobs } from '../jobs/index.js';
 import { jobsLogger } from '../jobs/logger.js';
 import { openApp } from '../services/app.js';
 import type { RunResult } from '../services/sync.js';
@@ -44,10 +44,13 @@ function registerWorkerCommand(program: Command): void {
     )
     .action(async (opts: { scheduler?: boolean; concurrency?: number; metricsPort?: number }) => {
       const config = loadConfig();
-      const jobsConfig = loadJobsConfig();
-      if (opts.concurrency !== undefined) jobsConfig.concurrency = opts.concurrency;
+      const jobsConfig = { ...config.jobs, concurrency: opts.concurrency ?? config.jobs.concurrency };
       const { metricsPort } = opts;
-      const logger = jobsLogger({ name: 'entrasync-worker', format: config.logFormat });
+      const logger = jobsLogger({
+        name: 'entrasync-worker',
+        format: config.logFormat,
+        level: config.logLevel,
+      });
       const app = await openApp(config);
       const jobs = await startJobs(
         app,
@@ -153,7 +156,7 @@ function registerAutomationCommands(program: Command): void {
     (c) => c.requiredOption('--org <org>', 'organization id or domain'),
     async ({ app, out, opts }) => {
       const org = await app.orgs.resolve(opts.org);
-      const view = await new AutomationService(app, org.id, loadJobsConfig().allowPrivateWebhooks).get();
+      const view = await new AutomationService(app, org.id, app.config.jobs.allowPrivateWebhooks).get();
       out.result(view, () => describeAutomation(view));
     },
   );
@@ -195,7 +198,7 @@ function registerAutomationCommands(program: Command): void {
           : undefined;
       // The same rule as the server's (src/jobs/webhook.ts): a URL the worker would never post to
       // is refused here too, unless custom clouds (and so private webhooks) are allowed the same way.
-      const view = await new AutomationService(app, org.id, loadJobsConfig().allowPrivateWebhooks).set(
+      const view = await new AutomationService(app, org.id, app.config.jobs.allowPrivateWebhooks).set(
         {
           safeguardPercent: opts.safeguardPercent,
           safeguardMinUsers: opts.safeguardMinUsers,

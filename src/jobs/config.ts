@@ -27,8 +27,11 @@ export interface JobsConfig {
   serveRoles: { scheduler: boolean; worker: boolean };
 }
 
-/** Reads the jobs configuration; a bad value names its variable. */
-export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig {
+/**
+ * The jobs part of the configuration; a bad value names its variable. Read by `loadConfig`
+ * (src/config.ts) only, once at start, with the rest.
+ */
+export function readJobsConfig(env: NodeJS.ProcessEnv, allowCustomCloud: boolean): JobsConfig {
   return {
     schedulerIntervalSeconds: number(env, 'ENTRASYNC_SCHEDULER_INTERVAL_SECONDS', 60, 0.5),
     jobTimeoutSeconds: number(env, 'ENTRASYNC_JOB_TIMEOUT_SECONDS', 30 * 60, 1),
@@ -40,7 +43,8 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig
     smtpUrl: env.SMTP_URL?.trim() || undefined,
     mailFrom: env.SMTP_FROM?.trim() || 'entrasync <entrasync@localhost>',
     publicUrl: parsePublicUrl(env.ENTRASYNC_PUBLIC_URL),
-    allowPrivateWebhooks: env.ENTRASYNC_ALLOW_CUSTOM_CLOUD === '1',
+    // One switch for both outbound-URL risks (docs/security.md): custom Entra endpoints and private webhooks.
+    allowPrivateWebhooks: allowCustomCloud,
     serveRoles: parseRoles(env.ENTRASYNC_SERVE_ROLES),
   };
 }

@@ -1,5 +1,5 @@
 import type { App } from '../services/app.js';
-import { type JobsConfig, loadJobsConfig } from './config.js';
+import type { JobsConfig } from './config.js';
 import { InProcessQueue } from './in-process.js';
 import { jobsLogger, type Logger } from './logger.js';
 import { jobMetrics } from './metrics.js';
@@ -9,7 +9,6 @@ import { runSyncJob } from './runner.js';
 import { type JobQueue, Scheduler } from './scheduler.js';
 
 export { AutomationService, SAFEGUARD_LIMITS } from './automation.js';
-export { loadJobsConfig } from './config.js';
 export { jobMetrics } from './metrics.js';
 export { Notifier } from './notifier.js';
 export { runSyncJob } from './runner.js';
@@ -43,8 +42,8 @@ export async function startJobs(
   roles: JobRoles,
   options: { config?: JobsConfig; logger?: Logger; mailer?: Mailer; autoTick?: boolean } = {},
 ): Promise<JobsHandle> {
-  const config = options.config ?? loadJobsConfig();
-  const logger = options.logger ?? jobsLogger();
+  const config = options.config ?? app.config.jobs;
+  const logger = options.logger ?? jobsLogger({ level: app.config.logLevel, format: app.config.logFormat });
   const notifier = new Notifier(app, config, logger, options.mailer);
   const metrics = jobMetrics(app);
   const handler = (job: Parameters<typeof runSyncJob>[1], identity: Parameters<typeof runSyncJob>[2]) =>

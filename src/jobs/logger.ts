@@ -55,7 +55,8 @@ function prettyStream(): DestinationStream {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const settings = {
     name: options.name,
-    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    // The level comes from the configuration (LOG_LEVEL, read once by loadConfig) through the caller.
+    level: options.level ?? 'info',
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { pid: process.pid },
   };

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import type { Emulator } from '../../src/emulator/index.js';
-import { type JobsConfig, loadJobsConfig } from '../../src/jobs/config.js';
+import type { JobsConfig } from '../../src/jobs/config.js';
 import { SYNC_QUEUE } from '../../src/jobs/metrics.js';
 import { type App, openApp } from '../../src/services/app.js';
 import type { Runtime } from '../../src/services/clock.js';
@@ -23,7 +23,7 @@ export class FakeClock implements Runtime {
 /** Fast timings for tests: quick polling, maintenance and retries. */
 export function testJobsConfig(overrides: Partial<JobsConfig> = {}): JobsConfig {
   return {
-    ...loadJobsConfig({}),
+    ...loadConfig({}, false).jobs,
     schedulerIntervalSeconds: 1,
     pollIntervalSeconds: 0.5,
     maintenanceIntervalSeconds: 1,

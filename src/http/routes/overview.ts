@@ -3,7 +3,6 @@ import { Type } from 'typebox';
 import { invalid } from '../../directory/errors.js';
 import { ATTENTION, NEEDS, type Need, OVERVIEW_SORTS, type OverviewSort } from '../../jobs/attention.js';
 import { AutomationService } from '../../jobs/automation.js';
-import { loadJobsConfig } from '../../jobs/config.js';
 import { serviceOverview, syncOverview } from '../../jobs/overview.js';
 import type { App } from '../../services/app.js';
 import { actorOf, orgOf, requireOperator, requirePrincipal } from '../auth.js';
@@ -105,7 +104,7 @@ const AutomationBody = Type.Object(
 
 /** Automatic sync: overview (health, next run, held run), held-run decisions, automation settings. */
 export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
-  const allowPrivateWebhooks = loadJobsConfig().allowPrivateWebhooks;
+  const allowPrivateWebhooks = app.config.jobs.allowPrivateWebhooks;
 
   // Across organizations: operators only. Not an {org} route, so checked here.
   api.get(

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { loadJobsConfig } from '../../src/jobs/config.js';
+import { loadConfig } from '../../src/config.js';
 import { consolePage, consoleUrl } from '../../src/jobs/notifier.js';
 
 describe('ENTRASYNC_PUBLIC_URL', () => {
-  const publicUrl = (value: string) => loadJobsConfig({ ENTRASYNC_PUBLIC_URL: value }).publicUrl;
+  const publicUrl = (value: string) => loadConfig({ ENTRASYNC_PUBLIC_URL: value }, false).jobs.publicUrl;
 
   it('is the console address without a trailing slash, a path prefix kept', () => {
-    expect(loadJobsConfig({}).publicUrl).toBeUndefined();
+    expect(loadConfig({}, false).jobs.publicUrl).toBeUndefined();
     expect(publicUrl('https://entrasync.example.com/')).toBe('https://entrasync.example.com');
     expect(publicUrl(' https://proxy.example/entrasync// ')).toBe('https://proxy.example/entrasync');
     expect(publicUrl('http://localhost:3000')).toBe('http://localhost:3000');
