@@ -26,7 +26,7 @@ import type {
  *                      deleted nothing.
  *
  * Addresses need no ordering: plan() never gives an object an address another object still
- * holds (see plan.ts), so adds and updates do not depend on removals or on each other.
+ * holds (see plan/addresses.ts), so adds and updates do not depend on removals or on each other.
  */
 export type ApplyStep =
   | { step: 'create_groups'; changes: AddGroupChange[] }

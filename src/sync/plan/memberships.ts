@@ -1,0 +1,89 @@
+import type { Group } from '../../directory/model.js';
+import type { PlannedMember } from '../changes.js';
+import type { SourceGroup } from '../source.js';
+import { cmp } from './fields.js';
+import type { DirectoryView } from './view.js';
+
+/**
+ * Group memberships: a source group's member list as it will be once the plan is applied, and how
+ * it differs from the directory group's. Members are named by what they will be (refs): an Entra
+ * id whose object is not in the directory after the plan (a guest, a skipped or out-of-scope
+ * object, an unknown id) is left out and counted.
+ */
+
+/** Entra id → the object as a member, for every user and group that exists once the plan is applied. */
+export interface MemberRefs {
+  users: ReadonlyMap<string, PlannedMember>;
+  groups: ReadonlyMap<string, PlannedMember>;
+}
+
+/** How a group is shown as a member: its address, else its name. */
+export const groupLabel = (g: { email: string | null; name: string }): string => g.email ?? g.name;
+
+/** Identity of a member within a list: its directory id, else (added by this plan) its Entra id. */
+function memberKey(m: PlannedMember): string {
+  return m.id !== null ? `${m.type}:${m.id}` : `${m.type}+${m.externalId}`;
+}
+
+export function sortMembers(members: PlannedMember[]): PlannedMember[] {
+  return members.sort(
+    (a, b) =>
+      cmp(a.type, b.type) ||
+      cmp(a.label, b.label) ||
+      cmp(a.externalId ?? '', b.externalId ?? '') ||
+      cmp(a.id ?? '', b.id ?? ''),
+  );
+}
+
+/** The members a source group will have: its direct members that exist once the plan is applied. */
+export function plannedMembers(
+  s: SourceGroup,
+  refs: MemberRefs,
+): { members: PlannedMember[]; membersLeftOut: number } {
+  const members: PlannedMember[] = [];
+  const keys = new Set<string>();
+  let membersLeftOut = 0;
+  const addMember = (ref: PlannedMember | undefined) => {
+    if (!ref) {
+      membersLeftOut++;
+      return;
+    }
+    const key = memberKey(ref);
+    if (keys.has(key)) return;
+    keys.add(key);
+    members.push(ref);
+  };
+  for (const id of new Set(s.memberUserIds)) addMember(refs.users.get(id));
+  // A group never contains itself, whatever Entra says.
+  for (const id of new Set(s.memberGroupIds)) {
+    if (id !== s.externalId) addMember(refs.groups.get(id));
+  }
+  return { members: sortMembers(members), membersLeftOut };
+}
+
+/** The directory group's members as a plan shows them (a member not in the directory keeps its id as label). */
+function currentMembers(target: Group, directory: DirectoryView): PlannedMember[] {
+  return target.members.map((m): PlannedMember => {
+    if (m.type === 'user') {
+      const u = directory.usersById.get(m.id);
+      return { type: 'user', id: m.id, externalId: u?.externalId ?? null, label: u?.email ?? m.id };
+    }
+    const g = directory.groupsById.get(m.id);
+    return { type: 'group', id: m.id, externalId: g?.externalId ?? null, label: g ? groupLabel(g) : m.id };
+  });
+}
+
+/** The difference between a directory group's members and the planned ones; null when there is none. */
+export function membershipChange(
+  target: Group,
+  planned: PlannedMember[],
+  directory: DirectoryView,
+): { before: PlannedMember[]; added: PlannedMember[]; removed: PlannedMember[] } | null {
+  const current = currentMembers(target, directory);
+  const currentKeys = new Set(current.map(memberKey));
+  const plannedKeys = new Set(planned.map(memberKey));
+  const added = planned.filter((m) => !currentKeys.has(memberKey(m)));
+  const removed = sortMembers(current.filter((m) => !plannedKeys.has(memberKey(m))));
+  if (added.length === 0 && removed.length === 0) return null;
+  return { before: sortMembers(current), added, removed };
+}
