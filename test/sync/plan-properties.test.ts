@@ -175,9 +175,6 @@ const draw = fc.record({
   handUsers: fc.array(handMadeUser, { maxLength: 5 }),
   handGroups: fc.array(handMadeGroup, { maxLength: 3 }),
   edits: fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 40 }),
-  takenElsewhere: fc.option(fc.subarray(['a@contoso.com', 'info@contoso.com', 'sales@fabrikam.com']), {
-    nil: undefined,
-  }),
   policy,
   options: fc.constantFrom<PlanOptions | undefined>(
     undefined,
@@ -248,7 +245,6 @@ function scenario(d: Draw): Scenario {
       ...synced,
       users,
       groups,
-      ...(d.takenElsewhere ? { addressesTakenElsewhere: new Set(d.takenElsewhere) } : {}),
     },
     source: toSnapshot(nextSlots(d.first, d.other, d.choice)),
     policy: d.policy,
@@ -322,7 +318,6 @@ describe('plan(): properties over generated directories and snapshots', () => {
             // An address the object keeps is not judged again (a corrupt directory may list it
             // twice: the smallest id holds it); one it gains must be free.
             if (holders.get(a)?.has(target)) continue;
-            expect(s.current.addressesTakenElsewhere?.has(a) ?? false).toBe(false);
             expect([...(holders.get(a) ?? [])]).toEqual([]);
           }
         };

@@ -27,8 +27,6 @@ export interface OrgDomains {
   /** The proven domains as a message lists them. */
   provenList: string;
   pending: ReadonlySet<string>;
-  /** Addresses held by other organizations of the service. */
-  takenElsewhere: ReadonlySet<string>;
 }
 
 export function orgDomains(current: CurrentDirectory): OrgDomains {
@@ -37,7 +35,6 @@ export function orgDomains(current: CurrentDirectory): OrgDomains {
     proven,
     provenList: [...proven].sort().join(', '),
     pending: new Set(current.pendingDomains),
-    takenElsewhere: current.addressesTakenElsewhere ?? new Set<string>(),
   };
 }
 
@@ -161,14 +158,13 @@ export function validAddresses(
 /**
  * Settles who gets which address among the candidates (users and groups together, as they share
  * one address space): an address claimed twice in the source goes to nobody; one held in the
- * directory by another object, or by another organization, is a conflict — except that a user
+ * directory by another object is a conflict — except that a user
  * whose primary address is a hand-made user's is linked to that user instead. A candidate that
  * loses its primary address is blocked; one that loses an alias is synced without it.
  * Updates the candidates in place (blocked, target, linking, aliases).
  */
 export function settleAddresses(ctx: PlanContext, candidates: readonly Candidate<unknown>[]): void {
   const { report, holders, directory } = ctx;
-  const { takenElsewhere } = ctx.domains;
   const cands = candidates.filter((c) => !c.blocked);
 
   const lostAliases = new Map<Candidate<unknown>, Set<string>>();
@@ -215,15 +211,12 @@ export function settleAddresses(ctx: PlanContext, candidates: readonly Candidate
     }
   }
 
-  // Addresses held by another object in the directory, or by another organization.
+  // Addresses held by another object in the directory. Another organization cannot hold one: an
+  // address lies in its holder's proven domain, and a domain is proven for one organization only.
   for (const c of cands) {
     if (c.blocked) continue;
     if (c.email !== null) {
       const holder = holders.get(c.email);
-      if (takenElsewhere.has(c.email)) {
-        block(c, 'is used by another organization');
-        continue;
-      }
       if (holder && holder !== c.target) {
         if (linkable(c, holder, directory)) {
           c.target = holder;
@@ -237,8 +230,7 @@ export function settleAddresses(ctx: PlanContext, candidates: readonly Candidate
     for (const alias of c.aliases) {
       if (lostAliases.get(c)?.has(alias)) continue;
       const holder = holders.get(alias);
-      if (takenElsewhere.has(alias)) loseAlias(c, alias, 'is used by another organization');
-      else if (holder && holder !== c.target)
+      if (holder && holder !== c.target)
         loseAlias(c, alias, `already belongs to ${describe(directory, holder)}`);
     }
   }

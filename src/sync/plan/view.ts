@@ -17,8 +17,6 @@ export interface CurrentDirectory {
   pendingDomains: string[];
   users: User[];
   groups: Group[];
-  /** Addresses held by other organizations of the service: claiming one is a conflict. */
-  addressesTakenElsewhere?: ReadonlySet<string>;
 }
 
 /** The directory, keyed. */
