@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { GroupKind, Role, Source, UserStatus } from '../directory/model.js';
 import type { MailboxKind, StatusDecision } from '../directory/recipients.js';
+import { CATEGORIES, type Category, SKIP_REASONS, type SkipReason } from './categories.js';
+
+// Pure values of the plan's shape, in a module the console imports too; re-exported for the server.
+export { CATEGORIES, type Category, SKIP_REASONS, type SkipReason };
 
 /**
  * The change kinds a plan is made of: a tagged union on `kind`. Each change carries what a
@@ -129,33 +133,6 @@ export type Change =
   | UpdateGroupChange
   | RemoveGroupChange;
 
-/** Reason codes of `skipped` entries (documented in docs/sync-rules.md). */
-export const SKIP_REASONS = [
-  /** A guest user; guests are synced only with includeGuests. */
-  'guest',
-  /** A user without any address (no SMTP proxy address, no mail). Groups may have no address. */
-  'no_mailbox',
-  /** The primary address is not a valid email address: object not synced. */
-  'primary_invalid',
-  /** The primary address is outside the organization's domains: object not synced. */
-  'primary_foreign_domain',
-  /** The primary address is in a domain added but not proven yet: object not synced. */
-  'primary_pending_domain',
-  /** An alias is not a valid email address: alias left out, object synced. */
-  'alias_invalid',
-  /** An alias is outside the organization's domains: alias left out, object synced. */
-  'alias_foreign_domain',
-  /** An alias is in a domain added but not proven yet: alias left out, object synced. */
-  'alias_pending_domain',
-  /** The primary address is claimed by another object: object not synced. */
-  'address_conflict',
-  /** An alias is claimed by another object: alias left out, object synced. */
-  'alias_conflict',
-  /** The object is exempt from sync; it would have been changed or removed. */
-  'exempt',
-] as const;
-export type SkipReason = (typeof SKIP_REASONS)[number];
-
 /** Reasons whose object is still synced (only one address is left out). */
 export const WARNING_REASONS: ReadonlySet<SkipReason> = new Set([
   'alias_invalid',
@@ -192,17 +169,6 @@ export interface SkippedEntry {
   address?: string;
   name?: string;
 }
-
-/** The plan categories, in the order the preview shows them. */
-export const CATEGORIES = [
-  'usersToAdd',
-  'usersToUpdate',
-  'usersToRemove',
-  'groupsToAdd',
-  'groupsToUpdate',
-  'groupsToRemove',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
 
 /** The categorised result of plan(); the service adds planId/expiry when it stores it. */
 export interface Plan {

@@ -2,6 +2,9 @@
  * The shapes of the JSON API (/api/v1) as the console reads them. The server's own types are
  * the source: they are imported type-only (erased by the build, so no server code reaches the
  * bundle); what is declared here is only what the wire adds or what the console alone needs.
+ * The server's values (word lists, defaults) are imported as values, only from its pure modules
+ * (no node builtins, no server libraries): src/sync/categories.ts, src/sync/policy.ts,
+ * src/sync/schedule-words.ts, src/graph/clouds.ts, src/directory/recipients.ts, src/jobs/attention.ts.
  */
 
 import type { DomainEntry, DomainProof, Organization, Role } from '../../../src/directory/model.js';
@@ -100,21 +103,8 @@ export interface Me {
   receivesQuarantineDigests: boolean;
 }
 
-/**
- * The plan categories in the order the preview shows them. A copy of the server's list (a value
- * import would pull server code into the bundle); the check below fails the build if they drift.
- */
-export const CATEGORIES = [
-  'usersToAdd',
-  'usersToUpdate',
-  'usersToRemove',
-  'groupsToAdd',
-  'groupsToUpdate',
-  'groupsToRemove',
-] as const satisfies readonly Category[];
-type MissingCategory = Exclude<Category, (typeof CATEGORIES)[number]>;
-const _everyCategory: [MissingCategory] extends [never] ? true : MissingCategory = true;
-void _everyCategory;
+/** The plan categories in the order the preview shows them: the server's own list. */
+export { CATEGORIES } from '../../../src/sync/categories.js';
 
 /** A run as History lists it; the summary is the execute result plus the skipped entries. */
 export interface SyncRun {

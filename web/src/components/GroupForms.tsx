@@ -4,6 +4,7 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, query } from '../api/client';
+import { afterDirectoryChange, keys } from '../api/keys';
 import type { Group as DirectoryGroup, GroupKind, NewGroupBody, Page, User } from '../api/types';
 import { toast } from '../toast';
 import { addressDomainsHint, useOrganization } from './domains';
@@ -24,7 +25,7 @@ const FIELDS = ['name', 'kind', 'email', 'aliases', 'members'] as const;
 function useMemberSuggestions(org: string, typed: string, self: string | undefined): string[] {
   const [search] = useDebouncedValue(typed.trim(), 200);
   const found = useQuery({
-    queryKey: ['member-suggestions', org, search],
+    queryKey: keys.memberSuggestionsFor(org, search),
     queryFn: async () => {
       const q = query({ search, limit: 10 });
       const [users, groups] = await Promise.all([
@@ -97,8 +98,7 @@ function GroupForm({ org, group, onClose }: { org: string; group?: DirectoryGrou
         color: 'green',
         message: group ? `${saved.name} was saved.` : `Group ${saved.name} added.`,
       });
-      void queryClient.invalidateQueries({ queryKey: ['groups', org] });
-      void queryClient.invalidateQueries({ queryKey: ['group', org, saved.id] });
+      afterDirectoryChange(queryClient, org);
       onClose();
     },
     onError: (error) => {

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api/client';
+import { afterSync, keys } from '../api/keys';
 import { loadPlan } from '../api/plans';
 import { CATEGORIES, type ExecuteResult } from '../api/types';
 import { applySentence, PreviewResults } from './changes';
@@ -53,15 +54,12 @@ export function HeldRunReview({
   const { excluded, setExcluded, forget: forgetUnticks } = useKeptUnticks(planId);
   const [confirming, setConfirming] = useState<'approve' | 'dismiss' | null>(null);
   const stored = useQuery({
-    queryKey: ['plan', org, planId],
+    queryKey: keys.plan(org, planId),
     queryFn: () => loadPlan(orgPath(org), planId),
     staleTime: Number.POSITIVE_INFINITY,
     retry: false,
   });
-  const refresh = () => {
-    for (const key of ['runs', 'overview', 'users', 'groups', 'notifications', 'plan'])
-      void queryClient.invalidateQueries({ queryKey: [key, org] });
-  };
+  const refresh = () => afterSync(queryClient, org);
   const approve = useMutation({
     mutationFn: () =>
       api<ExecuteResult>('POST', `${orgPath(org)}/sync/runs/${runId}/approve`, {

@@ -3,6 +3,7 @@ import { useForm } from '@mantine/form';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client';
+import { afterOrganizationChange } from '../api/keys';
 import type { Organization } from '../api/types';
 import { toast } from '../toast';
 import { showFieldError } from './forms';
@@ -47,8 +48,7 @@ function LicensedSeatsForm({ org, onDone }: { org: Organization; onDone: () => v
         color: 'green',
         message: `${next.name}: licensed seats ${licensedSeatsValue(next.licensedSeats)}.`,
       });
-      void queryClient.invalidateQueries({ queryKey: ['orgs'] });
-      void queryClient.invalidateQueries({ queryKey: ['org'] });
+      afterOrganizationChange(queryClient);
       onDone();
     },
     onError: (error) => {

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, query } from '../api/client';
+import { afterNotificationsRead, keys } from '../api/keys';
 import type { Notification } from '../api/types';
 import { when } from './common';
 import { orgPath } from './hooks';
@@ -18,7 +19,7 @@ const KIND_WORDS: Record<string, { word: string; color: string }> = {
 /** The organization's unread notifications (failed and held syncs, an expiring key, a licence passed), newest first. */
 export function useUnreadNotifications(org: string) {
   return useQuery({
-    queryKey: ['notifications', org, 'unread'],
+    queryKey: keys.unreadNotifications(org),
     queryFn: () =>
       api<Notification[]>('GET', `${orgPath(org)}/notifications${query({ unread: 'true', limit: 20 })}`),
     // Automatic syncs run on the server meanwhile: look again now and then.
@@ -31,10 +32,7 @@ export function useMarkRead(org: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (ids?: string[]) => api('POST', `${orgPath(org)}/notifications/read`, ids ? { ids } : {}),
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['notifications', org] });
-      void queryClient.invalidateQueries({ queryKey: ['overview', org] });
-    },
+    onSuccess: () => afterNotificationsRead(queryClient, org),
   });
 }
 

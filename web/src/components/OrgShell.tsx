@@ -3,6 +3,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { Link, Outlet, useLocation, useNavigate, useParams } from 'react-router';
 import { api } from '../api/client';
+import { keys } from '../api/keys';
 import type { Organization } from '../api/types';
 import { useSession } from '../session';
 import { ErrorAlert, Loading } from './common';
@@ -36,12 +37,12 @@ export function OrgShell() {
   const isOperator = principal?.type === 'operator';
 
   const orgs = useQuery({
-    queryKey: ['orgs'],
+    queryKey: keys.orgs,
     queryFn: () => api<Organization[]>('GET', '/orgs'),
     enabled: isOperator,
   });
   const current = useQuery({
-    queryKey: ['org', org],
+    queryKey: keys.organization(org ?? ''),
     queryFn: () => api<Organization>('GET', `/orgs/${encodeURIComponent(org!)}`),
     enabled: Boolean(org),
   });

@@ -13,6 +13,7 @@ import { useForm } from '@mantine/form';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client';
+import { afterDirectoryChange, keys } from '../api/keys';
 import type { NewUserBody, Role, User } from '../api/types';
 import { toast } from '../toast';
 import { addressDomainsHint, useOrganization } from './domains';
@@ -102,8 +103,8 @@ function UserForm({ org, user, onClose }: { org: string; user?: User; onClose: (
         color: 'green',
         message: user ? `${saved.email} was saved.` : `User ${saved.email} added.`,
       });
-      queryClient.setQueryData(['user', org, saved.id], saved);
-      void queryClient.invalidateQueries({ queryKey: ['users', org] });
+      queryClient.setQueryData(keys.item(org, 'user', saved.id), saved);
+      afterDirectoryChange(queryClient, org);
       onClose();
     },
     onError: (error) => {

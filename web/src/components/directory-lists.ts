@@ -2,14 +2,15 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, query } from '../api/client';
+import { afterDirectoryChange, type DirectoryCollection, keys } from '../api/keys';
 import type { Page } from '../api/types';
 import { toast } from '../toast';
 import { orgPath } from './hooks';
 
-/** Which directory list: the API path segment, and the query-cache keys of its list and items. */
-type Kind = { collection: 'users'; item: 'user' } | { collection: 'groups'; item: 'group' };
-export const USERS: Kind = { collection: 'users', item: 'user' };
-export const GROUPS: Kind = { collection: 'groups', item: 'group' };
+/** Which directory list: the API path segment, also the kind of its query-cache keys. */
+type Kind = { collection: DirectoryCollection };
+export const USERS: Kind = { collection: 'users' };
+export const GROUPS: Kind = { collection: 'groups' };
 
 /** Page sizes offered under the users and groups lists. */
 export const PAGE_SIZES = [25, 50, 100, 250];
@@ -26,7 +27,7 @@ export function useServerList<T>(org: string, kind: Kind) {
   const [pageSize, setPageSizeValue] = useState(50);
   const [filters, setFilters] = useState<Record<string, string | undefined>>({});
   const list = useQuery({
-    queryKey: [kind.collection, org, debounced, filters, page, pageSize],
+    queryKey: keys.listPage(org, kind.collection, { search: debounced, filters, page, pageSize }),
     queryFn: () =>
       api<Page<T>>(
         'GET',
@@ -76,8 +77,7 @@ export function useExemptToggle<T extends { id: string; exempt: boolean }>(
           ? `${label(item)} is now exempt from sync: sync will not change or remove it.`
           : `${label(item)} is synced again.`,
       });
-      void queryClient.invalidateQueries({ queryKey: [kind.collection, org] });
-      void queryClient.invalidateQueries({ queryKey: [kind.item, org, item.id] });
+      afterDirectoryChange(queryClient, org);
     },
     onError: (error) => toast({ color: 'red', title: 'Not changed', message: error.message }),
   });

@@ -1,19 +1,21 @@
 import { type QueryClient, useQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
+import { afterDomainsChange, keys } from '../api/keys';
 import type { Organization } from '../api/types';
 import { orgPath } from './hooks';
 
 /** The organization as `GET /orgs/{org}` answers it (the shell has usually fetched it already). */
 export function useOrganization(org: string) {
-  return useQuery({ queryKey: ['org', org], queryFn: () => api<Organization>('GET', orgPath(org)) });
+  return useQuery({
+    queryKey: keys.organization(org),
+    queryFn: () => api<Organization>('GET', orgPath(org)),
+  });
 }
 
 /** After a domain was added, proven or removed: every page that shows the domains asks again. */
 export function refreshDomains(queryClient: QueryClient, org: string, updated?: Organization): void {
-  if (updated) queryClient.setQueryData(['org', org], updated);
-  void queryClient.invalidateQueries({ queryKey: ['org', org] });
-  void queryClient.invalidateQueries({ queryKey: ['domains', org] });
-  void queryClient.invalidateQueries({ queryKey: ['orgs'] });
+  if (updated) queryClient.setQueryData(keys.organization(org), updated);
+  afterDomainsChange(queryClient, org);
 }
 
 /**

@@ -1,14 +1,12 @@
 import { Chip, Group, Stack, Text } from '@mantine/core';
 import { DataTable } from 'mantine-datatable';
 import { useMemo, useState } from 'react';
+import { SKIP_REASONS } from '../../../src/sync/categories.js';
 import type { Preview, SkippedEntry } from '../api/types';
 
 type Reason = SkippedEntry['reason'];
 
-/**
- * Each skip reason in a few words, in the order the server lists them (SKIP_REASONS in
- * src/sync/changes.ts; the Record type fails the build if a reason is missing here).
- */
+/** Each skip reason in a few words (the Record type fails the build if a reason is missing here). */
 export const REASON_LABELS: Record<Reason, string> = {
   guest: 'Guest user',
   no_mailbox: 'No address',
@@ -22,7 +20,8 @@ export const REASON_LABELS: Record<Reason, string> = {
   alias_conflict: 'Alias taken',
   exempt: 'Exempt from sync',
 };
-const REASONS = Object.keys(REASON_LABELS) as Reason[];
+/** The reasons in the order the server lists them. */
+const REASONS: readonly Reason[] = SKIP_REASONS;
 
 const PAGE_SIZES = [25, 50, 100, 200];
 

@@ -18,6 +18,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
 import { api } from '../api/client';
+import { keys } from '../api/keys';
 import type { ApiToken } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
 import { ConfirmDialog, showFieldError } from '../components/forms';
@@ -40,7 +41,7 @@ export function ApiTokensPage() {
   const [created, setCreated] = useState<{ name: string; token: string; expiresAt: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const tokens = useQuery({
-    queryKey: ['api-tokens', org],
+    queryKey: keys.apiTokens(org),
     queryFn: () => api<ApiToken[]>('GET', `${orgPath(org)}/api-tokens`),
   });
   const form = useForm<{ name: string; expiresInDays: number | string; canCreateTokens: boolean }>({
@@ -60,7 +61,7 @@ export function ApiTokensPage() {
     onSuccess: (result, input) => {
       setCreated({ name: input.name, token: result.token, expiresAt: result.expiresAt });
       form.reset();
-      void queryClient.invalidateQueries({ queryKey: ['api-tokens', org] });
+      void queryClient.invalidateQueries({ queryKey: keys.apiTokens(org) });
     },
     onError: (error) => {
       if (!showFieldError(form, ['name', 'expiresInDays'], error)) form.setFieldError('name', error.message);
@@ -72,7 +73,7 @@ export function ApiTokensPage() {
     onSuccess: (_, token) => {
       setRevoking(null);
       toast({ color: 'green', message: `Token ${token.name} revoked: it no longer works.` });
-      void queryClient.invalidateQueries({ queryKey: ['api-tokens', org] });
+      void queryClient.invalidateQueries({ queryKey: keys.apiTokens(org) });
     },
   });
 

@@ -4,6 +4,7 @@ import { DataTable } from 'mantine-datatable';
 import { useDeferredValue, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { api, query } from '../api/client';
+import { keys } from '../api/keys';
 import type { AuditEntry } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
 import { orgPath, useOrgRef } from '../components/hooks';
@@ -58,7 +59,7 @@ export function AuditPage() {
   const needle = useDeferredValue(filter.trim().toLowerCase());
   const [page, setPage] = useState(1);
   const audit = useQuery({
-    queryKey: ['audit', org, limit],
+    queryKey: keys.audit(org, limit),
     queryFn: () => api<AuditEntry[]>('GET', `${orgPath(org)}/audit${query({ limit })}`),
     placeholderData: keepPreviousData,
   });

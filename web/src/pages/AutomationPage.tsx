@@ -17,6 +17,7 @@ import { useForm } from '@mantine/form';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client';
+import { keys } from '../api/keys';
 import type { Automation, AutomationBody } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
 import { showFieldErrors } from '../components/forms';
@@ -37,7 +38,7 @@ const FIELDS = ['safeguardPercent', 'safeguardMinUsers', 'webhookUrl', 'webhookS
 export function AutomationPage() {
   const org = useOrgRef();
   const automation = useQuery({
-    queryKey: ['automation', org],
+    queryKey: keys.automation(org),
     queryFn: () => api<Automation>('GET', `${orgPath(org)}/automation`),
   });
   if (automation.isPending) return <Loading />;
@@ -75,7 +76,7 @@ function AutomationForm({ org, saved }: { org: string; saved: Automation }) {
       form.clearErrors();
     },
     onSuccess: (next) => {
-      queryClient.setQueryData(['automation', org], next);
+      queryClient.setQueryData(keys.automation(org), next);
       form.setValues({
         safeguardPercent: next.safeguard.percent,
         safeguardMinUsers: next.safeguard.minUsers,

@@ -18,6 +18,7 @@ import { useForm } from '@mantine/form';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { ApiError, api } from '../api/client';
+import { keys } from '../api/keys';
 import type { DomainEntry, DomainProof, Organization } from '../api/types';
 import { ErrorAlert, Loading, when } from '../components/common';
 import { refreshDomains } from '../components/domains';
@@ -56,7 +57,7 @@ export function DomainsPage() {
   // its panel is gone with it, so the page keeps the server's sentence.
   const [lost, setLost] = useState<{ domain: string; message: string } | null>(null);
   const domains = useQuery({
-    queryKey: ['domains', org],
+    queryKey: keys.domains(org),
     queryFn: () => api<DomainEntry[]>('GET', `${orgPath(org)}/domains`),
   });
   const form = useForm({
@@ -253,7 +254,7 @@ function PendingDomain({
   const verify = useMutation({
     mutationFn: () => api<DomainEntry>('POST', `${domainPath(org, domain)}/verify`),
     onSuccess: (proven) => {
-      queryClient.setQueryData<DomainEntry[]>(['domains', org], (list) =>
+      queryClient.setQueryData<DomainEntry[]>(keys.domains(org), (list) =>
         list?.map((d) => (d.domain === proven.domain ? proven : d)),
       );
       refreshDomains(queryClient, org);
@@ -268,7 +269,7 @@ function PendingDomain({
       if (error instanceof ApiError && (error.status === 409 || error.status === 404))
         onLost({ domain, message: error.message });
       // The check is recorded either way: the list shows it as the last check.
-      void queryClient.invalidateQueries({ queryKey: ['domains', org] });
+      void queryClient.invalidateQueries({ queryKey: keys.domains(org) });
     },
   });
   const refusal = verify.error;

@@ -23,7 +23,12 @@ import {
 import { useForm } from '@mantine/form';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
+import { BLOCKED_MAILBOX_RULES, DEFAULT_BLOCKED_MAILBOX_RULE } from '../../../src/directory/recipients.js';
+import { CLOUD_NAMES } from '../../../src/graph/clouds.js';
+import { defaultPolicy } from '../../../src/sync/policy.js';
+import { FREQUENCIES } from '../../../src/sync/schedule-words.js';
 import { ApiError, api } from '../api/client';
+import { keys } from '../api/keys';
 import type {
   BlockedMailboxRule,
   Cloud,
@@ -62,21 +67,35 @@ const HOW_HINTS: Record<keyof HowSwitches, string> = {
   removeGroups: 'Delete groups that were deleted in Entra (only after a complete read).',
 };
 
-const FREQUENCIES = [
-  { value: '1', label: 'Every hour' },
-  { value: '3', label: 'Every 3 hours' },
-  { value: '6', label: 'Every 6 hours' },
-  { value: '12', label: 'Every 12 hours' },
-  { value: '24', label: 'Every 24 hours' },
+/** The server's frequencies, then never; the form holds them as strings. */
+const FREQUENCY_CHOICES = [
+  ...FREQUENCIES.map((h) => ({ value: String(h), label: h === 1 ? 'Every hour' : `Every ${h} hours` })),
   { value: 'never', label: 'Never (manual syncs only)' },
 ];
 
-const CLOUDS: Array<{ value: Cloud; label: string }> = [
-  { value: 'global', label: 'Global (login.microsoftonline.com)' },
-  { value: 'usgov', label: 'US Government GCC High (login.microsoftonline.us)' },
-  { value: 'usgov-dod', label: 'US Government DoD (login.microsoftonline.us, dod-graph)' },
-  { value: 'china', label: 'China, operated by 21Vianet (login.partner.microsoftonline.cn)' },
-];
+const CLOUD_LABELS: Record<Cloud, string> = {
+  global: 'Global (login.microsoftonline.com)',
+  usgov: 'US Government GCC High (login.microsoftonline.us)',
+  'usgov-dod': 'US Government DoD (login.microsoftonline.us, dod-graph)',
+  china: 'China, operated by 21Vianet (login.partner.microsoftonline.cn)',
+};
+/** The server's clouds, in its order. */
+const CLOUD_CHOICES = CLOUD_NAMES.map((value) => ({ value, label: CLOUD_LABELS[value] }));
+
+const BLOCKED_MAILBOX_CHOICES: Record<BlockedMailboxRule, { label: string; description: string }> = {
+  deliver: {
+    label: 'Keep receiving mail',
+    description:
+      'The user stays active, as a shared mailbox would: a mailbox nobody signs in to is most often one.',
+  },
+  reject: {
+    label: 'Reject mail (inactive)',
+    description: 'The user becomes inactive, as a person who left would: mail to its addresses is refused.',
+  },
+};
+
+/** A new organization's settings, as the server would answer them before anything is saved. */
+const NEW_POLICY = defaultPolicy();
 
 export const STEP_NAMES: Record<ConnectionTest['steps'][number]['step'], string> = {
   token: 'Sign in as the app (client ID and key)',
@@ -151,7 +170,7 @@ export function EntraSettingsPage() {
   const [untestedOnly, setUntestedOnly] = useState(false);
   const [openPanel, setOpenPanel] = useState<string | null>(null);
   const settings = useQuery({
-    queryKey: ['entra-settings', org],
+    queryKey: keys.entraSettings(org),
     queryFn: () => api<EntraSettings>('GET', `${orgPath(org)}/entra-settings`),
   });
   const form = useForm<FormValues>({
@@ -160,17 +179,10 @@ export function EntraSettingsPage() {
       tenant: null,
       clientId: null,
       secret: { set: false, last4: null, expiresAt: null },
-      blockedMailboxes: 'deliver',
-      defaultRole: 'end_user',
-      what: { users: true, distribution: true, security: true },
-      how: {
-        addUsers: true,
-        updateUsers: true,
-        addGroups: true,
-        updateGroups: true,
-        removeUsers: false,
-        removeGroups: false,
-      },
+      blockedMailboxes: NEW_POLICY.blockedMailboxes,
+      defaultRole: NEW_POLICY.defaultRole,
+      what: { ...NEW_POLICY.what },
+      how: { ...NEW_POLICY.how },
       frequencyHours: null,
       cloud: 'global',
       authorityHost: null,
@@ -215,8 +227,8 @@ export function EntraSettingsPage() {
       form.clearErrors();
     },
     onSuccess: (next, { saveUntested }) => {
-      queryClient.setQueryData(['entra-settings', org], next);
-      void queryClient.invalidateQueries({ queryKey: ['overview', org] });
+      queryClient.setQueryData(keys.entraSettings(org), next);
+      void queryClient.invalidateQueries({ queryKey: keys.overview(org) });
       const message = saveUntested
         ? 'The Azure Active Directory settings were saved; the new key was not tried.'
         : 'The Azure Active Directory settings were saved.';
@@ -302,7 +314,7 @@ export function EntraSettingsPage() {
                   <Select
                     label="Cloud"
                     description="Where the tenant lives: the global cloud, unless it is a national cloud."
-                    data={CLOUDS}
+                    data={CLOUD_CHOICES}
                     allowDeselect={false}
                     {...form.getInputProps('cloud')}
                   />
@@ -414,7 +426,7 @@ export function EntraSettingsPage() {
                 <Select
                   label="Sync frequency"
                   description="Automatic syncs apply every change without review; a manual sync lets you review first."
-                  data={FREQUENCIES}
+                  data={FREQUENCY_CHOICES}
                   allowDeselect={false}
                   {...form.getInputProps('frequency')}
                 />
@@ -497,16 +509,14 @@ function BlockedMailboxesChoice(props: {
       {...props}
     >
       <Stack mt="xs" gap="xs">
-        <Radio
-          value="deliver"
-          label="Keep receiving mail (default)"
-          description="The user stays active, as a shared mailbox would: a mailbox nobody signs in to is most often one."
-        />
-        <Radio
-          value="reject"
-          label="Reject mail (inactive)"
-          description="The user becomes inactive, as a person who left would: mail to its addresses is refused."
-        />
+        {BLOCKED_MAILBOX_RULES.map((rule) => (
+          <Radio
+            key={rule}
+            value={rule}
+            label={`${BLOCKED_MAILBOX_CHOICES[rule].label}${rule === DEFAULT_BLOCKED_MAILBOX_RULE ? ' (default)' : ''}`}
+            description={BLOCKED_MAILBOX_CHOICES[rule].description}
+          />
+        ))}
       </Stack>
     </Radio.Group>
   );

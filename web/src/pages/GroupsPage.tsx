@@ -18,6 +18,7 @@ import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../api/client';
+import { afterDirectoryChange, keys } from '../api/keys';
 import type { Group as DirectoryGroup, GroupDetail } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
 import { GROUPS, useExemptToggle, useServerList } from '../components/directory-lists';
@@ -114,7 +115,7 @@ export function GroupPage() {
   const org = useOrgRef();
   const { id } = useParams();
   const group = useQuery({
-    queryKey: ['group', org, id],
+    queryKey: keys.item(org, 'group', id),
     queryFn: () => api<GroupDetail>('GET', `${orgPath(org)}/groups/${encodeURIComponent(id!)}`),
   });
   const exempt = useExemptToggle<DirectoryGroup>(org, GROUPS, (g) => g.name);
@@ -127,8 +128,9 @@ export function GroupPage() {
     onSuccess: (_, g) => {
       toast({ color: 'green', message: `Group ${g.name} deleted.` });
       // Dropped, not just invalidated: the list must not show the deleted group while it refetches.
-      queryClient.removeQueries({ queryKey: ['groups', org] });
-      queryClient.removeQueries({ queryKey: ['group', org, g.id] });
+      queryClient.removeQueries({ queryKey: keys.list(org, 'groups') });
+      queryClient.removeQueries({ queryKey: keys.item(org, 'group', g.id) });
+      afterDirectoryChange(queryClient, org);
       navigate(`/orgs/${org}/groups`);
     },
   });

@@ -18,6 +18,7 @@ import { DataTable } from 'mantine-datatable';
 import { type ReactNode, useDeferredValue, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, query } from '../api/client';
+import { keys } from '../api/keys';
 import {
   CATEGORIES,
   type ChangeOutcome,
@@ -96,7 +97,7 @@ export function HistoryPage() {
   };
   // One more than a page tells whether there is an older page without a total count.
   const runs = useQuery({
-    queryKey: ['runs', org, offset, filter],
+    queryKey: keys.runsPage(org, { offset, filter }),
     queryFn: () =>
       api<SyncRun[]>('GET', `${orgPath(org)}/sync/runs${query({ limit: PAGE + 1, offset, ...filter })}`),
     placeholderData: keepPreviousData,
@@ -238,7 +239,7 @@ export function RunPage() {
   const org = useOrgRef();
   const { runId } = useParams();
   const run = useQuery({
-    queryKey: ['runs', org, 'detail', runId],
+    queryKey: keys.run(org, runId),
     queryFn: () => api<SyncRunDetail>('GET', `${orgPath(org)}/sync/runs/${encodeURIComponent(runId!)}`),
   });
   if (run.isPending) return <Loading />;

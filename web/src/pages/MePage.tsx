@@ -2,6 +2,7 @@ import { Badge, Button, Card, Container, Group, List, Stack, Text, Title } from 
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api } from '../api/client';
+import { keys } from '../api/keys';
 import type { Me } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
 import { SignOutButtons } from '../components/SignOutButtons';
@@ -11,7 +12,7 @@ import { homeOf, useSession } from '../session';
 /** End users' self-service: their own profile, aliases and whether they get quarantine digests. */
 export function MePage() {
   const { session } = useSession();
-  const me = useQuery({ queryKey: ['me'], queryFn: () => api<Me>('GET', '/me') });
+  const me = useQuery({ queryKey: keys.me, queryFn: () => api<Me>('GET', '/me') });
   const home = session ? homeOf(session) : '/me';
   return (
     <Container size="sm" py="xl" component="main">

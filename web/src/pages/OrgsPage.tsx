@@ -5,6 +5,7 @@ import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
 import { Navigate, useNavigate } from 'react-router';
 import { ApiError, api } from '../api/client';
+import { keys } from '../api/keys';
 import type { Organization } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
 import { LicensedSeatsModal, licensedSeatsValue } from '../components/LicensedSeats';
@@ -16,7 +17,7 @@ export function OrgsPage() {
   const { session } = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const orgs = useQuery({ queryKey: ['orgs'], queryFn: () => api<Organization[]>('GET', '/orgs') });
+  const orgs = useQuery({ queryKey: keys.orgs, queryFn: () => api<Organization[]>('GET', '/orgs') });
   const [seatsOf, setSeatsOf] = useState<Organization | null>(null);
   const form = useForm({
     initialValues: { name: '', domains: [] as string[] },
@@ -30,7 +31,7 @@ export function OrgsPage() {
       api<Organization>('POST', '/orgs', { name: values.name.trim(), domains: values.domains }),
     onSuccess: (org) => {
       toast({ color: 'green', message: `Organization ${org.name} created.` });
-      void queryClient.invalidateQueries({ queryKey: ['orgs'] });
+      void queryClient.invalidateQueries({ queryKey: keys.orgs });
       navigate(`/orgs/${org.id}/overview`);
     },
     onError: (error) => {

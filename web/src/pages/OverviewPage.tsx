@@ -14,6 +14,7 @@ import {
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, query } from '../api/client';
+import { keys } from '../api/keys';
 import type {
   ConnectionTest,
   Group as DirectoryGroup,
@@ -38,21 +39,24 @@ export function OverviewPage() {
   const org = useOrgRef();
   const base = orgPath(org);
   const isOperator = useSession().session?.principal.type === 'operator';
-  const current = useQuery({ queryKey: ['org', org], queryFn: () => api<Organization>('GET', base) });
+  const current = useQuery({
+    queryKey: keys.organization(org),
+    queryFn: () => api<Organization>('GET', base),
+  });
   const users = useQuery({
-    queryKey: ['users', org, 'count'],
+    queryKey: keys.listCount(org, 'users'),
     queryFn: () => api<Page<User>>('GET', `${base}/users${query({ limit: 1 })}`),
   });
   const groups = useQuery({
-    queryKey: ['groups', org, 'count'],
+    queryKey: keys.listCount(org, 'groups'),
     queryFn: () => api<Page<DirectoryGroup>>('GET', `${base}/groups${query({ limit: 1 })}`),
   });
   const settings = useQuery({
-    queryKey: ['entra-settings', org],
+    queryKey: keys.entraSettings(org),
     queryFn: () => api<EntraSettings>('GET', `${base}/entra-settings`),
   });
   const overview = useQuery({
-    queryKey: ['overview', org],
+    queryKey: keys.overview(org),
     queryFn: () => api<SyncOverview>('GET', `${base}/overview`),
   });
   const unread = useUnreadNotifications(org);

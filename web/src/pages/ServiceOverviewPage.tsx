@@ -2,7 +2,9 @@ import { Anchor, Badge, Group, Select, Stack, Text, Title } from '@mantine/core'
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { DataTable, type DataTableSortStatus } from 'mantine-datatable';
 import { Link, Navigate, useSearchParams } from 'react-router';
+import { OVERVIEW_SORTS } from '../../../src/jobs/attention.js';
 import { api } from '../api/client';
+import { keys } from '../api/keys';
 import type { Attention, AttentionItem } from '../api/types';
 import { ErrorAlert, when } from '../components/common';
 import { homeOf, useSession } from '../session';
@@ -27,8 +29,7 @@ const NEEDS = [
   { value: 'key', label: 'Key expired or expiring' },
   { value: 'never', label: 'Never synced' },
 ];
-const SORTS = ['attention', 'name', 'lastSuccess'] as const;
-type Sort = (typeof SORTS)[number];
+type Sort = (typeof OVERVIEW_SORTS)[number];
 const PAGE_SIZES = [25, 50, 100, 250];
 
 function AttentionBadge({ attention }: { attention: Attention }) {
@@ -58,7 +59,7 @@ function details(o: OverviewItem): string {
 export function ServiceOverviewPage() {
   const { session } = useSession();
   const [params, setParams] = useSearchParams();
-  const sort: Sort = SORTS.find((s) => s === params.get('sort')) ?? 'attention';
+  const sort: Sort = OVERVIEW_SORTS.find((s) => s === params.get('sort')) ?? 'attention';
   const order = params.get('order') === 'desc' ? 'desc' : 'asc';
   const needs = NEEDS.some((n) => n.value === params.get('needs')) ? params.get('needs')! : 'all';
   const pageSize = PAGE_SIZES.find((n) => String(n) === params.get('size')) ?? 50;
@@ -73,7 +74,7 @@ export function ServiceOverviewPage() {
   });
   if (needs !== 'all') query.set('needs', needs);
   const overview = useQuery({
-    queryKey: ['service-overview', query.toString()],
+    queryKey: keys.serviceOverviewPage(query.toString()),
     queryFn: () => api<{ total: number; items: OverviewItem[] }>('GET', `/overview?${query}`),
     placeholderData: keepPreviousData,
     enabled: isOperator,

@@ -16,7 +16,9 @@ import {
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { howWords, whatWords } from '../../../src/sync/policy.js';
 import { api } from '../api/client';
+import { afterSync, keys } from '../api/keys';
 import { type LoadedPlan, loadPlan } from '../api/plans';
 import { cancelSearch, getSearch, listSearches, type SearchView, startSearch } from '../api/searches';
 import {
@@ -37,15 +39,6 @@ import { SearchAnnouncer, SearchProgress } from '../components/SearchProgress';
 import { seatsText } from '../components/seats';
 import { HOW_LABELS, WHAT_LABELS } from './EntraSettingsPage';
 
-const HOW_WORDS: Record<keyof HowSwitches, string> = {
-  addUsers: 'add-users',
-  updateUsers: 'update-users',
-  addGroups: 'add-groups',
-  updateGroups: 'update-groups',
-  removeUsers: 'remove-users',
-  removeGroups: 'remove-groups',
-};
-
 /** How often a running search is read back: often enough to look live, rarely enough for a busy server. */
 const SEARCH_POLL_MS = 750;
 
@@ -54,7 +47,7 @@ export function SyncPage() {
   const org = useOrgRef();
   const queryClient = useQueryClient();
   const settings = useQuery({
-    queryKey: ['entra-settings', org],
+    queryKey: keys.entraSettings(org),
     queryFn: () => api<EntraSettings>('GET', `${orgPath(org)}/entra-settings`),
   });
   const [what, setWhat] = useState<WhatSwitches | null>(null);
@@ -70,7 +63,7 @@ export function SyncPage() {
   // A return to the page without either: the organization's running search if there is one
   // (started before a reload, in another tab, or by another admin), else the last preview.
   const latest = useQuery({
-    queryKey: ['searches', org, 'latest'],
+    queryKey: keys.latestSearch(org),
     queryFn: () => listSearches(orgPath(org), 1),
     enabled: !planId && !searchId,
     staleTime: 0,
@@ -85,7 +78,7 @@ export function SyncPage() {
     else if (last) setParams({ plan: last }, { replace: true });
   }, [planId, searchId, latest.isPending, latest.data, remembered, setParams]);
   const stored = useQuery({
-    queryKey: ['plan', org, planId],
+    queryKey: keys.plan(org, planId),
     queryFn: () => loadPlan(orgPath(org), planId!),
     enabled: planId !== null,
     staleTime: Number.POSITIVE_INFINITY,
@@ -116,23 +109,17 @@ export function SyncPage() {
   }, [shownPlanId]);
   // Search runs as a job on the server: start it, then read it back until it ends.
   const preview = useMutation({
+    // The switches as the API's words (the server's own mapping), like `--what` and `--how`.
     mutationFn: () =>
-      startSearch(orgPath(org), {
-        what: Object.entries(what ?? {})
-          .filter(([, on]) => on)
-          .map(([k]) => k),
-        how: Object.entries(how ?? {})
-          .filter(([, on]) => on)
-          .map(([k]) => HOW_WORDS[k as keyof HowSwitches]),
-      }),
+      startSearch(orgPath(org), { what: what ? whatWords(what) : [], how: how ? howWords(how) : [] }),
     onMutate: () => execute.reset(),
     onSuccess: (started) => {
-      queryClient.setQueryData(['search', org, started.id], started);
+      queryClient.setQueryData(keys.search(org, started.id), started);
       setParams({ search: started.id });
     },
   });
   const search = useQuery({
-    queryKey: ['search', org, searchId],
+    queryKey: keys.search(org, searchId),
     queryFn: () => getSearch(orgPath(org), searchId!),
     enabled: searchId !== null,
     retry: false,
@@ -140,9 +127,9 @@ export function SyncPage() {
   });
   const cancel = useMutation({
     mutationFn: (id: string) => cancelSearch(orgPath(org), id),
-    onSuccess: (view) => queryClient.setQueryData(['search', org, view.id], view),
+    onSuccess: (view) => queryClient.setQueryData(keys.search(org, view.id), view),
     // Refused because it finished meanwhile: reading it again shows how it ended.
-    onError: () => void queryClient.invalidateQueries({ queryKey: ['search', org, searchId] }),
+    onError: () => void queryClient.invalidateQueries({ queryKey: keys.search(org, searchId) }),
   });
   // The live region keeps saying how the followed search ended after the URL moved on to its preview.
   const lastSearch = useRef<SearchView | undefined>(undefined);
@@ -168,8 +155,7 @@ export function SyncPage() {
       sessionStorage.removeItem(remembered);
       forgetUnticks();
       setParams({}, { replace: true });
-      for (const key of ['users', 'groups', 'user', 'group', 'runs', 'overview'])
-        void queryClient.invalidateQueries({ queryKey: [key, org] });
+      afterSync(queryClient, org);
     },
   });
 
@@ -216,11 +202,11 @@ export function SyncPage() {
               value={Object.entries(what)
                 .filter(([, on]) => on)
                 .map(([k]) => k)}
-              onChange={(keys) =>
+              onChange={(checked) =>
                 setWhat({
-                  users: keys.includes('users'),
-                  distribution: keys.includes('distribution'),
-                  security: keys.includes('security'),
+                  users: checked.includes('users'),
+                  distribution: checked.includes('distribution'),
+                  security: checked.includes('security'),
                 })
               }
             >
@@ -235,10 +221,13 @@ export function SyncPage() {
               value={Object.entries(how)
                 .filter(([, on]) => on)
                 .map(([k]) => k)}
-              onChange={(keys) =>
+              onChange={(checked) =>
                 setHow(
                   Object.fromEntries(
-                    (Object.keys(HOW_LABELS) as Array<keyof HowSwitches>).map((k) => [k, keys.includes(k)]),
+                    (Object.keys(HOW_LABELS) as Array<keyof HowSwitches>).map((k) => [
+                      k,
+                      checked.includes(k),
+                    ]),
                   ) as unknown as HowSwitches,
                 )
               }

@@ -17,6 +17,7 @@ import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../api/client';
+import { afterDirectoryChange, keys } from '../api/keys';
 import type { User } from '../api/types';
 import { ErrorAlert, Loading } from '../components/common';
 import { PAGE_SIZES, USERS, useExemptToggle, useServerList } from '../components/directory-lists';
@@ -139,7 +140,7 @@ export function UserPage() {
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const user = useQuery({
-    queryKey: ['user', org, id],
+    queryKey: keys.item(org, 'user', id),
     queryFn: () => api<User>('GET', `${orgPath(org)}/users/${encodeURIComponent(id!)}`),
   });
   const exempt = useExemptToggle<User>(org, USERS, (u) => u.email);
@@ -149,9 +150,9 @@ export function UserPage() {
       toast({ color: 'green', message: `User ${u.email} deleted.` });
       // Dropped, not just invalidated: the list we go back to must not show the deleted user
       // while it refetches.
-      queryClient.removeQueries({ queryKey: ['users', org] });
-      void queryClient.invalidateQueries({ queryKey: ['groups', org] });
-      queryClient.removeQueries({ queryKey: ['user', org, u.id] });
+      queryClient.removeQueries({ queryKey: keys.list(org, 'users') });
+      queryClient.removeQueries({ queryKey: keys.item(org, 'user', u.id) });
+      afterDirectoryChange(queryClient, org);
       navigate(`/orgs/${org}/users`);
     },
   });
