@@ -22,7 +22,7 @@ describe('console: settings that refuse what would break the sync (server as shi
 
   beforeAll(async () => {
     emu = await startEmulator({ users: 10, groups: 3, seed: 3 });
-    ({ app, baseUrl, close } = await startConsole({ env: { ENTRASYNC_ALLOW_CUSTOM_CLOUD: '0' } }));
+    ({ app, baseUrl, close } = await startConsole());
     expect(app.config.allowCustomCloud).toBe(false);
     const domain = emu.info.tenantDomains[0]!;
     orgId = (await app.orgs.create({ name: 'Demo-like', domains: emu.info.tenantDomains }, 'e2e')).id;

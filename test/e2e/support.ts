@@ -7,7 +7,6 @@ import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/http/server.js';
 import { type App, openApp } from '../../src/services/app.js';
 import { hashPassword } from '../../src/services/auth.js';
-import { createTestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/databases.js';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -30,8 +29,9 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * The real server (API + built console) over a fresh SQLite database, listening on a free port.
- * `env` adds configuration variables (e.g. ENTRASYNC_DNS_SERVERS) to the test database's.
+ * The real server (API + built console) over a fresh SQLite database, listening on a free port,
+ * configured as shipped: `env` adds configuration variables (e.g. ENTRASYNC_DNS_SERVERS) to the
+ * test database's, and a test that needs a permissive one (ENTRASYNC_ALLOW_CUSTOM_CLOUD=1) says so.
  */
 export async function startConsole(options: { env?: Record<string, string> } = {}): Promise<{
   app: App;
@@ -39,7 +39,7 @@ export async function startConsole(options: { env?: Record<string, string> } = {
   baseUrl: string;
   close(): Promise<void>;
 }> {
-  const test = options.env ? await createConfiguredApp(options.env) : await createTestApp('sqlite');
+  const test = await createConfiguredApp(options.env ?? {});
   const server = await buildServer(test.app);
   const address = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -53,12 +53,12 @@ export async function startConsole(options: { env?: Record<string, string> } = {
   };
 }
 
-/** createTestApp('sqlite') with more of the environment loadConfig reads. */
+/** A migrated App over a fresh SQLite database, configured by `env` and nothing else. */
 async function createConfiguredApp(
   env: Record<string, string>,
 ): Promise<{ app: App; close(): Promise<void> }> {
   const db = await createTestDatabase('sqlite');
-  const app = await openApp(loadConfig({ ...db.env, ENTRASYNC_ALLOW_CUSTOM_CLOUD: '1', ...env }));
+  const app = await openApp(loadConfig({ ...db.env, ...env }, false));
   return {
     app,
     async close() {

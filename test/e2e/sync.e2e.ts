@@ -33,7 +33,9 @@ describe('console: connect Azure AD, preview, untick, execute, history', () => {
 
   beforeAll(async () => {
     emu = await startEmulator({ users: 40, groups: 8, seed: 11 });
-    ({ app, baseUrl, close } = await startConsole());
+    // The admin types the emulator's endpoints into the console, which only a server that allows
+    // custom clouds accepts (settings.e2e.ts and admin.e2e.ts run the server as shipped).
+    ({ app, baseUrl, close } = await startConsole({ env: { ENTRASYNC_ALLOW_CUSTOM_CLOUD: '1' } }));
     domain = emu.info.tenantDomains[0]!;
     orgId = (await app.orgs.create({ name: 'Tailspin', domains: emu.info.tenantDomains }, 'e2e')).id;
     admin = `it-admin@${domain}`;
