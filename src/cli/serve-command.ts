@@ -83,13 +83,8 @@ export function registerServeCommand(program: Command): void {
 
 /** A few operators' addresses, for the reset hint of a later start (their passwords are not known). */
 async function knownOperators(app: App): Promise<{ email: string; password: undefined }[]> {
-  const rows = await app.store.db
-    .selectFrom('operators')
-    .select('email')
-    .orderBy('created_at')
-    .limit(3)
-    .execute();
-  return rows.map((r) => ({ email: r.email, password: undefined }));
+  const emails = await app.auth.operatorEmails(3);
+  return emails.map((email) => ({ email, password: undefined }));
 }
 
 /** The PEM certificate and key, checked to form a usable pair; each failure names its variable. */

@@ -25,6 +25,7 @@ export function registerEntraCommands(program: Command): void {
     secretExpires?: string;
     defaultRole?: string;
     blockedMailboxes?: string;
+    guests?: string;
     what?: string;
     how?: string;
     every?: string;
@@ -57,6 +58,12 @@ export function registerEntraCommands(program: Command): void {
             'mailboxes with sign-in blocked whose purpose is unknown: deliver (keep receiving mail) or reject (inactive)',
           ).choices([...BLOCKED_MAILBOX_RULES]),
         )
+        .addOption(
+          new Option(
+            '--guests <choice>',
+            'guest users (invited from other organizations): sync or skip (the default)',
+          ).choices(['sync', 'skip']),
+        )
         .option('--what <list>', `what to sync: ${WHAT_WORDS.join(',')} (or all, none)`)
         .option('--how <list>', `how to sync: ${HOW_WORDS.join(',')} (or all, none)`)
         .addOption(
@@ -87,6 +94,7 @@ export function registerEntraCommands(program: Command): void {
           secretExpiresAt: opts.secretExpires,
           defaultRole: opts.defaultRole,
           blockedMailboxes: opts.blockedMailboxes,
+          includeGuests: opts.guests === undefined ? undefined : opts.guests === 'sync',
           what: opts.what === undefined ? undefined : parseWhat(opts.what),
           how: opts.how === undefined ? undefined : parseHow(opts.how),
           frequencyHours:
@@ -249,6 +257,7 @@ function describeSettings(v: EntraSettingsView): string {
     `key:           ${v.secret.set ? `set, ends in …${v.secret.last4}` : 'not set'}${v.secret.expiresAt ? ` (expires ${v.secret.expiresAt})` : ''}`,
     `default role:  ${v.defaultRole}`,
     `blocked mailboxes of unknown purpose: ${v.blockedMailboxes === 'deliver' ? 'keep receiving mail' : 'reject mail (inactive)'}`,
+    `guests:        ${v.includeGuests ? 'synced' : 'skipped'}`,
     `what:          ${formatWhat(v.what)}`,
     `how:           ${formatHow(v.how)}`,
     `every:         ${v.frequencyHours ? `${v.frequencyHours} h` : 'never (manual only)'}`,

@@ -1,3 +1,4 @@
+import type { OrgFacts } from '../store/jobs-repository.js';
 import { daysUntil, SECRET_REMINDER_DAYS } from './schedule.js';
 
 /**
@@ -6,24 +7,7 @@ import { daysUntil, SECRET_REMINDER_DAYS } from './schedule.js';
  * of organizations; this module only judges and orders them.
  */
 
-/** What one organization is, as the store knows it (one row of JobsRepository.overviewFacts). */
-export interface OrgFacts {
-  orgId: string;
-  name: string;
-  domainCount: number;
-  /** A saved Entra connection with a client secret. */
-  connected: boolean;
-  frequencyHours: number | null;
-  /** YYYY-MM-DD, as the admin entered it. */
-  secretExpiresAt: string | null;
-  lastRun: { status: string; startedAt: string } | null;
-  lastSuccessAt: string | null;
-  heldRunId: string | null;
-  consecutiveFailures: number;
-  /** JSON of the last error recorded by a failed sync; null once a sync succeeded. */
-  lastError: string | null;
-  lastFailureAt: string | null;
-}
+export type { OrgFacts };
 
 /** What needs attention, most urgent first. */
 export const ATTENTION = ['failing', 'held', 'key_expired', 'key_expiring', 'never_synced', 'ok'] as const;

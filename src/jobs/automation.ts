@@ -1,6 +1,5 @@
 import { AppError, type FieldError, invalidFields } from '../directory/errors.js';
 import type { App } from '../services/app.js';
-import { recordAudit } from '../store/audit.js';
 import { DEFAULT_SAFEGUARD, JobsRepository } from '../store/jobs-repository.js';
 import { parseWebhookUrl } from './webhook.js';
 
@@ -122,8 +121,7 @@ export class AutomationService {
       webhook_secret_ciphertext: secret,
       updated_at: this.app.runtime.now().toISOString(),
     });
-    await recordAudit(
-      this.app.store.db,
+    await this.#repo.audit(
       {
         orgId: this.orgId,
         actor,

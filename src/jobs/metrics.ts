@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { App } from '../services/app.js';
 import { JobsRepository } from '../store/jobs-repository.js';
@@ -83,18 +82,7 @@ export class JobMetrics {
 
   async queueDepth(): Promise<number> {
     if (this.localQueueDepth) return this.localQueueDepth();
-    if (this.app.store.dialect.name !== 'postgres') return 0;
-    try {
-      const result = await sql<{ n: string }>`
-        select count(*) as n from pgboss.job where name = ${SYNC_QUEUE} and state in ('created', 'retry')
-      `.execute(this.app.store.db);
-      return Number(result.rows[0]?.n ?? 0);
-    } catch (error) {
-      // No worker or scheduler has started yet, so pg-boss has not created its schema: nothing queued.
-      if ((error as { code?: string }).code === '42P01' || (error as { code?: string }).code === '3F000')
-        return 0;
-      throw error;
-    }
+    return new JobsRepository(this.app.store.db, this.app.store.dialect).pgBossQueueDepth(SYNC_QUEUE);
   }
 
   async text(): Promise<string> {

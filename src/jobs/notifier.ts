@@ -24,6 +24,25 @@ export interface Mailer {
   sendMail(message: MailMessage): Promise<unknown>;
 }
 
+/** An organization's notifications as people read them (the API): the list, and marking them read. */
+export class NotificationInbox {
+  readonly #repo: JobsRepository;
+
+  constructor(private readonly app: App) {
+    this.#repo = new JobsRepository(app.store.db, app.store.dialect);
+  }
+
+  /** Newest first; unread ones only when asked. */
+  list(orgId: string, options: { unreadOnly: boolean; limit: number; offset: number }) {
+    return this.#repo.listNotifications(orgId, options);
+  }
+
+  /** Marks notifications read (all unread ones when no ids); returns how many changed. */
+  markRead(orgId: string, ids: string[] | null): Promise<number> {
+    return this.#repo.markRead(orgId, ids, this.app.runtime.now().toISOString());
+  }
+}
+
 /**
  * Records notifications (the console lists them) and delivers each new one by email to the
  * organization's administrators (when SMTP_URL is set) and to its webhook (when set). Delivery

@@ -1,11 +1,11 @@
 import { AppError } from '../directory/errors.js';
 import type { App } from '../services/app.js';
+import { runError } from '../services/run-errors.js';
 import type { RunResult } from '../services/sync.js';
 import { JobsRepository } from '../store/jobs-repository.js';
 import type { Logger } from './logger.js';
 import type { JobMetrics } from './metrics.js';
 import type { Notifier } from './notifier.js';
-import { runError } from './run-errors.js';
 import { deletionSafeguard } from './safeguard.js';
 import { backoffHours } from './schedule.js';
 

@@ -1,10 +1,10 @@
 import type { Config } from '../config.js';
 import { type DiagnosticReport, GraphError, INTERACTIVE } from '../graph/index.js';
-import { HealthRecordingSync } from '../jobs/health.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { AuthService } from './auth.js';
 import { type Runtime, systemRuntime } from './clock.js';
+import { connectionHealthRecorder } from './connection-health.js';
 import { DirectoryService } from './directory.js';
 import { dnsTxtReader } from './domain-proof.js';
 import { EntraSettingsService } from './entra-settings.js';
@@ -12,7 +12,7 @@ import { leaseTiming } from './lease-heartbeat.js';
 import { type DomainProofSources, OrganizationService } from './organizations.js';
 import { SearchService } from './searches.js';
 import { SecretBox } from './secrets.js';
-import { type ConnectorFactory, defaultConnectorFactory, type SyncService } from './sync.js';
+import { type ConnectorFactory, defaultConnectorFactory, SyncService } from './sync.js';
 
 /** The services of one process, over one database. CLI commands and the HTTP server use these. */
 export class App {
@@ -48,13 +48,14 @@ export class App {
   /** One organization's sync: preview, execute, history. Manual runs feed the connection's health. */
   async sync(orgId: string): Promise<SyncService> {
     const org = await this.orgs.get(orgId);
-    return new HealthRecordingSync(
+    return new SyncService(
       this.store,
       org,
       this.entraSettings(orgId),
       this.runtime,
       this.connectors,
       leaseTiming(this.config.syncLeaseSeconds),
+      { afterManualRun: connectionHealthRecorder(this.store, org.id, this.runtime) },
     );
   }
 

@@ -5,8 +5,8 @@ import { AppError, invalid, notFound } from '../directory/errors.js';
 import type { Role, UserStatus } from '../directory/model.js';
 import type { Principal } from '../directory/permissions.js';
 import { type MailboxKind, signInRefusal } from '../directory/recipients.js';
-import { recordAudit } from '../store/audit.js';
-import { type Account, endSessions, revokeTokensOf, sha256 } from '../store/credentials.js';
+import { AuthRepository } from '../store/auth-repository.js';
+import { type Account, sha256 } from '../store/credentials.js';
 import type { Store } from '../store/database.js';
 import type { Runtime } from './clock.js';
 import { passwordChecks, SigninLimits } from './signin-limits.js';
@@ -41,10 +41,19 @@ export interface NewApiToken {
 
 /** Passwords (argon2id), sessions in the database, API tokens (stored hashed). */
 export class AuthService {
+  readonly #repo: AuthRepository;
+
   constructor(
     private readonly store: Store,
     private readonly runtime: Runtime,
-  ) {}
+  ) {
+    this.#repo = new AuthRepository(store.db);
+  }
+
+  /** A few operators' addresses, oldest first (for a hint naming who may sign in). */
+  operatorEmails(limit: number): Promise<string[]> {
+    return this.#repo.operatorEmails(limit);
+  }
 
   /**
    * Creates the first operator with a generated password when there is none, and returns that
@@ -52,21 +61,17 @@ export class AuthService {
    * also when another process created it at the same moment.
    */
   async bootstrapOperator(): Promise<{ email: string; password: string } | null> {
-    const existing = await this.store.db.selectFrom('operators').select('id').executeTakeFirst();
-    if (existing) return null;
+    if (await this.#repo.anyOperator()) return null;
     const password = randomBytes(15).toString('base64url');
     try {
-      await this.store.db
-        .insertInto('operators')
-        .values({
-          id: this.runtime.newId(),
-          email: FIRST_OPERATOR_EMAIL,
-          password_hash: await hashPassword(password),
-          setup_token_hash: null,
-          setup_token_expires_at: null,
-          created_at: this.runtime.now().toISOString(),
-        })
-        .execute();
+      await this.#repo.insertOperator({
+        id: this.runtime.newId(),
+        email: FIRST_OPERATOR_EMAIL,
+        password_hash: await hashPassword(password),
+        setup_token_hash: null,
+        setup_token_expires_at: null,
+        created_at: this.runtime.now().toISOString(),
+      });
     } catch (error) {
       if (this.store.dialect.isUniqueViolation(error)) return null;
       throw error;
@@ -80,31 +85,19 @@ export class AuthService {
     const address = normalizeAddress(email);
     if (!address) throw invalid('email', `"${email}" is not an email address (name@domain).`);
     const hash = await hashPassword(checkPassword(password));
-    const updated = await this.store.db
-      .updateTable('operators')
-      .set({ password_hash: hash })
-      .where('email', '=', address)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) > 0) {
+    const operatorId = await this.#repo.setOperatorPasswordHash(address, hash);
+    if (operatorId !== undefined) {
       // Whoever knew the old password may be signed in with it: their sessions end now.
-      const operator = await this.store.db
-        .selectFrom('operators')
-        .select('id')
-        .where('email', '=', address)
-        .executeTakeFirstOrThrow();
-      await endSessions(this.store.db, { type: 'operator', id: operator.id });
+      await this.#repo.endSessions({ type: 'operator', id: operatorId });
     } else {
-      await this.store.db
-        .insertInto('operators')
-        .values({
-          id: this.runtime.newId(),
-          email: address,
-          password_hash: hash,
-          setup_token_hash: null,
-          setup_token_expires_at: null,
-          created_at: this.runtime.now().toISOString(),
-        })
-        .execute();
+      await this.#repo.insertOperator({
+        id: this.runtime.newId(),
+        email: address,
+        password_hash: hash,
+        setup_token_hash: null,
+        setup_token_expires_at: null,
+        created_at: this.runtime.now().toISOString(),
+      });
     }
   }
 
@@ -119,21 +112,13 @@ export class AuthService {
       await limits.failed(address);
       return wrong;
     };
-    const operator = await this.store.db
-      .selectFrom('operators')
-      .selectAll()
-      .where('email', '=', address)
-      .executeTakeFirst();
+    const operator = await this.#repo.operatorByEmail(address);
     let principal: Principal;
     if (operator) {
       if (!(await passwordIsRight(operator.password_hash))) throw await refuse();
       principal = { type: 'operator', id: operator.id, email: operator.email };
     } else {
-      const user = await this.store.db
-        .selectFrom('users')
-        .select(['id', 'org_id', 'role', 'status', 'mailbox', 'email', 'password_hash'])
-        .where('email', '=', address)
-        .executeTakeFirst();
+      const user = await this.#repo.userByEmail(address);
       if (!(await passwordIsRight(user?.password_hash ?? null)) || !user) throw await refuse();
       const refusal = signInRefusal(recipient(user));
       if (refusal) throw new AppError('forbidden', refusal);
@@ -153,11 +138,8 @@ export class AuthService {
       csrfToken: randomBytes(24).toString('base64url'),
       expiresAt: new Date(now.getTime() + SESSION_HOURS * 3600_000).toISOString(),
     };
-    // Expired sessions are dead weight; sign-in is a natural, infrequent moment to drop them.
-    await this.store.db.deleteFrom('sessions').where('expires_at', '<', now.toISOString()).execute();
-    await this.store.db
-      .insertInto('sessions')
-      .values({
+    await this.#repo.openSession(
+      {
         id_hash: sha256(token),
         principal_type: principal.type === 'operator' ? 'operator' : 'user',
         principal_id: principal.id,
@@ -165,10 +147,10 @@ export class AuthService {
         csrf_token: session.csrfToken,
         created_at: now.toISOString(),
         expires_at: session.expiresAt,
-      })
-      .execute();
-    await recordAudit(
-      this.store.db,
+      },
+      now.toISOString(),
+    );
+    await this.#repo.audit(
       {
         orgId: principal.type === 'user' ? principal.orgId : null,
         actor: address,
@@ -184,11 +166,7 @@ export class AuthService {
 
   /** The session behind a cookie value, or null when unknown or expired. Reads role and status fresh. */
   async session(token: string): Promise<Session | null> {
-    const row = await this.store.db
-      .selectFrom('sessions')
-      .selectAll()
-      .where('id_hash', '=', sha256(token))
-      .executeTakeFirst();
+    const row = await this.#repo.session(token);
     if (!row || row.expires_at <= this.runtime.now().toISOString()) return null;
     const principal = await this.#principal(row.principal_type, row.principal_id);
     if (!principal) return null;
@@ -196,7 +174,7 @@ export class AuthService {
   }
 
   async logout(token: string): Promise<void> {
-    await this.store.db.deleteFrom('sessions').where('id_hash', '=', sha256(token)).execute();
+    await this.#repo.deleteSession(token);
   }
 
   /** Ends every session of the account signed in with this session, this one included. */
@@ -204,9 +182,8 @@ export class AuthService {
     const principal = (await this.session(token))?.principal;
     // Sessions belong to operators and users only; a token principal never has one.
     if (!principal || principal.type === 'token') return;
-    await endSessions(this.store.db, { type: principal.type, id: principal.id });
-    await recordAudit(
-      this.store.db,
+    await this.#repo.endSessions({ type: principal.type, id: principal.id });
+    await this.#repo.audit(
       {
         orgId: principal.type === 'user' ? principal.orgId : null,
         actor: principal.email,
@@ -237,22 +214,19 @@ export class AuthService {
     if (owner.notAfter && owner.notAfter < expiresAt) expiresAt = owner.notAfter;
     const id = this.runtime.newId();
     const token = `es_${randomBytes(30).toString('base64url')}`;
-    await this.store.db
-      .insertInto('api_tokens')
-      .values({
-        id,
-        org_id: input.orgId,
-        name,
-        token_hash: sha256(token),
-        created_by: input.createdBy,
-        created_at: now.toISOString(),
-        last_used_at: null,
-        expires_at: expiresAt,
-        creator_type: owner.account?.type ?? null,
-        creator_id: owner.account?.id ?? null,
-        can_create_tokens: input.canCreateTokens ?? false,
-      })
-      .execute();
+    await this.#repo.insertApiToken({
+      id,
+      org_id: input.orgId,
+      name,
+      token_hash: sha256(token),
+      created_by: input.createdBy,
+      created_at: now.toISOString(),
+      last_used_at: null,
+      expires_at: expiresAt,
+      creator_type: owner.account?.type ?? null,
+      creator_id: owner.account?.id ?? null,
+      can_create_tokens: input.canCreateTokens ?? false,
+    });
     return { id, token, expiresAt };
   }
 
@@ -262,32 +236,13 @@ export class AuthService {
    * deactivated) are revoked first, so the list shows only tokens that could still work.
    */
   async listApiTokens(orgId: string | null) {
-    const creators = await this.store.db
-      .selectFrom('api_tokens')
-      .select(['creator_type', 'creator_id'])
-      .distinct()
-      .where('org_id', orgId === null ? 'is' : '=', orgId)
-      .execute();
+    const creators = await this.#repo.tokenCreators(orgId);
     for (const c of creators) {
       if (!c.creator_type || !c.creator_id) continue;
       const account: Account = { type: c.creator_type, id: c.creator_id };
-      if (!(await this.#mayHoldTokens(account))) await revokeTokensOf(this.store.db, account);
+      if (!(await this.#mayHoldTokens(account))) await this.#repo.revokeTokensOf(account);
     }
-    const rows = await this.store.db
-      .selectFrom('api_tokens')
-      .select([
-        'id',
-        'org_id',
-        'name',
-        'created_by',
-        'created_at',
-        'last_used_at',
-        'expires_at',
-        'can_create_tokens',
-      ])
-      .where('org_id', orgId === null ? 'is' : '=', orgId)
-      .orderBy('created_at')
-      .execute();
+    const rows = await this.#repo.apiTokens(orgId);
     return rows.map((r) => ({
       id: r.id,
       orgId: r.org_id,
@@ -301,21 +256,12 @@ export class AuthService {
   }
 
   async revokeApiToken(id: string, orgId: string | null): Promise<void> {
-    const result = await this.store.db
-      .deleteFrom('api_tokens')
-      .where('id', '=', id)
-      .where('org_id', orgId === null ? 'is' : '=', orgId)
-      .executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound(`No API token ${id}.`);
+    if (!(await this.#repo.deleteApiToken(id, orgId))) throw notFound(`No API token ${id}.`);
   }
 
   /** The principal behind a bearer token; a 401 saying why when it is unknown, expired or orphaned. */
   async apiToken(token: string): Promise<Principal> {
-    const row = await this.store.db
-      .selectFrom('api_tokens')
-      .selectAll()
-      .where('token_hash', '=', sha256(token))
-      .executeTakeFirst();
+    const row = await this.#repo.apiTokenByValue(token);
     if (!row) throw new AppError('unauthenticated', 'The API token is not valid (revoked or mistyped).');
     const now = this.runtime.now().toISOString();
     if (row.expires_at <= now) {
@@ -329,18 +275,14 @@ export class AuthService {
     if (row.creator_type && row.creator_id) {
       const creator: Account = { type: row.creator_type, id: row.creator_id };
       if (!(await this.#mayHoldTokens(creator))) {
-        await revokeTokensOf(this.store.db, creator);
+        await this.#repo.revokeTokensOf(creator);
         throw new AppError(
           'unauthenticated',
           'The API token was revoked: the account that created it was removed or may no longer administer.',
         );
       }
     }
-    await this.store.db
-      .updateTable('api_tokens')
-      .set({ last_used_at: now })
-      .where('id', '=', row.id)
-      .execute();
+    await this.#repo.touchApiToken(row.id, now);
     return { type: 'token', id: row.id, name: row.name, orgId: row.org_id };
   }
 
@@ -348,11 +290,7 @@ export class AuthService {
   async #tokenOwner(creator: Principal | null): Promise<{ account: Account | null; notAfter?: string }> {
     if (!creator) return { account: null };
     if (creator.type !== 'token') return { account: { type: creator.type, id: creator.id } };
-    const parent = await this.store.db
-      .selectFrom('api_tokens')
-      .select(['creator_type', 'creator_id', 'can_create_tokens', 'expires_at'])
-      .where('id', '=', creator.id)
-      .executeTakeFirst();
+    const parent = await this.#repo.apiTokenById(creator.id);
     if (!parent?.can_create_tokens) {
       throw new AppError(
         'forbidden',
@@ -366,35 +304,18 @@ export class AuthService {
 
   async #mayHoldTokens(account: Account): Promise<boolean> {
     if (account.type === 'operator') {
-      const op = await this.store.db
-        .selectFrom('operators')
-        .select('id')
-        .where('id', '=', account.id)
-        .executeTakeFirst();
-      return op !== undefined;
+      return (await this.#repo.operatorById(account.id)) !== undefined;
     }
-    const user = await this.store.db
-      .selectFrom('users')
-      .select(['role', 'status', 'mailbox'])
-      .where('id', '=', account.id)
-      .executeTakeFirst();
+    const user = await this.#repo.userStanding(account.id);
     return user !== undefined && mayHoldTokens(recipient(user));
   }
 
   async #principal(type: 'operator' | 'user', id: string): Promise<Principal | null> {
     if (type === 'operator') {
-      const op = await this.store.db
-        .selectFrom('operators')
-        .select(['id', 'email'])
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const op = await this.#repo.operatorById(id);
       return op ? { type: 'operator', id: op.id, email: op.email } : null;
     }
-    const user = await this.store.db
-      .selectFrom('users')
-      .select(['id', 'org_id', 'role', 'status', 'mailbox', 'email'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const user = await this.#repo.userById(id);
     // A user demoted to silent, deactivated or found to be a functional account loses the session at once.
     if (!user || signInRefusal(recipient(user))) return null;
     return { type: 'user', id: user.id, orgId: user.org_id, role: user.role as Role, email: user.email };

@@ -15,7 +15,7 @@ import {
 import { type MailboxKind, type RecipientFacts, recipientFacts } from '../directory/recipients.js';
 import { recordAudit } from '../store/audit.js';
 import { endSessions, revokeTokensOf } from '../store/credentials.js';
-import type { Store } from '../store/database.js';
+import { inTransaction, type Store } from '../store/database.js';
 import { DirectoryRepository, type ListQuery, type UserListQuery } from '../store/directory-repository.js';
 import { mayHoldTokens } from './auth.js';
 import type { Runtime } from './clock.js';
@@ -364,13 +364,8 @@ export class DirectoryService {
       if (owner && owner.orgId === this.orgId) return { type: owner.ownerType, id: owner.ownerId };
       throw invalid('members', `No user or group with the address ${address} in this organization.`);
     }
-    const byName = await this.store.db
-      .selectFrom('groups')
-      .select('id')
-      .where('org_id', '=', this.orgId)
-      .where('name', '=', ref.trim())
-      .execute();
-    if (byName.length === 1) return { type: 'group', id: byName[0]!.id };
+    const byName = await this.repo.groupIdsNamed(ref.trim());
+    if (byName.length === 1) return { type: 'group', id: byName[0]! };
     if (byName.length > 1)
       throw invalid('members', `Several groups are named "${ref}": name it by its address.`);
     throw invalid('members', `"${ref}" is neither an address nor a group name of this organization.`);
@@ -428,7 +423,7 @@ export class DirectoryService {
     work: (repo: DirectoryRepository) => Promise<void>,
   ): Promise<void> {
     try {
-      await this.store.db.transaction().execute(async (trx) => {
+      await inTransaction(this.store, async (trx) => {
         await work(this.repo.with(trx));
         await recordAudit(trx, { orgId: this.orgId, ...audit }, this.runtime.now());
       });

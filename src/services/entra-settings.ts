@@ -14,8 +14,8 @@ import {
   INTERACTIVE,
   resolveEndpoints,
 } from '../graph/index.js';
-import { recordAudit } from '../store/audit.js';
 import type { Store } from '../store/database.js';
+import { EntraSettingsRepository } from '../store/entra-settings-repository.js';
 import type { EntraSettingsTable } from '../store/schema.js';
 import {
   DEFAULT_HOW,
@@ -25,12 +25,13 @@ import {
   type SyncPolicy,
   type WhatSwitches,
 } from '../sync/policy.js';
+import { FREQUENCIES } from '../sync/schedule-words.js';
 import type { Runtime } from './clock.js';
 import type { SecretBox } from './secrets.js';
 import { type ConnectorFactory, defaultConnectorFactory } from './sync.js';
 
 /** How often automatic syncs run; null = manual only ("never"). */
-export const FREQUENCIES = [1, 3, 6, 12, 24] as const;
+export { FREQUENCIES };
 export type FrequencyHours = (typeof FREQUENCIES)[number] | null;
 
 /** The settings as the console and CLI show them: the secret only as "set, ends in …". */
@@ -42,6 +43,8 @@ export interface EntraSettingsView {
   defaultRole: DefaultRole;
   /** Mailboxes with sign-in blocked whose purpose is unknown: keep receiving mail, or reject it. */
   blockedMailboxes: BlockedMailboxRule;
+  /** Guest users (userType Guest, invited from other organizations) are synced too; off by default. */
+  includeGuests: boolean;
   what: WhatSwitches;
   how: HowSwitches;
   frequencyHours: FrequencyHours;
@@ -61,6 +64,7 @@ export interface EntraSettingsInput {
   secretExpiresAt?: string | null;
   defaultRole?: string;
   blockedMailboxes?: string;
+  includeGuests?: boolean;
   what?: Partial<WhatSwitches>;
   how?: Partial<HowSwitches>;
   frequencyHours?: number | null;
@@ -118,6 +122,7 @@ export class EntraSettingsService {
         secret: { set: false, last4: null, expiresAt: null },
         defaultRole: 'end_user',
         blockedMailboxes: DEFAULT_BLOCKED_MAILBOX_RULE,
+        includeGuests: false,
         what: { ...DEFAULT_WHAT },
         how: { ...DEFAULT_HOW },
         frequencyHours: null,
@@ -144,6 +149,7 @@ export class EntraSettingsService {
       },
       defaultRole: row.default_role as DefaultRole,
       blockedMailboxes: row.blocked_mailboxes as BlockedMailboxRule,
+      includeGuests: Boolean(row.include_guests),
       what: JSON.parse(row.what) as WhatSwitches,
       how: JSON.parse(row.how) as HowSwitches,
       frequencyHours: row.frequency_hours as FrequencyHours,
@@ -237,6 +243,9 @@ export class EntraSettingsService {
       current?.blocked_mailboxes ?? DEFAULT_BLOCKED_MAILBOX_RULE,
       () => parseBlockedMailboxes(input.blockedMailboxes),
     );
+    const includeGuests = pick('includeGuests', current?.include_guests ?? false, () =>
+      parseIncludeGuests(input.includeGuests),
+    );
     const savedWhat: WhatSwitches = current ? JSON.parse(current.what) : { ...DEFAULT_WHAT };
     const what = pick('what', savedWhat, () => {
       const next = { ...savedWhat, ...parseSwitches(input.what, DEFAULT_WHAT, 'what') };
@@ -303,6 +312,7 @@ export class EntraSettingsService {
       secret_expires_at: secretExpiresAt,
       default_role: defaultRole,
       blocked_mailboxes: blockedMailboxes,
+      include_guests: includeGuests,
       what: JSON.stringify(what),
       how: JSON.stringify(how),
       frequency_hours: frequencyHours,
@@ -313,29 +323,22 @@ export class EntraSettingsService {
       endpoints_by_operator: changesEndpoints ? origin.byOperator : (current?.endpoints_by_operator ?? false),
       updated_at: this.runtime.now().toISOString(),
     };
-    await this.store.db.transaction().execute(async (trx) => {
-      if (current) {
-        const { org_id: _o, ...fields } = row;
-        await trx.updateTable('entra_settings').set(fields).where('org_id', '=', this.orgId).execute();
-      } else {
-        await trx.insertInto('entra_settings').values(row).execute();
-      }
-      await recordAudit(
-        trx,
-        {
-          orgId: this.orgId,
-          actor,
-          action: 'entra.settings',
-          targetType: 'organization',
-          targetId: this.orgId,
-          detail: {
-            changed,
-            ...(newSecret !== null ? { keyTried: Boolean(options.tryNewKey) } : {}),
-          },
+    await new EntraSettingsRepository(this.store.db, this.orgId).save(
+      row,
+      current !== undefined,
+      {
+        orgId: this.orgId,
+        actor,
+        action: 'entra.settings',
+        targetType: 'organization',
+        targetId: this.orgId,
+        detail: {
+          changed,
+          ...(newSecret !== null ? { keyTried: Boolean(options.tryNewKey) } : {}),
         },
-        this.runtime.now(),
-      );
-    });
+      },
+      this.runtime.now(),
+    );
     return this.get();
   }
 
@@ -397,15 +400,12 @@ export class EntraSettingsService {
       how: overrides.how ?? view.how,
       defaultRole: view.defaultRole,
       blockedMailboxes: view.blockedMailboxes,
+      includeGuests: view.includeGuests,
     };
   }
 
   async #row(): Promise<EntraSettingsTable | undefined> {
-    return this.store.db
-      .selectFrom('entra_settings')
-      .selectAll()
-      .where('org_id', '=', this.orgId)
-      .executeTakeFirst();
+    return new EntraSettingsRepository(this.store.db, this.orgId).row();
   }
 }
 
@@ -475,6 +475,14 @@ function keyRefusal(error: GraphError, hadKey: boolean): FieldError {
         untested,
       };
   }
+}
+
+function parseIncludeGuests(input: unknown): boolean {
+  if (typeof input === 'boolean') return input;
+  throw invalid(
+    'includeGuests',
+    `${JSON.stringify(input)} is not true or false: say whether guest users are synced.`,
+  );
 }
 
 function parseBlockedMailboxes(input: unknown): BlockedMailboxRule {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Transaction } from 'kysely';
 import { parseDomain } from '../directory/addresses.js';
 import {
   type DnsFinding,
@@ -9,10 +8,10 @@ import {
 } from '../directory/domains.js';
 import { AppError, conflict, invalid, notFound } from '../directory/errors.js';
 import type { DomainEntry, Organization } from '../directory/model.js';
-import { recordAudit } from '../store/audit.js';
+import { type AuditEntry, listAudit } from '../store/audit.js';
 import type { Store } from '../store/database.js';
 import { DirectoryRepository } from '../store/directory-repository.js';
-import type { Database } from '../store/schema.js';
+import { type Audited, OrganizationRepository } from '../store/organization-repository.js';
 import type { Runtime } from './clock.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -28,10 +27,19 @@ export interface DomainProofSources {
 
 /** Organizations and their domains: service-wide (operators), not scoped to one organization. */
 export class OrganizationService {
+  readonly #repo: OrganizationRepository;
+
   constructor(
     private readonly store: Store,
     private readonly runtime: Runtime,
-  ) {}
+  ) {
+    this.#repo = new OrganizationRepository(store.db);
+  }
+
+  /** An audit entry stamped now. */
+  #audited(audit: AuditEntry): Audited {
+    return { audit, at: this.runtime.now() };
+  }
 
   async create(input: { name: string; domains: string[] }, actor: string): Promise<Organization> {
     const name = parseName(input.name);
@@ -41,43 +49,24 @@ export class OrganizationService {
     const now = this.runtime.now().toISOString();
     await this.#assertDomainsFree(domains);
     await this.#unique(async () => {
-      await this.store.db.transaction().execute(async (trx) => {
-        await trx.insertInto('organizations').values({ id, name, created_at: now }).execute();
-        await trx
-          .insertInto('domains')
-          .values(
-            domains.map((domain) => ({
-              org_id: id,
-              domain,
-              created_at: now,
-              proven_by: 'operator',
-              proven_at: now,
-            })),
-          )
-          .execute();
-        await recordAudit(
-          trx,
-          {
-            orgId: id,
-            actor,
-            action: 'org.create',
-            targetType: 'organization',
-            targetId: id,
-            detail: { name, domains },
-          },
-          this.runtime.now(),
-        );
-      });
+      await this.#repo.create(
+        { id, name, createdAt: now },
+        domains,
+        this.#audited({
+          orgId: id,
+          actor,
+          action: 'org.create',
+          targetType: 'organization',
+          targetId: id,
+          detail: { name, domains },
+        }),
+      );
     }, domains);
     return { id, name, domains, pendingDomains: [], licensedSeats: null, createdAt: now };
   }
 
   async list(): Promise<Organization[]> {
-    const [orgs, domains, claims] = await Promise.all([
-      this.store.db.selectFrom('organizations').selectAll().orderBy('name').orderBy('id').execute(),
-      this.store.db.selectFrom('domains').select(['org_id', 'domain']).orderBy('domain').execute(),
-      this.store.db.selectFrom('domain_claims').select(['org_id', 'domain']).orderBy('domain').execute(),
-    ]);
+    const { orgs, domains, claims } = await this.#repo.all();
     const of = (rows: { org_id: string; domain: string }[], orgId: string) =>
       rows.filter((d) => d.org_id === orgId).map((d) => d.domain);
     return orgs.map((o) => ({
@@ -91,33 +80,16 @@ export class OrganizationService {
   }
 
   async get(orgId: string): Promise<Organization> {
-    const org = await this.store.db
-      .selectFrom('organizations')
-      .selectAll()
-      .where('id', '=', orgId)
-      .executeTakeFirst();
+    const org = await this.#repo.byId(orgId);
     if (!org) throw notFound(`No organization with id ${orgId}.`);
-    const [domains, claims] = await Promise.all([
-      this.store.db
-        .selectFrom('domains')
-        .select('domain')
-        .where('org_id', '=', orgId)
-        .orderBy('domain')
-        .execute(),
-      this.store.db
-        .selectFrom('domain_claims')
-        .select('domain')
-        .where('org_id', '=', orgId)
-        .orderBy('domain')
-        .execute(),
-    ]);
+    const { domains, claims } = await this.#repo.domainNames(orgId);
     return {
       id: org.id,
       name: org.name,
       licensedSeats: org.licensed_seats,
       createdAt: org.created_at,
-      domains: domains.map((d) => d.domain),
-      pendingDomains: claims.map((d) => d.domain),
+      domains,
+      pendingDomains: claims,
     };
   }
 
@@ -125,37 +97,33 @@ export class OrganizationService {
   async resolve(ref: string): Promise<Organization> {
     const trimmed = ref.trim();
     if (UUID.test(trimmed)) {
-      const byId = await this.store.db
-        .selectFrom('organizations')
-        .select('id')
-        .where('id', '=', trimmed.toLowerCase())
-        .executeTakeFirst();
-      if (byId) return this.get(byId.id);
+      const id = trimmed.toLowerCase();
+      if (await this.#repo.exists(id)) return this.get(id);
     }
-    const hit = await this.store.db
-      .selectFrom('domains')
-      .select('org_id')
-      .where('domain', '=', trimmed.toLowerCase())
-      .executeTakeFirst();
+    const hit = await this.#repo.ownerOf(trimmed.toLowerCase());
     if (!hit) {
       throw notFound(
         `No organization has the id or domain "${ref}": run \`entrasync org list\` to see them.`,
       );
     }
-    return this.get(hit.org_id);
+    return this.get(hit.id);
   }
 
   async rename(orgId: string, newName: string, actor: string): Promise<Organization> {
     const name = parseName(newName);
     await this.get(orgId);
-    await this.store.db.transaction().execute(async (trx) => {
-      await trx.updateTable('organizations').set({ name }).where('id', '=', orgId).execute();
-      await recordAudit(
-        trx,
-        { orgId, actor, action: 'org.rename', targetType: 'organization', targetId: orgId, detail: { name } },
-        this.runtime.now(),
-      );
-    });
+    await this.#repo.update(
+      orgId,
+      { name },
+      this.#audited({
+        orgId,
+        actor,
+        action: 'org.rename',
+        targetType: 'organization',
+        targetId: orgId,
+        detail: { name },
+      }),
+    );
     return this.get(orgId);
   }
 
@@ -163,65 +131,44 @@ export class OrganizationService {
   async setLicensedSeats(orgId: string, seats: unknown, actor: string): Promise<Organization> {
     const licensed = parseSeats(seats);
     await this.get(orgId);
-    await this.store.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('organizations')
-        .set({ licensed_seats: licensed })
-        .where('id', '=', orgId)
-        .execute();
-      await recordAudit(
-        trx,
-        {
-          orgId,
-          actor,
-          action: 'org.seats',
-          targetType: 'organization',
-          targetId: orgId,
-          detail: { licensedSeats: licensed },
-        },
-        this.runtime.now(),
-      );
-    });
+    await this.#repo.update(
+      orgId,
+      { licensed_seats: licensed },
+      this.#audited({
+        orgId,
+        actor,
+        action: 'org.seats',
+        targetType: 'organization',
+        targetId: orgId,
+        detail: { licensedSeats: licensed },
+      }),
+    );
     return this.get(orgId);
   }
 
   async delete(orgId: string, actor: string): Promise<void> {
     await this.get(orgId);
-    await this.store.db.transaction().execute(async (trx) => {
-      // Children first: SQLite enforces the cascades too, but deleting explicitly keeps both dialects equal.
-      for (const table of [
-        'sync_leases',
-        'sync_runs',
-        'sync_plans',
-        'sync_state',
-        'entra_settings',
-        'group_members',
-        'addresses',
-        'users',
-        'groups',
-        'domains',
-        'domain_claims',
-        'api_tokens',
-      ] as const) {
-        await trx.deleteFrom(table).where('org_id', '=', orgId).execute();
-      }
-      await trx.deleteFrom('sessions').where('org_id', '=', orgId).execute();
-      await trx.deleteFrom('organizations').where('id', '=', orgId).execute();
-      await recordAudit(
-        trx,
-        { orgId: null, actor, action: 'org.delete', targetType: 'organization', targetId: orgId },
-        this.runtime.now(),
-      );
-    });
+    await this.#repo.delete(
+      orgId,
+      this.#audited({
+        orgId: null,
+        actor,
+        action: 'org.delete',
+        targetType: 'organization',
+        targetId: orgId,
+      }),
+    );
+  }
+
+  /** The organization's newest audit entries, each with its target's label where one is known. */
+  audit(orgId: string, limit: number) {
+    return listAudit(this.store.db, orgId, limit);
   }
 
   /** Every domain of the organization, proven and pending, with what a pending one needs. */
   async listDomains(orgId: string): Promise<DomainEntry[]> {
     await this.get(orgId);
-    const [proven, claims] = await Promise.all([
-      this.store.db.selectFrom('domains').selectAll().where('org_id', '=', orgId).execute(),
-      this.store.db.selectFrom('domain_claims').selectAll().where('org_id', '=', orgId).execute(),
-    ]);
+    const { proven, claims } = await this.#repo.domainRows(orgId);
     const entries: DomainEntry[] = [
       ...proven.map((d) => ({
         domain: d.domain,
@@ -270,29 +217,15 @@ export class OrganizationService {
     const now = this.runtime.now().toISOString();
     await this.#unique(
       async () => {
-        await this.store.db.transaction().execute(async (trx) => {
-          if (how.direct) {
-            await this.#prove(trx, orgId, domain, 'operator', now);
-          } else {
-            await trx
-              .insertInto('domain_claims')
-              .values({ org_id: orgId, domain, token: randomBytes(16).toString('hex'), created_at: now })
-              // The same claim made twice at once: the first one's token stands.
-              .onConflict((oc) => oc.columns(['org_id', 'domain']).doNothing())
-              .execute();
-          }
-          await recordAudit(
-            trx,
-            {
-              orgId,
-              actor,
-              action: how.direct ? 'domain.add' : 'domain.claim',
-              targetType: 'domain',
-              targetId: domain,
-            },
-            this.runtime.now(),
-          );
+        const audited = this.#audited({
+          orgId,
+          actor,
+          action: how.direct ? 'domain.add' : 'domain.claim',
+          targetType: 'domain',
+          targetId: domain,
         });
+        if (how.direct) await this.#repo.prove(orgId, domain, 'operator', now, audited);
+        else await this.#repo.claim(orgId, domain, randomBytes(16).toString('hex'), now, audited);
       },
       [domain],
       how.direct,
@@ -316,44 +249,33 @@ export class OrganizationService {
     const entry = () => this.listDomains(orgId).then((all) => all.find((d) => d.domain === domain)!);
     if (org.domains.includes(domain)) return entry();
     await this.#assertAvailable(orgId, domain, false);
-    const claim = await this.store.db
-      .selectFrom('domain_claims')
-      .select('token')
-      .where('org_id', '=', orgId)
-      .where('domain', '=', domain)
-      .executeTakeFirst();
-    if (!claim) {
+    const token = await this.#repo.claimToken(orgId, domain);
+    if (token === undefined) {
       throw notFound(`${domain} is not a domain of ${org.name}: add it first, then verify it.`);
     }
     const [dns, entra] = await Promise.all([sources.txt(domain), sources.entra()]);
-    const verdict = judgeDomainProof(domain, claim.token, dns, entra);
+    const verdict = judgeDomainProof(domain, token, dns, entra);
     const now = this.runtime.now().toISOString();
     if ('unproven' in verdict) {
-      await this.store.db
-        .updateTable('domain_claims')
-        .set({ checked_at: now, check_outcome: verdict.unproven })
-        .where('org_id', '=', orgId)
-        .where('domain', '=', domain)
-        .execute();
+      await this.#repo.recordCheck(orgId, domain, now, verdict.unproven);
       throw new AppError('not_proven', verdict.unproven, 'domain');
     }
     await this.#unique(
       async () => {
-        await this.store.db.transaction().execute(async (trx) => {
-          await this.#prove(trx, orgId, domain, verdict.provenBy, now);
-          await recordAudit(
-            trx,
-            {
-              orgId,
-              actor,
-              action: 'domain.verify',
-              targetType: 'domain',
-              targetId: domain,
-              detail: { provenBy: verdict.provenBy },
-            },
-            this.runtime.now(),
-          );
-        });
+        await this.#repo.prove(
+          orgId,
+          domain,
+          verdict.provenBy,
+          now,
+          this.#audited({
+            orgId,
+            actor,
+            action: 'domain.verify',
+            targetType: 'domain',
+            targetId: domain,
+            detail: { provenBy: verdict.provenBy },
+          }),
+        );
       },
       [domain],
       false,
@@ -378,67 +300,32 @@ export class OrganizationService {
         `${domain} is still used by ${inUse} address(es): remove or change them before removing the domain.`,
       );
     }
-    await this.store.db.transaction().execute(async (trx) => {
-      await trx
-        .deleteFrom(pending ? 'domain_claims' : 'domains')
-        .where('org_id', '=', orgId)
-        .where('domain', '=', domain)
-        .execute();
-      await recordAudit(
-        trx,
-        {
-          orgId,
-          actor,
-          action: 'domain.remove',
-          targetType: 'domain',
-          targetId: domain,
-          detail: { pending },
-        },
-        this.runtime.now(),
-      );
-    });
+    await this.#repo.removeDomain(
+      orgId,
+      domain,
+      pending,
+      this.#audited({
+        orgId,
+        actor,
+        action: 'domain.remove',
+        targetType: 'domain',
+        targetId: domain,
+        detail: { pending },
+      }),
+    );
     return this.get(orgId);
-  }
-
-  /**
-   * Makes `domain` count for `orgId`, fulfilling its claim. Other organizations' claims stay, so
-   * nothing vanishes from their lists: their Verify now answers "not available".
-   */
-  async #prove(
-    trx: Transaction<Database>,
-    orgId: string,
-    domain: string,
-    provenBy: string,
-    now: string,
-  ): Promise<void> {
-    await trx
-      .insertInto('domains')
-      .values({ org_id: orgId, domain, created_at: now, proven_by: provenBy, proven_at: now })
-      .execute();
-    await trx.deleteFrom('domain_claims').where('org_id', '=', orgId).where('domain', '=', domain).execute();
   }
 
   /** Refuses a domain another organization owns; an operator is told whose it is, nobody else. */
   async #assertAvailable(orgId: string, domain: string, operator: boolean): Promise<void> {
-    const owner = await this.store.db
-      .selectFrom('domains')
-      .innerJoin('organizations', 'organizations.id', 'domains.org_id')
-      .select(['organizations.id', 'organizations.name'])
-      .where('domains.domain', '=', domain)
-      .executeTakeFirst();
+    const owner = await this.#repo.ownerOf(domain);
     if (!owner || owner.id === orgId) return;
     throw operator ? belongsElsewhere(domain, owner.name) : notAvailable(domain);
   }
 
   async #assertDomainsFree(domains: string[]): Promise<void> {
-    const taken = await this.store.db
-      .selectFrom('domains')
-      .select('domain')
-      .where('domain', 'in', domains)
-      .executeTakeFirst();
-    if (taken) {
-      throw belongsElsewhere(taken.domain);
-    }
+    const taken = await this.#repo.firstTaken(domains);
+    if (taken !== undefined) throw belongsElsewhere(taken);
   }
 
   /** Turns a unique-index race (two requests at once) into the same error the pre-check gives. */

@@ -1,6 +1,5 @@
 import { AppError, invalid, notFound } from '../directory/errors.js';
 import type { ReadProgress } from '../graph/index.js';
-import { runError } from '../jobs/run-errors.js';
 import type { Store } from '../store/database.js';
 import {
   type SearchEnd,
@@ -12,6 +11,7 @@ import {
 } from '../store/search-repository.js';
 import type { Runtime } from './clock.js';
 import { errorResponse, INTERNAL_ERROR } from './error-body.js';
+import { runError } from './run-errors.js';
 import type { SyncOptions, SyncService } from './sync.js';
 
 /**

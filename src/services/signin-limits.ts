@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import { AppError } from '../directory/errors.js';
+import { SigninLimitRepository } from '../store/auth-repository.js';
 import type { Store } from '../store/database.js';
 import type { Runtime } from './clock.js';
 
@@ -22,20 +22,20 @@ export function lockDuration(failures: number): number {
  * typed, with or without an account, so being refused reveals nothing about which exist.
  */
 export class SigninLimits {
+  readonly #repo: SigninLimitRepository;
+
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly runtime: Runtime,
-  ) {}
+  ) {
+    this.#repo = new SigninLimitRepository(store.db);
+  }
 
   /** Refuses (429) while the address is locked out; no password is checked then. */
   async check(address: string): Promise<void> {
-    const row = await this.store.db
-      .selectFrom('signin_limits')
-      .select('locked_until')
-      .where('address', '=', address)
-      .executeTakeFirst();
-    if (!row?.locked_until) return;
-    const wait = new Date(row.locked_until).getTime() - this.runtime.now().getTime();
+    const lockedUntil = await this.#repo.lockedUntil(address);
+    if (!lockedUntil) return;
+    const wait = new Date(lockedUntil).getTime() - this.runtime.now().getTime();
     if (wait > 0)
       throw new AppError(
         'rate_limited',
@@ -48,32 +48,15 @@ export class SigninLimits {
     const now = this.runtime.now();
     const at = now.toISOString();
     // One statement, so failures arriving at once in several processes each count.
-    const row = await this.store.db
-      .insertInto('signin_limits')
-      .values({ address, failures: 1, locked_until: null, updated_at: at })
-      .onConflict((oc) =>
-        oc
-          .column('address')
-          .doUpdateSet({ failures: sql<number>`signin_limits.failures + 1`, updated_at: at }),
-      )
-      .returning('failures')
-      .executeTakeFirstOrThrow();
-    const lock = lockDuration(Number(row.failures));
-    if (lock > 0)
-      await this.store.db
-        .updateTable('signin_limits')
-        .set({ locked_until: new Date(now.getTime() + lock).toISOString() })
-        .where('address', '=', address)
-        .execute();
-    await this.store.db
-      .deleteFrom('signin_limits')
-      .where('updated_at', '<', new Date(now.getTime() - FORGET_AFTER_MS).toISOString())
-      .execute();
+    const failures = await this.#repo.countFailure(address, at);
+    const lock = lockDuration(failures);
+    if (lock > 0) await this.#repo.lock(address, new Date(now.getTime() + lock).toISOString());
+    await this.#repo.forgetBefore(new Date(now.getTime() - FORGET_AFTER_MS).toISOString());
   }
 
   /** A successful sign-in starts the address afresh. */
   async succeeded(address: string): Promise<void> {
-    await this.store.db.deleteFrom('signin_limits').where('address', '=', address).execute();
+    await this.#repo.forget(address);
   }
 }
 

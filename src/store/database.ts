@@ -12,6 +12,7 @@ import {
   type SqliteDialectConfig,
   SqliteDriver,
   sql,
+  type Transaction,
 } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../directory/errors.js';
@@ -23,6 +24,17 @@ export interface Store {
   db: Kysely<Database>;
   dialect: DialectInfo;
   close(): Promise<void>;
+}
+
+/** One open transaction; repositories join it with `.with(trx)`. */
+export type StoreTransaction = Transaction<Database>;
+
+/**
+ * Runs `work` in one transaction: a use case (a service) decides what must change together,
+ * the repositories it hands `trx` to do the SQL.
+ */
+export function inTransaction<T>(store: Store, work: (trx: StoreTransaction) => Promise<T>): Promise<T> {
+  return store.db.transaction().execute(work);
 }
 
 /** Where the data lives: a postgres:// URL, or a SQLite file path. */

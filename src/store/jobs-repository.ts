@@ -1,7 +1,26 @@
-import type { Kysely } from 'kysely';
-import type { OrgFacts } from '../jobs/attention.js';
+import { type Kysely, sql } from 'kysely';
+import { type AuditEntry, recordAudit } from './audit.js';
 import type { DialectInfo } from './dialect.js';
 import type { Database, NotificationsTable, SyncAutomationTable, SyncHealthTable } from './schema.js';
+
+/** What one organization is, as the store knows it (one row of overviewFacts; src/jobs/attention.ts judges it). */
+export interface OrgFacts {
+  orgId: string;
+  name: string;
+  domainCount: number;
+  /** A saved Entra connection with a client secret. */
+  connected: boolean;
+  frequencyHours: number | null;
+  /** YYYY-MM-DD, as the admin entered it. */
+  secretExpiresAt: string | null;
+  lastRun: { status: string; startedAt: string } | null;
+  lastSuccessAt: string | null;
+  heldRunId: string | null;
+  consecutiveFailures: number;
+  /** JSON of the last error recorded by a failed sync; null once a sync succeeded. */
+  lastError: string | null;
+  lastFailureAt: string | null;
+}
 
 /** What the scheduler needs to know of one connected organization. */
 export interface ScheduleCandidate {
@@ -39,6 +58,29 @@ export class JobsRepository {
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectInfo,
   ) {}
+
+  /** Appends to the audit log (a change the jobs layer makes, such as an organization's automation). */
+  async audit(entry: AuditEntry, at: Date): Promise<void> {
+    await recordAudit(this.db, entry, at);
+  }
+
+  /**
+   * Jobs waiting (created or retrying) in pg-boss's queue `name`: 0 on SQLite, and 0 on
+   * PostgreSQL before a worker or scheduler has started (pg-boss has not created its schema yet).
+   */
+  async pgBossQueueDepth(name: string): Promise<number> {
+    if (this.dialect.name !== 'postgres') return 0;
+    try {
+      const result = await sql<{ n: string }>`
+        select count(*) as n from pgboss.job where name = ${name} and state in ('created', 'retry')
+      `.execute(this.db);
+      return Number(result.rows[0]?.n ?? 0);
+    } catch (error) {
+      if ((error as { code?: string }).code === '42P01' || (error as { code?: string }).code === '3F000')
+        return 0;
+      throw error;
+    }
+  }
 
   async automation(orgId: string): Promise<SyncAutomationTable | undefined> {
     return this.db.selectFrom('sync_automation').selectAll().where('org_id', '=', orgId).executeTakeFirst();

@@ -161,6 +161,8 @@ export interface EntraSettingsTable {
   ca_pem: string | null;
   /** The custom endpoints were set by an operator, so the tenant they reach may prove domains. */
   endpoints_by_operator: boolean;
+  /** Sync guest users (userType Guest) too. */
+  include_guests: boolean;
   /** What a blocked mailbox of unknown purpose becomes: 'deliver' | 'reject'. */
   blocked_mailboxes: string;
   updated_at: string;

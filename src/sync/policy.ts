@@ -37,8 +37,8 @@ export interface SyncPolicy {
   defaultRole: DefaultRole;
   /** What a mailbox with sign-in blocked and an unknown purpose becomes (recipients.ts). */
   blockedMailboxes: BlockedMailboxRule;
-  /** Sync guest users (userType Guest) too. Off unless set. */
-  includeGuests?: boolean;
+  /** Sync guest users (userType Guest) too: the organization's choice, off by default. */
+  includeGuests: boolean;
 }
 
 /** The words of `--what`, in display order. */

@@ -41,6 +41,7 @@ describe.each(DATABASES)('entrasync org list --health on %s', (kind) => {
           graph_url: null,
           ca_pem: null,
           endpoints_by_operator: false,
+          include_guests: false,
           blocked_mailboxes: 'deliver',
           updated_at: hoursAgo(50),
         })

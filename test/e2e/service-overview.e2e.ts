@@ -49,6 +49,7 @@ describe('console: the operator sees across organizations what needs attention',
         graph_url: null,
         ca_pem: null,
         endpoints_by_operator: false,
+        include_guests: false,
         blocked_mailboxes: 'deliver',
         updated_at: hoursAgo(100),
       })

@@ -64,6 +64,7 @@ describe.each(DATABASES)('Service overview, on %s', (kind) => {
         graph_url: null,
         ca_pem: null,
         endpoints_by_operator: false,
+        include_guests: false,
         blocked_mailboxes: 'deliver',
         updated_at: hoursAgo(100),
       })
@@ -286,6 +287,7 @@ describe.each(DATABASES)('Service overview, on %s', (kind) => {
             graph_url: null,
             ca_pem: null,
             endpoints_by_operator: false,
+            include_guests: false,
             blocked_mailboxes: 'deliver',
             updated_at: created,
           })),

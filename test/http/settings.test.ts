@@ -152,6 +152,42 @@ describe.each(DATABASES)('Settings that refuse what would break the sync, on %s'
     await call('PUT', '/entra-settings', { what: { users: true, distribution: true, security: true } });
   });
 
+  it('syncs guest users only when the organization says so (off by default), from the API and the CLI', async () => {
+    const domain = emu.info.tenantDomains[0]!;
+    emu.tenant.addUser({
+      displayName: 'Invited Partner',
+      userPrincipalName: `partner_other.example#EXT#@${domain}`,
+      mail: `partner@${domain}`,
+      userType: 'Guest',
+    });
+    const guestSkipped = async () => {
+      const preview = await (await app.sync(orgId)).preview({}, 'test');
+      return {
+        skipped: preview.skippedByReason.guest,
+        added: preview.usersToAdd.some((c) => c.address === `partner@${domain}`),
+      };
+    };
+    expect((await call('GET', '/entra-settings')).json().includeGuests).toBe(false);
+    expect(await guestSkipped()).toMatchObject({ added: false });
+    expect((await guestSkipped()).skipped).toBeGreaterThan(0);
+
+    const refused = await call('PUT', '/entra-settings', { includeGuests: 'yes' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toMatch(/includeGuests/);
+    const on = await call('PUT', '/entra-settings', { includeGuests: true });
+    expect(on.statusCode, on.body).toBe(200);
+    expect(on.json().includeGuests).toBe(true);
+    expect(await guestSkipped()).toEqual({ skipped: 0, added: true });
+
+    const cli = await entrasync(['entra', 'set', '--org', orgId, '--guests', 'skip'], db.env);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain('guests:        skipped');
+    expect((await app.entraSettings(orgId).get()).includeGuests).toBe(false);
+    const bad = await entrasync(['entra', 'set', '--org', orgId, '--guests', 'maybe'], db.env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--guests/);
+  });
+
   it('refuses a key expiry date in the past with a sentence', async () => {
     const res = await call('PUT', '/entra-settings', { secretExpiresAt: '2020-01-01' });
     expect(res.statusCode).toBe(400);

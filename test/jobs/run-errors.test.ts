@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/directory/errors.js';
 import { GRAPH_ERROR_CODES } from '../../src/graph/errors.js';
-import { RUN_ERRORS, runError } from '../../src/jobs/run-errors.js';
+import { RUN_ERRORS, runError } from '../../src/services/run-errors.js';
 import { errorTableRows } from '../support/docs.js';
 
 const documentedRows = () => errorTableRows('Sync run errors');

@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { runError } from '../../src/jobs/run-errors.js';
 import type { App } from '../../src/services/app.js';
+import { runError } from '../../src/services/run-errors.js';
 import { cliArgs } from '../support/cli-build.js';
 import { addUsers, connectOrg, createJobsApp, runsOf, waitFor } from './support.js';
 

@@ -136,7 +136,7 @@ const policy: fc.Arbitrary<SyncPolicy> = fc.record({
   }),
   defaultRole: fc.constantFrom('end_user' as const, 'silent_user' as const),
   blockedMailboxes: fc.constantFrom('deliver' as const, 'reject' as const),
-  includeGuests: fc.constantFrom(undefined, false, true),
+  includeGuests: fc.boolean(),
 });
 
 const handMadeUser = fc.record({

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { NotificationInbox } from '../../jobs/notifier.js';
 import type { App } from '../../services/app.js';
-import { JobsRepository } from '../../store/jobs-repository.js';
 import { orgOf } from '../auth.js';
 import { Nullable, OrgParams } from '../schemas.js';
 
@@ -20,7 +20,7 @@ const Notification = Type.Object({
 
 /** An organization's notifications (failed and held syncs, secret expiry) and marking them read. */
 export const notificationRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
-  const repo = new JobsRepository(app.store.db, app.store.dialect);
+  const inbox = new NotificationInbox(app);
 
   api.get(
     '/orgs/:org/notifications',
@@ -37,7 +37,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async
       },
     },
     async (request) =>
-      repo.listNotifications(orgOf(request).id, {
+      inbox.list(orgOf(request).id, {
         unreadOnly: request.query.unread,
         limit: request.query.limit,
         offset: request.query.offset,
@@ -58,11 +58,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async
       },
     },
     async (request) => ({
-      marked: await repo.markRead(
-        orgOf(request).id,
-        request.body.ids ?? null,
-        app.runtime.now().toISOString(),
-      ),
+      marked: await inbox.markRead(orgOf(request).id, request.body.ids ?? null),
     }),
   );
 };

@@ -3,7 +3,6 @@ import { Type } from 'typebox';
 import { canManageService } from '../../directory/permissions.js';
 import type { App } from '../../services/app.js';
 import { TOKEN_DAYS } from '../../services/auth.js';
-import { listAudit } from '../../store/audit.js';
 import { actorOf, orgOf, requireOperator, requireOrgAdmin, requirePrincipal } from '../auth.js';
 import { Nullable, Ok, Organization, OrgParams } from '../schemas.js';
 
@@ -286,7 +285,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
     },
     async (request) => {
       const org = orgOf(request);
-      return listAudit(app.store.db, org.id, request.query.limit);
+      return app.orgs.audit(org.id, request.query.limit);
     },
   );
 };

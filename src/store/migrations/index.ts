@@ -9,6 +9,7 @@ import { authLifetimesMigration } from './0005_auth_lifetimes.js';
 import { signinLimitsMigration } from './0006_signin_limits.js';
 import { domainProofMigration } from './0007_domain_proof.js';
 import { syncSearchesMigration } from './0008_sync_searches.js';
+import { includeGuestsMigration } from './0009_include_guests.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
@@ -21,6 +22,7 @@ function migrations(d: DialectInfo): Record<string, Migration> {
     '0006_signin_limits': signinLimitsMigration(d),
     '0007_domain_proof': domainProofMigration(d),
     '0008_sync_searches': syncSearchesMigration(d),
+    '0009_include_guests': includeGuestsMigration(d),
   };
 }
 

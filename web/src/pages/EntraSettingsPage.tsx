@@ -114,6 +114,7 @@ interface FormValues {
   secretExpiresAt: string;
   defaultRole: DefaultRole;
   blockedMailboxes: BlockedMailboxRule;
+  includeGuests: boolean;
   what: WhatSwitches;
   how: HowSwitches;
   frequency: string;
@@ -131,6 +132,7 @@ function toForm(s: EntraSettings): FormValues {
     secretExpiresAt: s.secret.expiresAt ?? '',
     defaultRole: s.defaultRole,
     blockedMailboxes: s.blockedMailboxes,
+    includeGuests: s.includeGuests,
     what: { ...s.what },
     how: { ...s.how },
     frequency: s.frequencyHours === null ? 'never' : String(s.frequencyHours),
@@ -152,6 +154,7 @@ const FIELDS = [
   'secretExpiresAt',
   'defaultRole',
   'blockedMailboxes',
+  'includeGuests',
   'what',
   'how',
   'frequency',
@@ -180,6 +183,7 @@ export function EntraSettingsPage() {
       clientId: null,
       secret: { set: false, last4: null, expiresAt: null },
       blockedMailboxes: NEW_POLICY.blockedMailboxes,
+      includeGuests: NEW_POLICY.includeGuests,
       defaultRole: NEW_POLICY.defaultRole,
       what: { ...NEW_POLICY.what },
       how: { ...NEW_POLICY.how },
@@ -211,6 +215,7 @@ export function EntraSettingsPage() {
       if (form.isDirty('secretExpiresAt')) body.secretExpiresAt = v.secretExpiresAt || null;
       if (form.isDirty('defaultRole')) body.defaultRole = v.defaultRole;
       if (form.isDirty('blockedMailboxes')) body.blockedMailboxes = v.blockedMailboxes;
+      if (form.isDirty('includeGuests')) body.includeGuests = v.includeGuests;
       if (form.isDirty('what')) body.what = v.what;
       if (form.isDirty('how')) body.how = v.how;
       if (form.isDirty('frequency'))
@@ -396,6 +401,12 @@ export function EntraSettingsPage() {
                       {form.errors.what}
                     </Text>
                   )}
+                  <Checkbox
+                    mt="xs"
+                    label="Guest users too"
+                    description="Users invited from other organizations (#EXT#). Off by default: their addresses are rarely in your domains, and each would be listed as skipped."
+                    {...form.getInputProps('includeGuests', { type: 'checkbox' })}
+                  />
                 </Stack>
               </Card>
 

@@ -1,6 +1,7 @@
 /**
  * Codes a sync run can record that are neither an AppError nor a Graph error: they come from
- * the jobs layer, about the run itself. docs/errors.md ("Sync run errors") lists them; a test
+ * what runs a sync or a search (the lease, the search job, the jobs runner), about the run
+ * itself. docs/errors.md ("Sync run errors") lists them; a test
  * keeps the two in step.
  */
 export const RUN_ERRORS = {
