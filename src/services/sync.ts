@@ -1,6 +1,13 @@
-import type { Transaction } from 'kysely';
 import { AppError, invalid, notFound } from '../directory/errors.js';
-import type { Group, GroupKind, Organization, Role, User, UserStatus } from '../directory/model.js';
+import type {
+  Group,
+  GroupKind,
+  MemberRef,
+  Organization,
+  Role,
+  User,
+  UserStatus,
+} from '../directory/model.js';
 import { isFunctional, type MailboxKind } from '../directory/recipients.js';
 import {
   type ConnectorOptions,
@@ -11,12 +18,10 @@ import {
   type MailboxReads,
   type ReadResult,
 } from '../graph/index.js';
-import { runError } from '../jobs/run-errors.js';
 import { recordAudit } from '../store/audit.js';
-import { PackedJson, packJsonAsync } from '../store/blobs.js';
-import type { Store } from '../store/database.js';
+import { PackedJson, packJsonAsync, unpackJsonAsync } from '../store/blobs.js';
+import { inTransaction, type Store, type StoreTransaction } from '../store/database.js';
 import { DirectoryRepository } from '../store/directory-repository.js';
-import type { Database } from '../store/schema.js';
 import { SyncRepository } from '../store/sync-repository.js';
 import { applySteps } from '../store/sync-writer.js';
 import {
@@ -34,6 +39,20 @@ import {
   type UpdateUserChange,
 } from '../sync/changes.js';
 import type { CsvCell } from '../sync/csv.js';
+import {
+  changedObjects,
+  closeFocus,
+  directoryKeys,
+  type FocusBasis,
+  focusBasis,
+  focusedPlan,
+  indexSources,
+  judge,
+  recordsOf,
+  type SourceIndex,
+  unsteadyKeys,
+  unsteadySeeds,
+} from '../sync/focus.js';
 import { billableAfter, plan as makePlan } from '../sync/plan.js';
 import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
 import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
@@ -42,6 +61,7 @@ import type { Runtime } from './clock.js';
 import type { EntraSettingsService } from './entra-settings.js';
 import { DEFAULT_LEASE_SECONDS, LeaseHeartbeat, type LeaseTiming, leaseTiming } from './lease-heartbeat.js';
 import { PlanBodyCache } from './plan-cache.js';
+import { runError } from './run-errors.js';
 
 /** A preview is kept this long; executing an older one asks for a new preview. */
 export const PREVIEW_TTL_MS = 60 * 60 * 1000;
@@ -93,6 +113,10 @@ interface PlanBody {
   preview: Preview;
   /** updatedAt of every directory object the plan changes or removes, as the plan saw them. */
   versions: Record<string, string>;
+  /** The directory's fingerprint when planned: an apply onto another directory leaves no focus basis. */
+  fingerprint?: string;
+  /** A plan made from the basis without planning: the focus basis its apply carries on. */
+  focus?: FocusBasis;
 }
 
 /** Where the source of a plan is: read now, packed in a stored preview, or the mirror itself. */
@@ -108,8 +132,13 @@ interface Planned extends PlanBody {
   cursor: DeltaCursor;
   /** Whether the preview is in sync_plans already (a held run needs it there). */
   stored: boolean;
-  /** The directory plan() compared with, when it was loaded in this call: apply re-uses it. */
-  directory: { users: User[]; groups: Group[] } | null;
+  /**
+   * The directory plan() compared with, when it was loaded in this call: apply re-uses it.
+   * `partial`: only the rows a focused plan read (src/sync/focus.ts) — every object a change targets.
+   */
+  directory: { users: User[]; groups: Group[]; partial?: boolean } | null;
+  /** The source's relations, when this call indexed them (focused planning): the apply's focus basis re-uses them. */
+  index?: SourceIndex;
 }
 
 /**
@@ -131,6 +160,12 @@ interface SyncBasis {
   blockedSignIn: Plan['blockedSignIn'];
   /** Billable users once the plan was applied. */
   seats: number;
+  /**
+   * What the next plan needs to judge only what a delta changed (src/sync/focus.ts). Absent in a
+   * basis stored before it existed, or when it could not be made: the next changed read plans in full.
+   * With unsteady objects (e.g. unticked changes) the basis cannot stand for a plan without planning.
+   */
+  focus?: FocusBasis;
 }
 
 /** A user as a run recorded it: the one added (as created) or removed (as it was). */
@@ -328,10 +363,30 @@ export interface SyncOptions {
    * signal's reason and stores nothing.
    */
   signal?: AbortSignal;
+  /**
+   * Internal (tests, measurements): plan in full even where a focused plan is possible, to
+   * compare the two. Not a user-facing switch.
+   */
+  fullPlan?: boolean;
 }
+
+/**
+ * Focused planning after an apply (src/sync/focus.ts): on, unless a test or measurement turns it
+ * off to compare. Off means every changed read plans in full, as before.
+ */
+export const FOCUSED_PLANNING = true;
 
 /** What a sync is doing: reading Entra, planning, storing the preview (previews), applying (runs). */
 export type SyncPhase = 'read' | 'plan' | 'store' | 'apply';
+
+/** What a caller hangs on a SyncService: told of runs it cares about, without a subclass. */
+export interface SyncHooks {
+  /**
+   * A run done by a person: a manual execute or an approval, whatever its outcome (App feeds the
+   * connection's health with it; automatic runs are the jobs runner's to record).
+   */
+  afterManualRun?: (result: RunResult) => Promise<void>;
+}
 
 /** Preview, execute and history of one organization's Entra sync. */
 export class SyncService {
@@ -345,6 +400,7 @@ export class SyncService {
     private readonly runtime: Runtime,
     private readonly connectors: ConnectorFactory = defaultConnectorFactory,
     private readonly lease: LeaseTiming = leaseTiming(DEFAULT_LEASE_SECONDS),
+    private readonly hooks: SyncHooks = {},
   ) {
     this.#repo = new SyncRepository(store.db, store.dialect, org.id);
     this.#directory = new DirectoryRepository(store.db, org.id);
@@ -382,7 +438,7 @@ export class SyncService {
     const preloaded = input.planId ? await this.#storedPlan(input.planId) : null;
     if (preloaded) selectChanges(preloaded.preview, input.excludedChangeIds ?? []);
     const runId = input.runId ?? this.runtime.newId();
-    return this.#underLease(runId, `${input.trigger} sync by ${actor}`, async (heartbeat) => {
+    const result = await this.#underLease(runId, `${input.trigger} sync by ${actor}`, async (heartbeat) => {
       const startedAt = this.runtime.now().toISOString();
       await this.#repo.insertRun({
         id: runId,
@@ -423,6 +479,8 @@ export class SyncService {
         return this.#fail(runId, input.planId ?? null, error, timings);
       }
     });
+    if (input.trigger === 'manual') await this.hooks.afterManualRun?.(result);
+    return result;
   }
 
   /**
@@ -437,7 +495,7 @@ export class SyncService {
     // A typo in the unticked ids is refused before anything is decided.
     selectChanges(stored.planned.preview, excludedChangeIds);
     const planId = run.planId;
-    return this.#underLease(runId, `approval by ${actor}`, async (heartbeat) => {
+    const outcome = await this.#underLease(runId, `approval by ${actor}`, async (heartbeat) => {
       // Only one approver wins, even when two press the button at once.
       if (!(await this.#repo.transitionRun(runId, 'held', 'running'))) throw notHeld(runId, 'not held');
       const decision: RunDecision = { action: 'approved', by: actor, at: this.runtime.now().toISOString() };
@@ -463,6 +521,9 @@ export class SyncService {
       await this.#audit(actor, 'sync.approve', run, { status: result.status, excluded: result.excluded });
       return result;
     });
+    // An approval applies a plan by an admin's hand: it counts as a manual run.
+    await this.hooks.afterManualRun?.(outcome);
+    return outcome;
   }
 
   /** Drops a held run: nothing of it is applied; the next sync plans afresh. */
@@ -530,9 +591,9 @@ export class SyncService {
   async #fenced<T>(
     runId: string,
     heartbeat: LeaseHeartbeat,
-    work: (trx: Transaction<Database>) => Promise<T>,
+    work: (trx: StoreTransaction) => Promise<T>,
   ): Promise<T> {
-    return this.store.db.transaction().execute(async (trx) => {
+    return inTransaction(this.store, async (trx) => {
       const repo = this.#repo.with(trx);
       if (!(await repo.renewLease(runId, this.runtime.now(), this.lease.ttlMs))) {
         throw new AppError(
@@ -814,10 +875,17 @@ export class SyncService {
     options.onPhase?.('plan');
     const planStart = performance.now();
     const sourceUnchanged = previous !== null && read.mode === 'delta' && read.changes === 0;
-    const basis = sourceUnchanged ? await this.#stillValid(previous.basis, policy) : null;
+    const fingerprint = await this.#directory.fingerprint();
+    const basis = previous ? this.#stillValid(previous.basis, policy, fingerprint) : null;
+    // A basis with unsteady objects (unticked changes, conflicts an apply may have resolved) no
+    // longer stands for the plan: those are judged, focused.
+    const settled =
+      basis &&
+      (!basis.focus || unsteadyKeys(basis.focus).users.size + unsteadyKeys(basis.focus).groups.size === 0);
     let result: Plan;
     let directory: Planned['directory'] = null;
-    if (basis) {
+    let index: SourceIndex | undefined;
+    if (basis && sourceUnchanged && settled) {
       result = {
         ...emptyPlan(),
         skipped: basis.skipped,
@@ -828,6 +896,14 @@ export class SyncService {
         blockedSignIn: basis.blockedSignIn,
         seats: { before: basis.seats, after: basis.seats },
       };
+    } else if (basis?.focus && previous && read.mode === 'delta' && FOCUSED_PLANNING && !options.fullPlan) {
+      // After an apply, with the same policy, domains and directory: only what the delta changed
+      // and what that affects is judged, against the rows it needs (src/sync/focus.ts). An
+      // expired delta link (a full read), a first sync or any other change plans in full.
+      ({ result, directory, index } = await this.#planFocused(previous.snapshot, read.snapshot, policy, {
+        ...basis,
+        focus: basis.focus,
+      }));
     } else {
       directory = await this.#directory.loadAll();
       result = makePlan(
@@ -865,21 +941,117 @@ export class SyncService {
     return {
       preview,
       versions: directory ? versionsOf(result, directory.users, directory.groups) : {},
+      fingerprint,
+      ...(directory === null && basis?.focus ? { focus: basis.focus } : {}),
       source: sourceUnchanged ? { kind: 'unchanged' } : { kind: 'read', snapshot: read.snapshot },
       cursor: read.cursor,
       stored: false,
       directory,
+      ...(index ? { index } : {}),
     };
   }
 
-  /** The basis of the last complete apply, when this plan would be made against the same. */
-  async #stillValid(basis: SyncBasis | null, policy: SyncPolicy): Promise<SyncBasis | null> {
+  /** The basis of the last apply, when this plan would be made against the same policy, domains and directory. */
+  #stillValid(basis: SyncBasis | null, policy: SyncPolicy, fingerprint: string): SyncBasis | null {
     // A basis stored before seats were counted cannot answer for them: plan in full once.
     if (!basis || basis.seats === undefined || basis.policy !== JSON.stringify(policy)) return null;
     if (basis.expectedLeftOut === undefined) return null;
     if (basis.domains.join() !== this.org.domains.join()) return null;
     if (basis.pendingDomains?.join() !== this.org.pendingDomains.join()) return null;
-    return basis.fingerprint === (await this.#directory.fingerprint()) ? basis : null;
+    return basis.fingerprint === fingerprint ? basis : null;
+  }
+
+  /**
+   * The focused plan of `next` (src/sync/focus.ts): the objects the delta from `previous`
+   * changed, the basis's unsteady ones, and what they affect, judged against only the directory
+   * rows they need; counts and skipped entries of every other object come from the basis.
+   */
+  async #planFocused(
+    previous: SourceSnapshot,
+    next: SourceSnapshot,
+    policy: SyncPolicy,
+    basis: SyncBasis & { focus: FocusBasis },
+  ): Promise<{ result: Plan; directory: NonNullable<Planned['directory']>; index: SourceIndex }> {
+    const changed = changedObjects(previous, next);
+    const unsteady = unsteadyKeys(basis.focus);
+    const index = indexSources([next, recordsOf(previous, changed)]);
+    const focus = closeFocus(
+      {
+        users: new Set([...changed.users, ...unsteady.users]),
+        groups: new Set([...changed.groups, ...unsteady.groups]),
+      },
+      index,
+    );
+    const rows = await this.#directory.loadFocused(directoryKeys(focus, index));
+    const current = {
+      orgId: this.org.id,
+      domains: this.org.domains,
+      pendingDomains: this.org.pendingDomains,
+      ...rows,
+    };
+    const result = focusedPlan({
+      focus,
+      next: judge(current, next, policy, focus),
+      previousFocus: judge(current, previous, policy, focus),
+      previousUnsteady: judge(current, previous, policy, unsteady),
+      steady: basis.focus.steady,
+      skipped: basis.skipped,
+      seats: basis.seats,
+      loadedUsers: rows.users,
+    });
+    return { result, directory: { ...rows, partial: true }, index };
+  }
+
+  /**
+   * The focus basis an apply leaves (src/sync/focus.ts), computed in its transaction before the
+   * writes: null when the directory is not the one the plan was made against (edited since the
+   * preview), or the plan's source is not at hand.
+   */
+  async #focusBasisOf(
+    trx: StoreTransaction,
+    planned: Planned,
+    unapplied: ReadonlySet<string>,
+  ): Promise<FocusBasis | null> {
+    const { preview } = planned;
+    const directory = this.#directory.with(trx);
+    if (planned.fingerprint === undefined || (await directory.fingerprint()) !== planned.fingerprint)
+      return null;
+    let source: SourceSnapshot;
+    switch (planned.source.kind) {
+      case 'read':
+        source = planned.source.snapshot;
+        break;
+      case 'packed':
+        source = await unpackJsonAsync<SourceSnapshot>(planned.source.blob);
+        break;
+      case 'unchanged':
+        // A plan made from a settled basis: nothing planned, so the apply changes nothing the basis says.
+        return allChanges(preview).length === 0 && planned.focus ? planned.focus : null;
+    }
+    const index = planned.index ?? indexSources([source]);
+    const removed: MemberRef[] = [
+      ...preview.usersToRemove
+        .filter((c) => !unapplied.has(c.id))
+        .map((c) => ({ type: 'user' as const, id: c.userId })),
+      ...preview.groupsToRemove
+        .filter((c) => !unapplied.has(c.id))
+        .map((c) => ({ type: 'group' as const, id: c.groupId })),
+    ];
+    const listing = removed.length > 0 ? await directory.groupsListing(removed) : [];
+    const unsteady = closeFocus(unsteadySeeds(preview, unapplied, listing), index);
+    const rows = await directory.loadFocused(directoryKeys(unsteady, index));
+    const current = {
+      orgId: this.org.id,
+      domains: this.org.domains,
+      pendingDomains: this.org.pendingDomains,
+      ...rows,
+    };
+    return focusBasis(
+      preview,
+      unsteady,
+      judge(current, source, preview.policy, unsteady, { plan: preview }),
+      unapplied,
+    );
   }
 
   async #store(planned: Planned, actor: string, expiresAt: string): Promise<void> {
@@ -888,7 +1060,12 @@ export class SyncService {
     await this.#repo.savePlan(
       preview.planId,
       {
-        body: { preview, versions: planned.versions } satisfies PlanBody,
+        body: {
+          preview,
+          versions: planned.versions,
+          ...(planned.fingerprint !== undefined ? { fingerprint: planned.fingerprint } : {}),
+          ...(planned.focus ? { focus: planned.focus } : {}),
+        } satisfies PlanBody,
         snapshot: await packSource(planned.source),
         cursor: planned.cursor,
       },
@@ -977,12 +1154,13 @@ export class SyncService {
       timings,
       seats: {
         ...preview.seats,
-        // What was applied, unticked changes and conflicts left out.
+        // What was applied, unticked changes and conflicts left out. A focused plan's directory
+        // holds every user a change targets, not every user: the others' seats stay as counted.
         after: writes
           ? billableAfter(
               current.users,
               steps.flatMap((s) => s.changes as Change[]),
-            )
+            ) + (planned.directory?.partial ? preview.seats.before - billableAfter(current.users, []) : 0)
           : preview.seats.before,
       },
       ...(decision ? { decision } : {}),
@@ -993,30 +1171,36 @@ export class SyncService {
     packing.catch(() => undefined);
     await this.#fenced(runId, heartbeat, async (trx) => {
       const now = this.runtime.now().toISOString();
+      // What the next plan may leave unjudged (src/sync/focus.ts), judged on the directory the
+      // plan saw: before the writes. Unticked and conflicting changes stay to be judged.
+      const focus = await this.#focusBasisOf(trx, planned, new Set([...excluded, ...conflicts.keys()]));
       if (writes) {
         await applySteps(trx, steps, { orgId: this.org.id, newId: this.runtime.newId, now, users, groups });
       }
       const complete = excluded.size === 0 && conflicts.size === 0;
-      const basis: SyncBasis | null = complete
-        ? {
-            policy: JSON.stringify(preview.policy),
-            domains: this.org.domains,
-            pendingDomains: this.org.pendingDomains,
-            fingerprint: await this.#directory.with(trx).fingerprint(),
-            // Everything planned is now applied: next time those objects are unchanged too.
-            unchanged:
-              preview.unchanged +
-              applied.usersToAdd +
-              applied.usersToUpdate +
-              applied.groupsToAdd +
-              applied.groupsToUpdate,
-            skipped: preview.skipped,
-            expectedLeftOut: expectedOf(preview),
-            switchedOff: preview.switchedOff,
-            blockedSignIn: preview.blockedSignIn,
-            seats: preview.seats.after,
-          }
-        : null;
+      const basis: SyncBasis | null =
+        complete || focus
+          ? {
+              policy: JSON.stringify(preview.policy),
+              domains: this.org.domains,
+              pendingDomains: this.org.pendingDomains,
+              fingerprint: await this.#directory.with(trx).fingerprint(),
+              // Everything planned is now applied: next time those objects are unchanged too.
+              unchanged:
+                preview.unchanged +
+                applied.usersToAdd +
+                applied.usersToUpdate +
+                applied.groupsToAdd +
+                applied.groupsToUpdate,
+              skipped: preview.skipped,
+              expectedLeftOut: expectedOf(preview),
+              switchedOff: preview.switchedOff,
+              blockedSignIn: preview.blockedSignIn,
+              // Billable users now: what was applied (all of the plan when complete).
+              seats: result.seats?.after ?? preview.seats.after,
+              ...(focus ? { focus } : {}),
+            }
+          : null;
       const repo = this.#repo.with(trx);
       const [snapshot, detail] = await packing;
       await repo.saveState({ snapshot, cursor: planned.cursor, basis }, now);

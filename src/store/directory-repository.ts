@@ -42,6 +42,17 @@ export class DirectoryRepository {
     return new DirectoryRepository(trx, this.orgId);
   }
 
+  /** Ids of the organization's groups named exactly `name` (names need not be unique). */
+  async groupIdsNamed(name: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('groups')
+      .select('id')
+      .where('org_id', '=', this.orgId)
+      .where('name', '=', name)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   async listUsers(query: UserListQuery): Promise<{ items: User[]; total: number }> {
     let base = this.db.selectFrom('users').where('users.org_id', '=', this.orgId);
     if (query.mailbox === 'functional') base = base.where('users.mailbox', 'in', [...FUNCTIONAL_MAILBOXES]);
@@ -111,6 +122,109 @@ export class DirectoryRepository {
       users: userRows.map((r) => toUser(r, aliases.get(r.id) ?? [])),
       groups: groupRows.map((r) => toGroup(r, aliases.get(r.id) ?? [], members.get(r.id) ?? [])),
     };
+  }
+
+  /**
+   * The rows a focused plan reads (src/sync/focus.ts, directoryKeys), with aliases and members:
+   * users and groups by Entra id, the holders of `addresses`, and the current members of the
+   * groups loaded by Entra id. A few IN-list queries per kind, chunked under both databases'
+   * parameter limits; every other row is left unread.
+   */
+  async loadFocused(keys: {
+    userExternalIds: readonly string[];
+    groupExternalIds: readonly string[];
+    addresses: readonly string[];
+  }): Promise<{ users: User[]; groups: Group[] }> {
+    const users = new Map<string, Database['users']>();
+    const groups = new Map<string, Database['groups']>();
+    const members = new Map<string, MemberRef[]>();
+    const byKey = async <T extends 'users' | 'groups'>(
+      table: T,
+      column: 'external_id' | 'id',
+      values: readonly string[],
+      into: Map<string, Database[T]>,
+    ) => {
+      for (const part of chunks([...new Set(values)], IN_CHUNK)) {
+        const rows = (await this.db
+          .selectFrom(table as 'users')
+          .selectAll()
+          .where('org_id', '=', this.orgId)
+          .where(column, 'in', part)
+          .execute()) as unknown as Database[T][];
+        for (const r of rows) into.set(r.id, r);
+      }
+    };
+    const membersOf = async (groupIds: string[]) => {
+      for (const part of chunks(groupIds, IN_CHUNK)) {
+        const rows = await this.db
+          .selectFrom('group_members')
+          .select(['group_id', 'member_type', 'member_id'])
+          .where('org_id', '=', this.orgId)
+          .where('group_id', 'in', part)
+          .execute();
+        for (const r of rows) {
+          const list = members.get(r.group_id) ?? [];
+          list.push({ type: r.member_type, id: r.member_id });
+          members.set(r.group_id, list);
+        }
+      }
+    };
+
+    await byKey('users', 'external_id', keys.userExternalIds, users);
+    await byKey('groups', 'external_id', keys.groupExternalIds, groups);
+    const wantedUsers = new Set<string>();
+    const wantedGroups = new Set<string>();
+    for (const part of chunks([...new Set(keys.addresses)], IN_CHUNK)) {
+      const rows = await this.db
+        .selectFrom('addresses')
+        .select(['owner_type', 'owner_id'])
+        .where('org_id', '=', this.orgId)
+        .where('address', 'in', part)
+        .execute();
+      for (const r of rows) (r.owner_type === 'user' ? wantedUsers : wantedGroups).add(r.owner_id);
+    }
+    await membersOf([...groups.keys()]);
+    for (const list of members.values()) {
+      for (const m of list) (m.type === 'user' ? wantedUsers : wantedGroups).add(m.id);
+    }
+    await byKey(
+      'users',
+      'id',
+      [...wantedUsers].filter((id) => !users.has(id)),
+      users,
+    );
+    const extraGroups = [...wantedGroups].filter((id) => !groups.has(id));
+    await byKey('groups', 'id', extraGroups, groups);
+    await membersOf(extraGroups.filter((id) => groups.has(id)));
+    const aliases = await this.#aliasesOf([...users.keys(), ...groups.keys()], IN_CHUNK);
+    return {
+      users: [...users.values()].map((r) => toUser(r, aliases.get(r.id) ?? [])),
+      groups: [...groups.values()].map((r) => toGroup(r, aliases.get(r.id) ?? [], members.get(r.id) ?? [])),
+    };
+  }
+
+  /** Entra ids of the groups whose members include one of `members` (hand-made groups have none). */
+  async groupsListing(members: readonly MemberRef[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (const type of ['user', 'group'] as const) {
+      const ids = [...new Set(members.filter((m) => m.type === type).map((m) => m.id))];
+      for (const part of chunks(ids, IN_CHUNK)) {
+        const rows = await this.db
+          .selectFrom('group_members')
+          .innerJoin('groups', (j) =>
+            j
+              .onRef('groups.org_id', '=', 'group_members.org_id')
+              .onRef('groups.id', '=', 'group_members.group_id'),
+          )
+          .select('groups.external_id')
+          .where('group_members.org_id', '=', this.orgId)
+          .where('group_members.member_type', '=', type)
+          .where('group_members.member_id', 'in', part)
+          .execute();
+        for (const r of rows) if (r.external_id !== null) out.add(r.external_id);
+      }
+    }
+    return [...out];
   }
 
   /**
@@ -333,9 +447,9 @@ export class DirectoryRepository {
     return rows.map((r) => toGroup(r, aliases.get(r.id) ?? [], members.get(r.id) ?? []));
   }
 
-  async #aliasesOf(ownerIds: string[]): Promise<Map<string, string[]>> {
+  async #aliasesOf(ownerIds: string[], size = 500): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
-    for (const part of chunks(ownerIds, 500)) {
+    for (const part of chunks(ownerIds, size)) {
       const rows = await this.db
         .selectFrom('addresses')
         .select(['owner_id', 'address'])
@@ -485,6 +599,12 @@ function groupBy<T, V>(items: T[], key: (t: T) => string, value: (t: T) => V): M
   }
   return out;
 }
+
+/**
+ * Values per `IN (…)` list in loadFocused: under SQLite's bound-parameter limit (32,766) and
+ * PostgreSQL's (65,535) with room to spare, yet few round trips for a focus of thousands.
+ */
+const IN_CHUNK = 5000;
 
 /** Splits a list so `IN (…)` lists stay under SQLite's bound-parameter limit. */
 export function chunks<T>(items: T[], size: number): T[][] {

@@ -1,0 +1,528 @@
+import { normalizeAddress } from '../directory/addresses.js';
+import type { User } from '../directory/model.js';
+import { recipientFacts } from '../directory/recipients.js';
+import {
+  type AddGroupChange,
+  type AddUserChange,
+  CATEGORIES,
+  type Category,
+  type Change,
+  type Plan,
+  type PlannedMember,
+  type RemoveGroupChange,
+  type RemoveUserChange,
+  type SkippedEntry,
+  type SkipReason,
+  skippedByReason,
+  type UpdateGroupChange,
+  type UpdateUserChange,
+} from './changes.js';
+import { readAddresses } from './classify.js';
+import { addressHolders, orgDomains, settleAddresses } from './plan/addresses.js';
+import { newReport, type PlanContext } from './plan/context.js';
+import { cmp } from './plan/fields.js';
+import { compareGroups, scopeGroups } from './plan/groups.js';
+import { compareUsers, scopeUsers } from './plan/users.js';
+import { viewDirectory, viewSource } from './plan/view.js';
+import { billableAfter, type CurrentDirectory } from './plan.js';
+import type { SyncPolicy } from './policy.js';
+import type { SourceGroup, SourceSnapshot, SourceUser } from './source.js';
+
+/**
+ * Focused planning: after an apply, plan only the objects a delta changed and those they affect,
+ * against only the directory rows those need, and get the very plan a full plan() would give.
+ * Pure: no I/O.
+ *
+ * Why it holds. An object's verdict (its changes, skipped entries and its share of the counts)
+ * reads only its own source record, its directory object, the directory's holders of the
+ * addresses it claims, the other source objects claiming one of them (contests) and, for a group,
+ * how its members are referred to once the plan is applied (refs). With the directory as the
+ * last apply left it (the basis's fingerprint), a verdict can differ from the last plan's only
+ * for an object that is *seeded* — its record changed, appeared or vanished since the mirror, or
+ * it is *unsteady* (below) — or that claims an address a seeded object claims (closure), or
+ * that is a group listing such an object (its member refs may change). The comparers judge an
+ * object exactly only when they are also given every object its verdict reads: the claimants of
+ * its addresses and, for a group, every group it lists (see compareGroups); member users outside
+ * the focus are referred to as the directory has them (steady users are in step). `closeFocus`
+ * computes that set.
+ *
+ * The counts (unchanged, switched off, blocked sign-in, initial-domain aliases) are sums over
+ * objects, so those of the focused plan are the steady objects' sums (stored with the basis)
+ * plus the focused objects' own. An apply makes some objects *unsteady*: their verdict against
+ * the directory it leaves may differ from the one the plan gave — removals (a removed guest is
+ * reported as skipped next time), unapplied (unticked) changes, and objects skipped for a
+ * conflict or exemption (a released address may be free now) — closed like a focus. Every other
+ * applied add or update leaves its object in step: counted unchanged from then on. The basis
+ * keeps the unsteady ids and `steady`: the counts of every other object as they are after the
+ * apply. The next plan takes
+ *   counts = steady + judged(previous source, unsteady) − judged(previous source, focus)
+ *            + judged(next source, focus)
+ * (the focus contains the unsteady objects), all judged against the directory as it is now.
+ */
+
+/** Entra ids, per kind. */
+export interface Keys {
+  users: ReadonlySet<string>;
+  groups: ReadonlySet<string>;
+}
+
+/** The parts of a plan that are sums over objects. */
+export interface Tally {
+  unchanged: number;
+  switchedOff: Record<Category, number>;
+  blockedSignIn: Plan['blockedSignIn'];
+  initialDomainAliases: number;
+}
+
+/** What the basis keeps for focused planning (JSON). */
+export interface FocusBasis {
+  /** The counts of every object but the unsteady ones, against the directory the apply left. */
+  steady: Tally;
+  /** Objects whose verdict may have changed by the apply (closed: see closeFocus). */
+  unsteady: { users: string[]; groups: string[] };
+}
+
+/** Reasons that depend on more than the object's own record and the domains (conflicts, exemption). */
+const CONTEXT_REASONS: ReadonlySet<SkipReason> = new Set(['address_conflict', 'alias_conflict', 'exempt']);
+
+// ---------------------------------------------------------------------------------------------
+// Which objects
+
+type NodeKey = string;
+const userKey = (ext: string): NodeKey => `u${ext}`;
+const groupKey = (ext: string): NodeKey => `g${ext}`;
+
+/** The snapshot's relations a focus is closed under: who claims which address, who lists whom. */
+export interface SourceIndex {
+  /** Address (as normalizeAddress would give it, or a superset) → the objects claiming it. */
+  claims: Map<string, NodeKey | NodeKey[]>;
+  /** Object → the Entra ids of the groups listing it as a direct member. */
+  listers: Map<NodeKey, string | string[]>;
+  /** Every record indexed, by Entra id (several when the snapshots differ). */
+  users: Map<string, SourceUser[]>;
+  groups: Map<string, SourceGroup[]>;
+}
+
+/** The objects whose record differs between two snapshots (changed, added or gone). */
+export function changedObjects(previous: SourceSnapshot, next: SourceSnapshot): Keys {
+  return {
+    users: changedOf(previous.users, next.users),
+    groups: changedOf(previous.groups, next.groups),
+  };
+}
+
+function changedOf<T extends { externalId: string }>(before: readonly T[], after: readonly T[]): Set<string> {
+  const changed = new Set<string>();
+  const old = new Map(before.map((o) => [o.externalId, o]));
+  for (const o of after) {
+    const was = old.get(o.externalId);
+    if (!was || !sameRecord(was, o)) changed.add(o.externalId);
+    old.delete(o.externalId);
+  }
+  for (const ext of old.keys()) changed.add(ext);
+  return changed;
+}
+
+/** Field by field (lists element by element): any field a record gains is compared too. */
+function sameRecord(a: object, b: object): boolean {
+  if (a === b) return true;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const k of keys) {
+    const u = x[k];
+    const v = y[k];
+    if (u === v) continue;
+    if (!Array.isArray(u) || !Array.isArray(v) || u.length !== v.length) return false;
+    for (let i = 0; i < u.length; i++) if (u[i] !== v[i]) return false;
+  }
+  return true;
+}
+
+/** The records of `source` whose Entra ids are in `keys`: the part of a snapshot a focus reads. */
+export function recordsOf(source: SourceSnapshot, keys: Keys): SourceSnapshot {
+  return {
+    users: source.users.filter((u) => keys.users.has(u.externalId)),
+    groups: source.groups.filter((g) => keys.groups.has(g.externalId)),
+  };
+}
+
+/** Indexes the relations of every record of `snapshots` (e.g. the next snapshot and the changed records of the previous). */
+export function indexSources(snapshots: readonly SourceSnapshot[]): SourceIndex {
+  const index: SourceIndex = { claims: new Map(), listers: new Map(), users: new Map(), groups: new Map() };
+  const seen = new Set<object>();
+  for (const s of snapshots) {
+    for (const u of s.users) {
+      if (seen.has(u)) continue;
+      seen.add(u);
+      append(index.users, u.externalId, u);
+      for (const a of claimKeys(u)) add(index.claims, a, userKey(u.externalId));
+    }
+    for (const g of s.groups) {
+      if (seen.has(g)) continue;
+      seen.add(g);
+      append(index.groups, g.externalId, g);
+      for (const a of claimKeys(g)) add(index.claims, a, groupKey(g.externalId));
+      for (const id of g.memberUserIds) add(index.listers, userKey(id), g.externalId);
+      for (const id of g.memberGroupIds) add(index.listers, groupKey(id), g.externalId);
+    }
+  }
+  return index;
+}
+
+/**
+ * The addresses a record may claim, keyed so that two raw addresses normalizeAddress makes equal
+ * get the same key (a superset of plan()'s claims: neither validity nor domains are judged here).
+ */
+function claimKeys(o: SourceUser | SourceGroup): string[] {
+  const out: string[] = [];
+  const take = (raw: string) => {
+    let key = raw.toLowerCase();
+    if (/\s/.test(key)) key = normalizeAddress(raw) ?? key.trim();
+    else if (key.endsWith('.')) key = key.slice(0, -1);
+    out.push(key);
+  };
+  for (const entry of o.proxyAddresses) {
+    const colon = entry.indexOf(':');
+    if (colon < 0 || entry.slice(0, colon).trim().toLowerCase() !== 'smtp') continue;
+    const address = entry.slice(colon + 1);
+    if (address.trim()) take(address);
+  }
+  if (o.mail?.trim()) take(o.mail);
+  return out;
+}
+
+/**
+ * Closes a seed under what planning reads. Seeds may have a new verdict, and so may every object
+ * claiming an address one of them claims (recursively); groups listing such an object are
+ * judged too (their member list may change). Every judged object brings the claimants of its
+ * addresses and, a group, the groups it lists: the comparers need them to judge it exactly.
+ */
+export function closeFocus(seed: Keys, index: SourceIndex): Keys {
+  const SPREADS = 2;
+  const JUDGED = 1;
+  const level = new Map<NodeKey, number>();
+  const queue: NodeKey[] = [];
+  const visit = (key: NodeKey, l: number) => {
+    if ((level.get(key) ?? 0) >= l) return;
+    level.set(key, l);
+    queue.push(key);
+  };
+  for (const ext of seed.users) visit(userKey(ext), SPREADS);
+  for (const ext of seed.groups) visit(groupKey(ext), SPREADS);
+  while (queue.length > 0) {
+    const key = queue.pop()!;
+    const l = level.get(key)!;
+    const ext = key.slice(1);
+    const records: (SourceUser | SourceGroup)[] =
+      key[0] === 'u' ? (index.users.get(ext) ?? []) : (index.groups.get(ext) ?? []);
+    for (const r of records) {
+      for (const a of claimKeys(r)) for (const other of list(index.claims.get(a))) visit(other, l);
+      if (key[0] === 'g') for (const m of (r as SourceGroup).memberGroupIds) visit(groupKey(m), JUDGED);
+    }
+    if (l === SPREADS) for (const g of list(index.listers.get(key))) visit(groupKey(g), JUDGED);
+  }
+  const users = new Set<string>();
+  const groups = new Set<string>();
+  for (const key of level.keys()) (key[0] === 'u' ? users : groups).add(key.slice(1));
+  return { users, groups };
+}
+
+/** What a focus needs of the directory: loaded by key (DirectoryRepository.loadFocused). */
+export interface DirectoryKeys {
+  /** Users by Entra id: the focus, and the members focused groups list. */
+  userExternalIds: string[];
+  groupExternalIds: string[];
+  /** Holders of the addresses the focused objects claim (normalized). */
+  addresses: string[];
+}
+
+/** The directory rows a focus is judged against, from the index's records of it. */
+export function directoryKeys(focus: Keys, index: SourceIndex): DirectoryKeys {
+  const users = new Set(focus.users);
+  const addresses = new Set<string>();
+  const claim = (o: SourceUser | SourceGroup) => {
+    const raw = readAddresses(o.proxyAddresses, o.mail);
+    for (const a of raw.primary === null ? raw.aliases : [raw.primary, ...raw.aliases]) {
+      const n = normalizeAddress(a);
+      if (n !== null) addresses.add(n);
+    }
+  };
+  for (const ext of focus.users) for (const u of index.users.get(ext) ?? []) claim(u);
+  for (const ext of focus.groups) {
+    for (const g of index.groups.get(ext) ?? []) {
+      claim(g);
+      for (const id of g.memberUserIds) users.add(id);
+    }
+  }
+  return {
+    userExternalIds: [...users],
+    groupExternalIds: [...focus.groups],
+    addresses: [...addresses],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judging
+
+/** The verdicts on the objects of a focus: a plan's lists and counts, for those objects only. */
+export interface Judged {
+  usersToAdd: AddUserChange[];
+  usersToUpdate: UpdateUserChange[];
+  usersToRemove: RemoveUserChange[];
+  groupsToAdd: AddGroupChange[];
+  groupsToUpdate: UpdateGroupChange[];
+  groupsToRemove: RemoveGroupChange[];
+  skipped: SkippedEntry[];
+  tally: Tally;
+}
+
+/**
+ * Judges the objects of `focus` (closed: closeFocus) as plan() would, against a directory that
+ * holds at least the rows directoryKeys names. Member users outside the focus are referred to as
+ * the directory has them (outside a focus, users are in step) — or, with `plan` (the full plan
+ * of this very source and directory), as its changes make them: added, readdressed, removed.
+ */
+export function judge(
+  current: CurrentDirectory,
+  source: SourceSnapshot,
+  policy: SyncPolicy,
+  focus: Keys,
+  options: { sourceComplete?: boolean; plan?: Plan } = {},
+): Judged {
+  const sourceView = viewSource(source, policy.what.users);
+  const ctx: PlanContext = {
+    policy,
+    removalsAllowed: options.sourceComplete !== false,
+    domains: orgDomains(current),
+    directory: viewDirectory(current),
+    holders: addressHolders(current),
+    report: newReport(),
+  };
+  const users = scopeUsers(ctx, sourceView, focus.users);
+  const groups = scopeGroups(ctx, sourceView, focus.groups);
+  settleAddresses(ctx, [...users.candidates.values(), ...groups.candidates.values()]);
+  const userChanges = compareUsers(ctx, users, focus.users);
+  const planned = new Map<string, Change>();
+  for (const c of options.plan
+    ? [...options.plan.usersToAdd, ...options.plan.usersToUpdate, ...options.plan.usersToRemove]
+    : []) {
+    planned.set(c.externalId, c);
+  }
+  const refs = new Map<string, PlannedMember>();
+  for (const ext of focus.groups) {
+    for (const id of sourceView.groups.get(ext)?.memberUserIds ?? []) {
+      if (focus.users.has(id) || refs.has(id)) continue;
+      // As compareUsers refers to users: as added, as updated, gone when removed, else as they are.
+      const c = planned.get(id);
+      if (c?.kind === 'remove_user') continue;
+      if (c?.kind === 'add_user') refs.set(id, { type: 'user', id: null, externalId: id, label: c.address });
+      else if (c?.kind === 'update_user') {
+        refs.set(id, { type: 'user', id: c.userId, externalId: id, label: c.address ?? '' });
+      } else {
+        const u = ctx.directory.usersByExternalId.get(id);
+        if (u) refs.set(id, { type: 'user', id: u.id, externalId: id, label: u.email });
+      }
+    }
+  }
+  for (const [ext, ref] of userChanges.refs) refs.set(ext, ref);
+  const groupChanges = compareGroups(ctx, groups, refs, focus.groups);
+  const { report } = ctx;
+  return {
+    usersToAdd: userChanges.toAdd,
+    usersToUpdate: userChanges.toUpdate,
+    usersToRemove: userChanges.toRemove,
+    groupsToAdd: groupChanges.toAdd,
+    groupsToUpdate: groupChanges.toUpdate,
+    groupsToRemove: groupChanges.toRemove,
+    skipped: report.skipped,
+    tally: {
+      unchanged: report.unchanged,
+      switchedOff: report.switchedOff,
+      blockedSignIn: report.blockedSignIn,
+      initialDomainAliases: report.initialDomainAliases,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counts
+
+export function tallyOf(plan: Plan): Tally {
+  return {
+    unchanged: plan.unchanged,
+    switchedOff: { ...plan.switchedOff },
+    blockedSignIn: { ...plan.blockedSignIn },
+    initialDomainAliases: plan.expectedLeftOut.initialDomainAliases,
+  };
+}
+
+/** a + sign × b, field by field. */
+function combine(a: Tally, b: Tally, sign: 1 | -1): Tally {
+  const switchedOff = { ...a.switchedOff };
+  for (const c of CATEGORIES) switchedOff[c] += sign * b.switchedOff[c];
+  const blockedSignIn = { ...a.blockedSignIn };
+  for (const k of Object.keys(blockedSignIn) as (keyof Plan['blockedSignIn'])[]) {
+    blockedSignIn[k] += sign * b.blockedSignIn[k];
+  }
+  return {
+    unchanged: a.unchanged + sign * b.unchanged,
+    switchedOff,
+    blockedSignIn,
+    initialDomainAliases: a.initialDomainAliases + sign * b.initialDomainAliases,
+  };
+}
+
+function changesOf(p: Judged | Plan): Change[] {
+  return [
+    ...p.usersToAdd,
+    ...p.usersToUpdate,
+    ...p.usersToRemove,
+    ...p.groupsToAdd,
+    ...p.groupsToUpdate,
+    ...p.groupsToRemove,
+  ];
+}
+
+const isUserChange = (c: Change) => c.kind.endsWith('_user');
+
+/**
+ * The objects an apply of `plan` leaves unsteady (before closing): its removals, its changes not
+ * applied (`unapplied` change ids), its objects skipped for a conflict or an exemption, and
+ * `listing`: the groups whose directory members include an object it removes (the removal takes
+ * the membership away, which may settle a group's difference that was not applied).
+ */
+export function unsteadySeeds(
+  plan: Plan,
+  unapplied: ReadonlySet<string>,
+  listing: Iterable<string> = [],
+): Keys {
+  const users = new Set<string>();
+  const groups = new Set<string>(listing);
+  for (const c of changesOf(plan)) {
+    if (c.kind === 'remove_user' || c.kind === 'remove_group' || unapplied.has(c.id)) {
+      (isUserChange(c) ? users : groups).add(c.externalId);
+    }
+  }
+  for (const s of plan.skipped) {
+    if (s.externalId !== undefined && CONTEXT_REASONS.has(s.reason)) {
+      (s.objectType === 'user' ? users : groups).add(s.externalId);
+    }
+  }
+  return { users, groups };
+}
+
+/**
+ * The focus basis an apply of `plan` leaves: `unsteady` closed (closeFocus), `judgedUnsteady` its
+ * objects judged against the directory the plan was made against, as plan() judged them.
+ */
+export function focusBasis(
+  plan: Plan,
+  unsteady: Keys,
+  judgedUnsteady: Judged,
+  unapplied: ReadonlySet<string>,
+): FocusBasis {
+  const steady = combine(tallyOf(plan), judgedUnsteady.tally, -1);
+  // Applied adds and updates of steady objects leave them in step: unchanged from now on.
+  for (const c of changesOf(plan)) {
+    if (c.kind === 'remove_user' || c.kind === 'remove_group' || unapplied.has(c.id)) continue;
+    if (!(isUserChange(c) ? unsteady.users : unsteady.groups).has(c.externalId)) steady.unchanged++;
+  }
+  return { steady, unsteady: { users: [...unsteady.users].sort(), groups: [...unsteady.groups].sort() } };
+}
+
+/** The basis's unsteady objects as keys. */
+export function unsteadyKeys(basis: FocusBasis): Keys {
+  return { users: new Set(basis.unsteady.users), groups: new Set(basis.unsteady.groups) };
+}
+
+const billable = (u: User) => recipientFacts(u).billable;
+
+/**
+ * The focused plan: the focus judged against the next source (`next`), the counts merged with
+ * the steady objects' (see the top of this file), the skipped entries of objects outside the
+ * focus kept from the last plan (those are steady: own-record reasons only), seats from the
+ * basis's count moved by the planned changes. `loadedUsers` must hold every user a change targets.
+ */
+export function focusedPlan(input: {
+  focus: Keys;
+  next: Judged;
+  /** The focus judged against the previous source (the mirror). */
+  previousFocus: Judged;
+  /** The basis's unsteady objects judged against the previous source. */
+  previousUnsteady: Judged;
+  steady: Tally;
+  /** The last plan's skipped entries. */
+  skipped: readonly SkippedEntry[];
+  /** Billable users in the directory now (the basis's seats). */
+  seats: number;
+  loadedUsers: readonly User[];
+}): Plan {
+  const { focus, next } = input;
+  const tally = combine(
+    combine(combine(input.steady, input.previousUnsteady.tally, 1), input.previousFocus.tally, -1),
+    next.tally,
+    1,
+  );
+  const kept = input.skipped.filter(
+    (s) =>
+      s.externalId === undefined || !(s.objectType === 'user' ? focus.users : focus.groups).has(s.externalId),
+  );
+  const skipped = sortSkipped([...kept, ...next.skipped]);
+  const changes = changesOf(next);
+  const users = input.loadedUsers;
+  const after = input.seats - users.filter(billable).length + billableAfter(users, changes);
+  return {
+    usersToAdd: sortChanges(next.usersToAdd),
+    usersToUpdate: sortChanges(next.usersToUpdate),
+    usersToRemove: sortChanges(next.usersToRemove),
+    groupsToAdd: sortChanges(next.groupsToAdd),
+    groupsToUpdate: sortChanges(next.groupsToUpdate),
+    groupsToRemove: sortChanges(next.groupsToRemove),
+    skipped,
+    skippedByReason: skippedByReason(skipped),
+    expectedLeftOut: { initialDomainAliases: tally.initialDomainAliases },
+    unchanged: tally.unchanged,
+    switchedOff: tally.switchedOff,
+    blockedSignIn: tally.blockedSignIn,
+    seats: { before: input.seats, after },
+  };
+}
+
+// The orders plan() lists in (src/sync/plan.ts): the same comparisons.
+function sortSkipped(skipped: SkippedEntry[]): SkippedEntry[] {
+  return skipped.sort(
+    (a, b) =>
+      cmp(a.objectType, b.objectType) ||
+      cmp(a.reason, b.reason) ||
+      cmp(a.address ?? '', b.address ?? '') ||
+      cmp(a.externalId ?? '', b.externalId ?? '') ||
+      cmp(a.message, b.message),
+  );
+}
+
+function sortChanges<C extends Change>(changes: C[]): C[] {
+  return changes.sort(
+    (a, b) => cmp(a.address ?? '', b.address ?? '') || cmp(a.name, b.name) || cmp(a.externalId, b.externalId),
+  );
+}
+
+function append<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const l = map.get(key);
+  if (l) l.push(value);
+  else map.set(key, [value]);
+}
+
+/** Adds to a multimap that keeps one value bare (most keys have one). */
+function add(map: Map<string, string | string[]>, key: string, value: string): void {
+  const l = map.get(key);
+  if (l === undefined) map.set(key, value);
+  else if (typeof l === 'string') {
+    if (l !== value) map.set(key, [l, value]);
+  } else if (!l.includes(value)) l.push(value);
+}
+
+function list(v: string | string[] | undefined): readonly string[] {
+  return v === undefined ? [] : typeof v === 'string' ? [v] : v;
+}
