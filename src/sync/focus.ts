@@ -18,13 +18,12 @@ import {
   type UpdateUserChange,
 } from './changes.js';
 import { readAddresses } from './classify.js';
-import { addressHolders, orgDomains, settleAddresses } from './plan/addresses.js';
-import { newReport, type PlanContext } from './plan/context.js';
+import { settleAddresses } from './plan/addresses.js';
 import { cmp } from './plan/fields.js';
 import { compareGroups, scopeGroups } from './plan/groups.js';
 import { compareUsers, scopeUsers } from './plan/users.js';
-import { viewDirectory, viewSource } from './plan/view.js';
-import { billableAfter, type CurrentDirectory } from './plan.js';
+import { viewSource } from './plan/view.js';
+import { billableAfter, type CurrentDirectory, planContext } from './plan.js';
 import type { SyncPolicy } from './policy.js';
 import type { SourceGroup, SourceSnapshot, SourceUser } from './source.js';
 
@@ -292,14 +291,7 @@ export function judge(
   options: { sourceComplete?: boolean; plan?: Plan } = {},
 ): Judged {
   const sourceView = viewSource(source, policy.what.users);
-  const ctx: PlanContext = {
-    policy,
-    removalsAllowed: options.sourceComplete !== false,
-    domains: orgDomains(current),
-    directory: viewDirectory(current),
-    holders: addressHolders(current),
-    report: newReport(),
-  };
+  const ctx = planContext(current, policy, options);
   const users = scopeUsers(ctx, sourceView, focus.users);
   const groups = scopeGroups(ctx, sourceView, focus.groups);
   settleAddresses(ctx, [...users.candidates.values(), ...groups.candidates.values()]);

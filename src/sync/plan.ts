@@ -36,6 +36,22 @@ export interface PlanOptions {
   sourceComplete?: boolean;
 }
 
+/** What every comparer of one plan reads (policy, keyed directory, address rules) and writes (the report). */
+export function planContext(
+  current: CurrentDirectory,
+  policy: SyncPolicy,
+  options: PlanOptions = {},
+): PlanContext {
+  return {
+    policy,
+    removalsAllowed: options.sourceComplete !== false,
+    domains: orgDomains(current),
+    directory: viewDirectory(current),
+    holders: addressHolders(current),
+    report: newReport(),
+  };
+}
+
 /** Plans the changes that bring the directory in step with the Entra snapshot under the policy. */
 export function plan(
   current: CurrentDirectory,
@@ -44,14 +60,7 @@ export function plan(
   options: PlanOptions = {},
 ): Plan {
   const sourceView = viewSource(source, policy.what.users);
-  const ctx: PlanContext = {
-    policy,
-    removalsAllowed: options.sourceComplete !== false,
-    domains: orgDomains(current),
-    directory: viewDirectory(current),
-    holders: addressHolders(current),
-    report: newReport(),
-  };
+  const ctx = planContext(current, policy, options);
 
   // Scope first, then addresses across users and groups together (they share one address
   // space), then each kind compared; groups last, as their member lists name users.
