@@ -879,9 +879,8 @@ export class SyncService {
     const basis = previous ? this.#stillValid(previous.basis, policy, fingerprint) : null;
     // A basis with unsteady objects (unticked changes, conflicts an apply may have resolved) no
     // longer stands for the plan: those are judged, focused.
-    const settled =
-      basis &&
-      (!basis.focus || unsteadyKeys(basis.focus).users.size + unsteadyKeys(basis.focus).groups.size === 0);
+    const unsteady = basis?.focus ? unsteadyKeys(basis.focus) : null;
+    const settled = basis && (!unsteady || unsteady.users.size + unsteady.groups.size === 0);
     let result: Plan;
     let directory: Planned['directory'] = null;
     let index: SourceIndex | undefined;

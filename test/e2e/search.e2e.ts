@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { App } from '../../src/services/app.js';
 import { readPlan } from './search-support.js';
-import { addPerson, launchBrowser, screenshot, signIn, startConsole, watchConsoleErrors } from './support.js';
+import { addPerson, screenshot, signedInOverview, startConsole } from './support.js';
 
 interface PlannedChange {
   id: string;
@@ -49,11 +49,7 @@ describe('console: Search runs as a job, with progress, cancel and kept unticks'
       'e2e',
     );
     syncUrl = `${baseUrl}/orgs/${orgId}/settings/users-groups/azure-ad-sync`;
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    checkErrors = watchConsoleErrors(page);
-    await signIn(page, baseUrl, `admin@${domain}`);
-    await page.waitForURL(`**/orgs/${orgId}/overview`);
+    ({ browser, page, checkErrors } = await signedInOverview(baseUrl, `admin@${domain}`, orgId));
   });
   afterAll(async () => {
     await browser?.close();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { App } from '../../src/services/app.js';
 import { connectOrg } from '../jobs/support.js';
-import { addPerson, launchBrowser, screenshot, signIn, startConsole, watchConsoleErrors } from './support.js';
+import { addPerson, screenshot, signedInOverview, startConsole } from './support.js';
 
 const DOMAIN = 'skipped.example';
 
@@ -49,11 +49,7 @@ describe('console: skipped entries by reason', () => {
     ({ app, baseUrl, close } = await startConsole());
     orgId = await connectOrg(app, emu, DOMAIN, { frequencyHours: null });
     await addPerson(app, orgId, { email: `admin@${DOMAIN}`, role: 'org_admin' });
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    checkErrors = watchConsoleErrors(page);
-    await signIn(page, baseUrl, `admin@${DOMAIN}`);
-    await page.waitForURL(`**/orgs/${orgId}/overview`);
+    ({ browser, page, checkErrors } = await signedInOverview(baseUrl, `admin@${DOMAIN}`, orgId));
   });
   afterAll(async () => {
     await browser?.close();

@@ -116,3 +116,20 @@ export function watchConsoleErrors(page: Page): () => void {
   });
   return () => expect(errors).toEqual([]);
 }
+
+/**
+ * A browser whose page is signed in to `baseUrl` as `email` and has landed on its organization's
+ * overview (`orgId`), console errors watched — how most console suites begin.
+ */
+export async function signedInOverview(
+  baseUrl: string,
+  email: string,
+  orgId: string,
+): Promise<{ browser: Browser; page: Page; checkErrors: () => void }> {
+  const browser = await launchBrowser();
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const checkErrors = watchConsoleErrors(page);
+  await signIn(page, baseUrl, email);
+  await page.waitForURL(`**/orgs/${orgId}/overview`);
+  return { browser, page, checkErrors };
+}
