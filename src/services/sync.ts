@@ -22,6 +22,7 @@ import { recordAudit } from '../store/audit.js';
 import { PackedJson, packJsonAsync, unpackJsonAsync } from '../store/blobs.js';
 import { inTransaction, type Store, type StoreTransaction } from '../store/database.js';
 import { DirectoryRepository } from '../store/directory-repository.js';
+import { SourceRepository } from '../store/source-repository.js';
 import { SyncRepository } from '../store/sync-repository.js';
 import { applySteps } from '../store/sync-writer.js';
 import {
@@ -57,6 +58,7 @@ import { billableAfter, plan as makePlan } from '../sync/plan.js';
 import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
 import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
 import type { SourceSnapshot } from '../sync/source.js';
+import { sourceChanges } from '../sync/source-changes.js';
 import type { Runtime } from './clock.js';
 import type { EntraSettingsService } from './entra-settings.js';
 import { DEFAULT_LEASE_SECONDS, LeaseHeartbeat, type LeaseTiming, leaseTiming } from './lease-heartbeat.js';
@@ -121,7 +123,8 @@ interface PlanBody {
 
 /** Where the source of a plan is: read now, packed in a stored preview, or the mirror itself. */
 type PlannedSource =
-  | { kind: 'read'; snapshot: SourceSnapshot }
+  /** `mirror`: the source mirror as this call loaded it (null: none yet), what the apply writes the difference to. */
+  | { kind: 'read'; snapshot: SourceSnapshot; mirror: SourceSnapshot | null }
   | { kind: 'packed'; blob: Buffer }
   /** A delta read that brought nothing: the source is the mirror as it is. */
   | { kind: 'unchanged' };
@@ -392,6 +395,7 @@ export interface SyncHooks {
 export class SyncService {
   readonly #repo: SyncRepository;
   readonly #directory: DirectoryRepository;
+  readonly #mirror: SourceRepository;
 
   constructor(
     private readonly store: Store,
@@ -404,6 +408,7 @@ export class SyncService {
   ) {
     this.#repo = new SyncRepository(store.db, store.dialect, org.id);
     this.#directory = new DirectoryRepository(store.db, org.id);
+    this.#mirror = new SourceRepository(store.db, org.id);
   }
 
   /** Reads Entra (delta on top of the last applied read), plans, and stores the plan as a preview. */
@@ -862,11 +867,15 @@ export class SyncService {
     const connection = await this.settings.connection();
     options.onPhase?.('read');
     const readStart = performance.now();
-    const previous = await this.#repo.loadState<SourceSnapshot, DeltaCursor, SyncBasis>();
+    const previous = await this.#repo.loadState<DeltaCursor, SyncBasis>();
+    const mirror = previous ? await this.#mirror.load() : null;
     const connector = this.connectors(connection, { onProgress: options.onProgress, signal: options.signal });
     let read: ReadResult;
     try {
-      read = previous ? await connector.readChanges(previous) : await connector.readFull();
+      read =
+        previous && mirror
+          ? await connector.readChanges({ snapshot: mirror, cursor: previous.cursor })
+          : await connector.readFull();
     } finally {
       await connector.close();
     }
@@ -895,11 +904,11 @@ export class SyncService {
         blockedSignIn: basis.blockedSignIn,
         seats: { before: basis.seats, after: basis.seats },
       };
-    } else if (basis?.focus && previous && read.mode === 'delta' && FOCUSED_PLANNING && !options.fullPlan) {
+    } else if (basis?.focus && mirror && read.mode === 'delta' && FOCUSED_PLANNING && !options.fullPlan) {
       // After an apply, with the same policy, domains and directory: only what the delta changed
       // and what that affects is judged, against the rows it needs (src/sync/focus.ts). An
       // expired delta link (a full read), a first sync or any other change plans in full.
-      ({ result, directory, index } = await this.#planFocused(previous.snapshot, read.snapshot, policy, {
+      ({ result, directory, index } = await this.#planFocused(mirror, read.snapshot, policy, {
         ...basis,
         focus: basis.focus,
       }));
@@ -942,7 +951,7 @@ export class SyncService {
       versions: directory ? versionsOf(result, directory.users, directory.groups) : {},
       fingerprint,
       ...(directory === null && basis?.focus ? { focus: basis.focus } : {}),
-      source: sourceUnchanged ? { kind: 'unchanged' } : { kind: 'read', snapshot: read.snapshot },
+      source: sourceUnchanged ? { kind: 'unchanged' } : { kind: 'read', snapshot: read.snapshot, mirror },
       cursor: read.cursor,
       stored: false,
       directory,
@@ -1051,6 +1060,19 @@ export class SyncService {
       judge(current, source, preview.policy, unsteady, { plan: preview }),
       unapplied,
     );
+  }
+
+  /** Brings the source mirror to the plan's source: the rows its read changed, in the apply's transaction. */
+  async #writeMirror(trx: StoreTransaction, source: PlannedSource): Promise<void> {
+    if (source.kind === 'unchanged') return;
+    const mirror = this.#mirror.with(trx);
+    // A stored preview's source is compared with the mirror as it is: unchanged since the
+    // preview, or the preview could not be executed (#storedPlan).
+    const [next, previous] =
+      source.kind === 'read'
+        ? [source.snapshot, source.mirror]
+        : await Promise.all([unpackJsonAsync<SourceSnapshot>(source.blob), mirror.load()]);
+    await mirror.write(sourceChanges(previous, next));
   }
 
   async #store(planned: Planned, actor: string, expiresAt: string): Promise<void> {
@@ -1164,8 +1186,8 @@ export class SyncService {
       },
       ...(decision ? { decision } : {}),
     };
-    // Both blobs are compressed on the thread pool while the changes are written.
-    const packing = Promise.all([packSource(planned.source), packJsonAsync(outcomes)]);
+    // The outcomes are compressed on the thread pool while the changes are written.
+    const packing = packJsonAsync(outcomes);
     // Settled by the await below; this only keeps a rejection while the writes run from being unhandled.
     packing.catch(() => undefined);
     await this.#fenced(runId, heartbeat, async (trx) => {
@@ -1200,9 +1222,10 @@ export class SyncService {
               ...(focus ? { focus } : {}),
             }
           : null;
+      await this.#writeMirror(trx, planned.source);
       const repo = this.#repo.with(trx);
-      const [snapshot, detail] = await packing;
-      await repo.saveState({ snapshot, cursor: planned.cursor, basis }, now);
+      const detail = await packing;
+      await repo.saveState({ cursor: planned.cursor, basis }, now);
       if (planned.stored) await repo.markPlanUsed(preview.planId, runId);
       timings.applyMs = Math.round(performance.now() - applyStart);
       await repo.finishRun(runId, {

@@ -168,12 +168,27 @@ export interface EntraSettingsTable {
   updated_at: string;
 }
 
+/** The delta cursor and the basis of the last apply; the mirror itself is in source_* (0010). */
 export interface SyncStateTable {
   org_id: string;
-  snapshot: Buffer;
   cursor: string;
   basis: string | null;
   updated_at: string;
+}
+
+/** The source mirror (0010_source_tables): one row per Entra object, its record as JSON. */
+export interface SourceObjectsTable {
+  org_id: string;
+  external_id: string;
+  record: string;
+}
+
+/** A direct membership in the source mirror, by Entra ids. */
+export interface SourceMembersTable {
+  org_id: string;
+  group_id: string;
+  member_type: 'user' | 'group';
+  member_id: string;
 }
 
 export interface SyncPlansTable {
@@ -271,6 +286,9 @@ export interface Database {
   notifications: NotificationsTable;
   entra_settings: EntraSettingsTable;
   sync_state: SyncStateTable;
+  source_users: SourceObjectsTable;
+  source_groups: SourceObjectsTable;
+  source_members: SourceMembersTable;
   sync_plans: SyncPlansTable;
   sync_runs: SyncRunsTable;
   sync_searches: SyncSearchesTable;

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { PackedJson, packJson, unpackJson, unpackJsonAsync } from './blobs.js';
+import { PackedJson, packJson, unpackJson } from './blobs.js';
 import type { DialectInfo } from './dialect.js';
 import type { Database, SyncRunsTable } from './schema.js';
 
@@ -36,16 +36,18 @@ export class SyncRepository {
     return new SyncRepository(trx, this.dialect, this.orgId);
   }
 
-  /** The mirror of the tenant as last applied, the cursor that continues it, and its basis. */
-  async loadState<S, C, B>(): Promise<{ snapshot: S; cursor: C; basis: B | null; updatedAt: string } | null> {
+  /**
+   * The delta cursor that continues the mirror (SourceRepository holds the mirror itself), and
+   * the basis of the last apply.
+   */
+  async loadState<C, B>(): Promise<{ cursor: C; basis: B | null; updatedAt: string } | null> {
     const row = await this.db
       .selectFrom('sync_state')
-      .select(['snapshot', 'cursor', 'basis', 'updated_at'])
+      .select(['cursor', 'basis', 'updated_at'])
       .where('org_id', '=', this.orgId)
       .executeTakeFirst();
     if (!row) return null;
     return {
-      snapshot: await unpackJsonAsync<S>(row.snapshot),
       cursor: JSON.parse(row.cursor) as C,
       basis: row.basis ? (JSON.parse(row.basis) as B) : null,
       updatedAt: row.updated_at,
@@ -62,37 +64,18 @@ export class SyncRepository {
     return row?.updated_at ?? null;
   }
 
-  /**
-   * Writes the mirror after an apply. `snapshot` is the packed snapshot, or null when the source
-   * did not change (then only the cursor and basis move on).
-   */
-  async saveState(
-    state: { snapshot: Buffer | null; cursor: unknown; basis: unknown },
-    now: string,
-  ): Promise<void> {
+  /** Moves the cursor and the basis on, in the apply's transaction (which wrote the mirror's rows). */
+  async saveState(state: { cursor: unknown; basis: unknown }, now: string): Promise<void> {
     const values = {
       cursor: JSON.stringify(state.cursor),
       basis: state.basis === null ? null : JSON.stringify(state.basis),
       updated_at: now,
-      ...(state.snapshot ? { snapshot: state.snapshot } : {}),
     };
-    const updated = await this.db
-      .updateTable('sync_state')
-      .set(values)
-      .where('org_id', '=', this.orgId)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) > 0) return;
-    if (!state.snapshot)
-      throw new Error('No source mirror to continue: the first apply must store a snapshot.');
     await this.db
       .insertInto('sync_state')
-      .values({ org_id: this.orgId, ...values, snapshot: state.snapshot })
+      .values({ org_id: this.orgId, ...values })
+      .onConflict((oc) => oc.column('org_id').doUpdateSet(values))
       .execute();
-  }
-
-  /** Forgets the mirror: the next read is a full one. */
-  async clearState(): Promise<void> {
-    await this.db.deleteFrom('sync_state').where('org_id', '=', this.orgId).execute();
   }
 
   /** Stores a preview: its body, the packed snapshot it was read into (null: the mirror's), its cursor. */

@@ -26,6 +26,7 @@ import { viewSource } from './plan/view.js';
 import { billableAfter, type CurrentDirectory, planContext } from './plan.js';
 import type { SyncPolicy } from './policy.js';
 import type { SourceGroup, SourceSnapshot, SourceUser } from './source.js';
+import { sameRecord } from './source-changes.js';
 
 /**
  * Focused planning: after an apply, plan only the objects a delta changed and those they affect,
@@ -120,23 +121,6 @@ function changedOf<T extends { externalId: string }>(before: readonly T[], after
   }
   for (const ext of old.keys()) changed.add(ext);
   return changed;
-}
-
-/** Field by field (lists element by element): any field a record gains is compared too. */
-function sameRecord(a: object, b: object): boolean {
-  if (a === b) return true;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  const keys = Object.keys(x);
-  if (keys.length !== Object.keys(y).length) return false;
-  for (const k of keys) {
-    const u = x[k];
-    const v = y[k];
-    if (u === v) continue;
-    if (!Array.isArray(u) || !Array.isArray(v) || u.length !== v.length) return false;
-    for (let i = 0; i < u.length; i++) if (u[i] !== v[i]) return false;
-  }
-  return true;
 }
 
 /** The records of `source` whose Entra ids are in `keys`: the part of a snapshot a focus reads. */

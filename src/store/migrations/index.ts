@@ -10,6 +10,7 @@ import { signinLimitsMigration } from './0006_signin_limits.js';
 import { domainProofMigration } from './0007_domain_proof.js';
 import { syncSearchesMigration } from './0008_sync_searches.js';
 import { includeGuestsMigration } from './0009_include_guests.js';
+import { sourceTablesMigration } from './0010_source_tables.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
@@ -23,7 +24,18 @@ function migrations(d: DialectInfo): Record<string, Migration> {
     '0007_domain_proof': domainProofMigration(d),
     '0008_sync_searches': syncSearchesMigration(d),
     '0009_include_guests': includeGuestsMigration(d),
+    '0010_source_tables': sourceTablesMigration(),
   };
+}
+
+/** Brings the schema up to the named migration and no further (tests of a migration start there). */
+export async function migrateTo(store: Store, name: string): Promise<void> {
+  const migrator = new Migrator({
+    db: store.db,
+    provider: { getMigrations: async () => migrations(store.dialect) },
+  });
+  const result = await migrator.migrateTo(name);
+  if (result.error) throw result.error;
 }
 
 /**

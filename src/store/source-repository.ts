@@ -1,0 +1,168 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { SourceGroup, SourceSnapshot, SourceUser } from '../sync/source.js';
+import type { GroupRecord, SourceChanges, SourceMembership } from '../sync/source-changes.js';
+import { chunks } from './directory-repository.js';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** IN lists and multi-row inserts stay under both dialects' bound-parameter limits (SQLite: 32,766). */
+const KEYS_PER_STATEMENT = 5_000;
+const PARAMETERS_PER_INSERT = 30_000;
+
+/**
+ * The source mirror of one organization: the tenant's users, groups and direct memberships as
+ * the last apply left them, one row per object keyed by Entra id (0010_source_tables). Written
+ * only in an apply's transaction, by the row changes the apply's delta made (SourceChanges).
+ */
+export class SourceRepository {
+  constructor(
+    private readonly db: Db,
+    readonly orgId: string,
+  ) {}
+
+  with(trx: Transaction<Database>): SourceRepository {
+    return new SourceRepository(trx, this.orgId);
+  }
+
+  /** The whole mirror, users and groups ordered by Entra id, member lists sorted (as the connector gives them). */
+  async load(): Promise<SourceSnapshot> {
+    const [userRows, groupRows, memberRows] = await Promise.all([
+      this.db
+        .selectFrom('source_users')
+        .select(['external_id', 'record'])
+        .where('org_id', '=', this.orgId)
+        .execute(),
+      this.db
+        .selectFrom('source_groups')
+        .select(['external_id', 'record'])
+        .where('org_id', '=', this.orgId)
+        .execute(),
+      this.db
+        .selectFrom('source_members')
+        .select(['group_id', 'member_type', 'member_id'])
+        .where('org_id', '=', this.orgId)
+        .execute(),
+    ]);
+    const users: SourceUser[] = userRows.map((r) => ({ externalId: r.external_id, ...JSON.parse(r.record) }));
+    const members = new Map<string, { users: string[]; groups: string[] }>();
+    for (const m of memberRows) {
+      let lists = members.get(m.group_id);
+      if (!lists) {
+        lists = { users: [], groups: [] };
+        members.set(m.group_id, lists);
+      }
+      (m.member_type === 'user' ? lists.users : lists.groups).push(m.member_id);
+    }
+    const groups: SourceGroup[] = groupRows.map((r) => {
+      const lists = members.get(r.external_id);
+      return {
+        externalId: r.external_id,
+        ...(JSON.parse(r.record) as Omit<GroupRecord, 'externalId'>),
+        memberUserIds: lists ? lists.users.sort(byCodeUnit) : [],
+        memberGroupIds: lists ? lists.groups.sort(byCodeUnit) : [],
+      };
+    });
+    // Sorted here, not by the database: PostgreSQL's collation may order ids unlike JavaScript.
+    users.sort(byExternalId);
+    groups.sort(byExternalId);
+    return { users, groups };
+  }
+
+  /** Writes what an apply changed: records replaced, objects and memberships removed and added. */
+  async write(changes: SourceChanges): Promise<void> {
+    const users = changes.users.map(({ externalId, ...record }) => ({
+      org_id: this.orgId,
+      external_id: externalId,
+      record: JSON.stringify(record),
+    }));
+    const groups = changes.groups.map(({ externalId, ...record }) => ({
+      org_id: this.orgId,
+      external_id: externalId,
+      record: JSON.stringify(record),
+    }));
+    // A changed record is replaced: deleted with the removed ones, then inserted.
+    await this.deleteObjects('source_users', [
+      ...changes.removedUsers,
+      ...changes.users.map((u) => u.externalId),
+    ]);
+    await this.deleteObjects('source_groups', [
+      ...changes.removedGroups,
+      ...changes.groups.map((g) => g.externalId),
+    ]);
+    for (const part of chunks(changes.removedGroups, KEYS_PER_STATEMENT)) {
+      await this.db
+        .deleteFrom('source_members')
+        .where('org_id', '=', this.orgId)
+        .where('group_id', 'in', part)
+        .execute();
+    }
+    await this.deleteMemberships(changes.removedMembers);
+    await this.insert('source_users', users);
+    await this.insert('source_groups', groups);
+    await this.insert(
+      'source_members',
+      changes.addedMembers.map((m) => ({
+        org_id: this.orgId,
+        group_id: m.groupId,
+        member_type: m.type,
+        member_id: m.memberId,
+      })),
+    );
+  }
+
+  private async deleteObjects(table: 'source_users' | 'source_groups', ids: string[]): Promise<void> {
+    for (const part of chunks(ids, KEYS_PER_STATEMENT)) {
+      await this.db
+        .deleteFrom(table)
+        .where('org_id', '=', this.orgId)
+        .where('external_id', 'in', part)
+        .execute();
+    }
+  }
+
+  /** Removed memberships, one statement per group and member type (a group's removals are usually few). */
+  private async deleteMemberships(removed: SourceMembership[]): Promise<void> {
+    const byGroup = new Map<string, SourceMembership[]>();
+    for (const m of removed) {
+      const key = `${m.type}\u0000${m.groupId}`;
+      const list = byGroup.get(key);
+      if (list) list.push(m);
+      else byGroup.set(key, [m]);
+    }
+    for (const list of byGroup.values()) {
+      const { groupId, type } = list[0]!;
+      for (const part of chunks(
+        list.map((m) => m.memberId),
+        KEYS_PER_STATEMENT,
+      )) {
+        await this.db
+          .deleteFrom('source_members')
+          .where('org_id', '=', this.orgId)
+          .where('group_id', '=', groupId)
+          .where('member_type', '=', type)
+          .where('member_id', 'in', part)
+          .execute();
+      }
+    }
+  }
+
+  private async insert<T extends 'source_users' | 'source_groups' | 'source_members'>(
+    table: T,
+    rows: Database[T][],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const size = Math.floor(PARAMETERS_PER_INSERT / Object.keys(rows[0]!).length);
+    for (const part of chunks(rows, size)) {
+      // Kysely cannot type an insert over a union of tables; each caller passes rows of `table`.
+      await this.db
+        .insertInto(table)
+        .values(part as never)
+        .execute();
+    }
+  }
+}
+
+const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byExternalId = (a: { externalId: string }, b: { externalId: string }) =>
+  byCodeUnit(a.externalId, b.externalId);
