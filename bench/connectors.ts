@@ -46,6 +46,7 @@ import {
   type DeltaCursor,
   type GraphConnection,
   GraphConnector,
+  type MirrorLoader,
   type ReadResult,
 } from '../src/graph/index.js';
 import { readPurposes } from '../src/graph/mailbox-reads.js';
@@ -112,14 +113,15 @@ class RecordingConnector extends GraphConnector {
     return this.keep(await super.readFull());
   }
 
-  override async readChanges(previous: {
-    snapshot: SourceSnapshot;
+  // The service reads by readChangesOnto (readChanges goes through it too).
+  override async readChangesOnto(previous: {
     cursor: DeltaCursor;
-  }): Promise<ReadResult> {
-    return this.keep(await super.readChanges(previous));
+    mirror: MirrorLoader;
+  }): Promise<ReadResult<SourceSnapshot | null>> {
+    return this.keep(await super.readChangesOnto(previous));
   }
 
-  private keep(r: ReadResult): ReadResult {
+  private keep<R extends ReadResult<SourceSnapshot | null>>(r: R): R {
     const purposes = { needed: r.mailboxes.needed, requests: r.mailboxes.requests, ms: this.clock.take() };
     this.record({ mode: r.mode, ...r.stats, purposes });
     return r;
@@ -225,6 +227,14 @@ class PeerBaselineConnector extends GraphConnector {
 
   override readChanges(previous: { snapshot: SourceSnapshot; cursor: DeltaCursor }): Promise<ReadResult> {
     return this.readPeer(previous);
+  }
+
+  // The peer keeps its own picture and rebuilds its import every sync: it always loads ours.
+  override async readChangesOnto(previous: {
+    cursor: DeltaCursor;
+    mirror: MirrorLoader;
+  }): Promise<ReadResult<SourceSnapshot | null>> {
+    return this.readPeer({ cursor: previous.cursor, snapshot: await previous.mirror() });
   }
 
   private async readPeer(

@@ -21,7 +21,13 @@ import {
   redact,
 } from './errors.js';
 import { type PurposeReaderOptions, readPurposes } from './mailbox-reads.js';
-import { type MailboxReads, planMailboxReads, purposeChanges, withPurposes } from './mailboxes.js';
+import {
+  type MailboxReads,
+  planMailboxReads,
+  purposeChanges,
+  unreadPurposes,
+  withPurposes,
+} from './mailboxes.js';
 import { type PagerCounters, pages } from './pager.js';
 import { PATIENT, type Patience, type RetryPolicy, wholeSeconds } from './retry.js';
 import { domainItemSchema, groupItemSchema, idItemSchema, userItemSchema } from './schemas.js';
@@ -49,7 +55,16 @@ export interface GraphConnection {
 export interface DeltaCursor {
   usersDeltaLink: string;
   groupsDeltaLink: string;
+  /**
+   * Users of that read whose mailbox purpose is needed and still unknown: the next read tries
+   * them again even when the delta brings nothing. Absent in a cursor stored before it was kept
+   * (then they are looked for in the previous snapshot).
+   */
+  unreadPurposes?: number;
 }
+
+/** The previous snapshot of a delta read, loaded only if the read needs it (a delta that brings nothing does not). */
+export type MirrorLoader = () => Promise<SourceSnapshot>;
 
 /** Request counts of one read (Graph requests; token requests apart). */
 export interface ReadStats {
@@ -67,9 +82,13 @@ export interface ReadStats {
   roundRestarts: number;
 }
 
-/** A completed read: the tenant's picture, the cursor for the next delta, how it was made. */
-export interface ReadResult {
-  snapshot: SourceSnapshot;
+/**
+ * A completed read: the tenant's picture, the cursor for the next delta, how it was made.
+ * `S` is `SourceSnapshot | null` for readChangesOnto: null when nothing changed and the previous
+ * snapshot was never loaded (it is the picture, unchanged).
+ */
+export interface ReadResult<S extends SourceSnapshot | null = SourceSnapshot> {
+  snapshot: S;
   cursor: DeltaCursor;
   /** 'full-after-expired-delta': a delta link had expired or was reset, so that collection was read fully. */
   mode: 'full' | 'delta' | 'full-after-expired-delta';
@@ -263,8 +282,10 @@ export class GraphConnector {
   }
 
   /** Full read: an initial delta round for users and for groups with members. */
-  readFull(): Promise<ReadResult> {
-    return this.read(undefined);
+  async readFull(): Promise<ReadResult> {
+    const result = await this.read(undefined);
+    // Without a previous snapshot every round reads from scratch, so there always is one.
+    return { ...result, snapshot: result.snapshot! };
   }
 
   /**
@@ -272,13 +293,30 @@ export class GraphConnector {
    * (or belongs to another Graph root) is read fully instead (mode 'full-after-expired-delta'); the
    * result is still a complete snapshot, so the caller's set difference finds the removals.
    */
-  readChanges(previous: { snapshot: SourceSnapshot; cursor: DeltaCursor }): Promise<ReadResult> {
-    return this.read(previous);
+  async readChanges(previous: { snapshot: SourceSnapshot; cursor: DeltaCursor }): Promise<ReadResult> {
+    const result = await this.readChangesOnto({
+      cursor: previous.cursor,
+      mirror: async () => previous.snapshot,
+    });
+    return { ...result, snapshot: result.snapshot ?? previous.snapshot };
+  }
+
+  /**
+   * readChanges with the previous snapshot loaded only when the read needs it: when a delta
+   * brings changes to merge onto it, a delta link expired, or mailbox purposes are still to be
+   * read. A delta that brings nothing answers `snapshot: null` without loading it.
+   */
+  readChangesOnto(previous: {
+    cursor: DeltaCursor;
+    mirror: MirrorLoader;
+  }): Promise<ReadResult<SourceSnapshot | null>> {
+    return this.read({ cursor: previous.cursor, mirror: once(previous.mirror) });
   }
 
   private async read(
-    previous: { snapshot: SourceSnapshot; cursor: DeltaCursor } | undefined,
-  ): Promise<ReadResult> {
+    previous: { cursor: DeltaCursor; mirror: MirrorLoader } | undefined,
+  ): Promise<ReadResult<SourceSnapshot | null>> {
+    const mirror = previous?.mirror;
     const w = this.ready();
     const before = { ...w.transport.stats, pages: this.pagerCounters.pages };
     // Users and groups are independent chains of pages: read them side by side. When one fails,
@@ -293,16 +331,24 @@ export class GraphConnector {
       const round = await this.readCollection(
         'users',
         userItemSchema,
-        (prior) => new UserDelta(prior ? previous?.snapshot.users : undefined),
+        (prior) => new UserDelta(prior),
         previous?.cursor.usersDeltaLink,
         stop,
-        previous?.snapshot.users.length,
+        mirror && (async () => (await mirror()).users),
       );
+      // Nothing changed and no purpose left to read: the users are the previous ones, unread.
+      if (round.state === null && previous?.cursor.unreadPurposes === 0) {
+        return {
+          ...round,
+          ...(await this.readMailboxes([], undefined, stop)),
+          users: null,
+          before: undefined,
+        };
+      }
+      const users = round.state ? round.state.result() : (await mirror!()).users;
+      const before = mirror ? (await mirror()).users : undefined;
       // Purposes are read while the groups round goes on: they need only the users.
-      return {
-        ...round,
-        ...(await this.readMailboxes(round.state.result(), previous?.snapshot.users, stop)),
-      };
+      return { ...round, ...(await this.readMailboxes(users, before, stop)), before };
     };
     const [users, groups] = await settleAll([
       guard(readUsers()),
@@ -310,18 +356,30 @@ export class GraphConnector {
         this.readCollection(
           'groups',
           groupItemSchema,
-          (prior) => new GroupDelta(prior ? previous?.snapshot.groups : undefined),
+          (prior) => new GroupDelta(prior),
           previous?.cursor.groupsDeltaLink,
           stop,
-          previous?.snapshot.groups.length,
+          mirror && (async () => (await mirror()).groups),
         ),
       ),
     ] as const);
     const after = w.transport.stats;
-    const purposesChanged = previous ? purposeChanges(users.users, previous.snapshot.users) : 0;
+    const groupList = groups.state ? groups.state.result() : null;
+    const purposesChanged = users.users && users.before ? purposeChanges(users.users, users.before) : 0;
+    const snapshot =
+      users.users === null && groupList === null
+        ? null
+        : {
+            users: users.users ?? (await mirror!()).users,
+            groups: groupList ?? (await mirror!()).groups,
+          };
     return {
-      snapshot: { users: users.users, groups: groups.state.result() },
-      cursor: { usersDeltaLink: users.deltaLink, groupsDeltaLink: groups.deltaLink },
+      snapshot,
+      cursor: {
+        usersDeltaLink: users.deltaLink,
+        groupsDeltaLink: groups.deltaLink,
+        unreadPurposes: users.users ? unreadPurposes(users.users) : 0,
+      },
       mode: !previous ? 'full' : users.fellBack || groups.fellBack ? 'full-after-expired-delta' : 'delta',
       changes: users.objectsRead + groups.objectsRead + purposesChanged,
       stats: {
@@ -385,15 +443,27 @@ export class GraphConnector {
    * Reads one collection from its delta link, or from scratch when there is none or it expired.
    * A round whose page token expired is started over from its own start, with fresh state.
    */
-  private async readCollection<S extends z.ZodType, D extends { apply(items: z.output<S>[]): void }>(
+  private async readCollection<
+    S extends z.ZodType,
+    P extends { externalId: string },
+    D extends { apply(items: z.output<S>[]): void },
+  >(
     phase: 'users' | 'groups',
     schema: S,
-    makeState: (fromPrevious: boolean) => D,
+    /** The state pages are applied to: on top of the previous records, or from nothing. */
+    makeState: (prior: readonly P[] | undefined) => D,
     deltaLink: string | undefined,
     stop: { failed: boolean },
-    /** Objects the previous read held: what a full read of the collection is expected to bring. */
-    previousCount: number | undefined,
-  ): Promise<{ state: D; deltaLink: string; objectsRead: number; fellBack: boolean; restarts: number }> {
+    /** The previous read's records of this collection, loaded only when needed. */
+    prior: (() => Promise<readonly P[]>) | undefined,
+  ): Promise<{
+    /** null: a delta round that brought nothing (the previous records stand, not loaded). */
+    state: D | null;
+    deltaLink: string;
+    objectsRead: number;
+    fellBack: boolean;
+    restarts: number;
+  }> {
     const w = this.ready();
     const select = phase === 'users' ? USER_SELECT : GROUP_SELECT;
     const initial = `${w.endpoints.graphUrl}/v1.0/${phase}/delta?$select=${select}`;
@@ -402,12 +472,24 @@ export class GraphConnector {
     let restarts = 0;
     for (;;) {
       const incremental = start !== initial;
-      const state = makeState(incremental);
       try {
-        // A delta round brings changes only: how many is not known beforehand.
-        const expected = incremental ? undefined : previousCount;
+        if (incremental) {
+          // A delta round brings changes only (how many is not known beforehand): its pages are
+          // kept and merged once it is complete, onto the previous records — loaded only if
+          // there is something to merge.
+          const pages: z.output<S>[][] = [];
+          const round = await this.round(phase, start, schema, { apply: (items) => pages.push(items) }, stop);
+          if (round.objectsRead === 0) return { state: null, ...round, fellBack: false, restarts };
+          const state = makeState(await prior!());
+          for (const items of pages) state.apply(items);
+          return { state, ...round, fellBack: false, restarts };
+        }
+        const fellBack = deltaLink !== undefined;
+        // A full read after an expired link is expected to bring about what the previous one held.
+        const expected = fellBack && prior ? (await prior()).length : undefined;
+        const state = makeState(undefined);
         const round = await this.round(phase, start, schema, state, stop, expected);
-        return { state, ...round, fellBack: deltaLink !== undefined && !incremental, restarts };
+        return { state, ...round, fellBack, restarts };
       } catch (error) {
         if (!(error instanceof GraphError)) throw error;
         if (error.code === 'delta_expired' && incremental) {
@@ -434,7 +516,7 @@ export class GraphConnector {
     schema: S,
     state: { apply(items: z.output<S>[]): void },
     stop: { failed: boolean },
-    expected: number | undefined,
+    expected?: number,
   ): Promise<{ deltaLink: string; objectsRead: number }> {
     const w = this.ready();
     const signal = this.options.signal;
@@ -877,5 +959,14 @@ async function settleAll<T extends readonly Promise<unknown>[]>(
   if (failures.length) throw failures.find((e) => !(e instanceof Stopped)) ?? failures[0];
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
     -readonly [K in keyof T]: Awaited<T[K]>;
+  };
+}
+
+/** A loader that loads once: every caller gets the same promise. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => {
+    loaded ??= load();
+    return loaded;
   };
 }

@@ -14,6 +14,7 @@ export {
   type DiagnosticStep,
   type GraphConnection,
   GraphConnector,
+  type MirrorLoader,
   type ReadProgress,
   type ReadResult,
   type ReadStats,

@@ -100,12 +100,24 @@ export function planMailboxReads(
     const changed =
       prior !== undefined &&
       (prior.accountEnabled !== user.accountEnabled || mailboxAddresses(prior) !== mailboxAddresses(user));
-    const read = !user.accountEnabled && hasMailbox(user) && (kept === null || changed);
+    const read = purposeDecides(user) && (kept === null || changed);
     if (read) toRead.push(user.externalId);
     const mailbox = read ? null : kept;
     planned.push(mailbox === user.mailbox ? user : { ...user, mailbox });
   }
   return { users: planned, toRead };
+}
+
+/** The purpose decides something for this user: a mailbox whose sign-in is blocked. */
+function purposeDecides(user: SourceUser): boolean {
+  return !user.accountEnabled && hasMailbox(user);
+}
+
+/** Users whose purpose decides something and is unknown: the next read tries them again. */
+export function unreadPurposes(users: readonly SourceUser[]): number {
+  let n = 0;
+  for (const user of users) if (user.mailbox === null && purposeDecides(user)) n++;
+  return n;
 }
 
 /** The users of a plan with the purposes read filled in (those not read stay null). */

@@ -868,14 +868,19 @@ export class SyncService {
     options.onPhase?.('read');
     const readStart = performance.now();
     const previous = await this.#repo.loadState<DeltaCursor, SyncBasis>();
-    const mirror = previous ? await this.#mirror.load() : null;
+    // The mirror is loaded once, and only when needed: a delta that brings nothing against a
+    // settled basis plans without it.
+    let loaded: Promise<SourceSnapshot> | undefined;
+    const mirror = () => {
+      loaded ??= this.#mirror.load();
+      return loaded;
+    };
     const connector = this.connectors(connection, { onProgress: options.onProgress, signal: options.signal });
-    let read: ReadResult;
+    let read: ReadResult<SourceSnapshot | null>;
     try {
-      read =
-        previous && mirror
-          ? await connector.readChanges({ snapshot: mirror, cursor: previous.cursor })
-          : await connector.readFull();
+      read = previous
+        ? await connector.readChangesOnto({ cursor: previous.cursor, mirror })
+        : await connector.readFull();
     } finally {
       await connector.close();
     }
@@ -884,6 +889,8 @@ export class SyncService {
     options.onPhase?.('plan');
     const planStart = performance.now();
     const sourceUnchanged = previous !== null && read.mode === 'delta' && read.changes === 0;
+    // The source read, or — a delta that brought nothing, unread — the mirror.
+    const nextSource = async () => read.snapshot ?? (await mirror());
     const fingerprint = await this.#directory.fingerprint();
     const basis = previous ? this.#stillValid(previous.basis, policy, fingerprint) : null;
     // A basis with unsteady objects (unticked changes, conflicts an apply may have resolved) no
@@ -904,11 +911,11 @@ export class SyncService {
         blockedSignIn: basis.blockedSignIn,
         seats: { before: basis.seats, after: basis.seats },
       };
-    } else if (basis?.focus && mirror && read.mode === 'delta' && FOCUSED_PLANNING && !options.fullPlan) {
+    } else if (basis?.focus && previous && read.mode === 'delta' && FOCUSED_PLANNING && !options.fullPlan) {
       // After an apply, with the same policy, domains and directory: only what the delta changed
       // and what that affects is judged, against the rows it needs (src/sync/focus.ts). An
       // expired delta link (a full read), a first sync or any other change plans in full.
-      ({ result, directory, index } = await this.#planFocused(mirror, read.snapshot, policy, {
+      ({ result, directory, index } = await this.#planFocused(await mirror(), await nextSource(), policy, {
         ...basis,
         focus: basis.focus,
       }));
@@ -921,7 +928,7 @@ export class SyncService {
           pendingDomains: this.org.pendingDomains,
           ...directory,
         },
-        read.snapshot,
+        await nextSource(),
         policy,
         { sourceComplete: true },
       );
@@ -938,7 +945,9 @@ export class SyncService {
         requests: read.stats.requests,
         retries: read.stats.retries,
         throttled: read.stats.throttled,
-        objects: { users: read.snapshot.users.length, groups: read.snapshot.groups.length },
+        objects: read.snapshot
+          ? { users: read.snapshot.users.length, groups: read.snapshot.groups.length }
+          : await this.#mirror.counts(),
         durationMs: Math.round(readMs),
         mailboxes: read.mailboxes,
       },
@@ -951,7 +960,9 @@ export class SyncService {
       versions: directory ? versionsOf(result, directory.users, directory.groups) : {},
       fingerprint,
       ...(directory === null && basis?.focus ? { focus: basis.focus } : {}),
-      source: sourceUnchanged ? { kind: 'unchanged' } : { kind: 'read', snapshot: read.snapshot, mirror },
+      source: sourceUnchanged
+        ? { kind: 'unchanged' }
+        : { kind: 'read', snapshot: await nextSource(), mirror: previous ? await mirror() : null },
       cursor: read.cursor,
       stored: false,
       directory,

@@ -69,6 +69,19 @@ export class SourceRepository {
     return { users, groups };
   }
 
+  /** How many users and groups the mirror holds. */
+  async counts(): Promise<{ users: number; groups: number }> {
+    const count = async (table: 'source_users' | 'source_groups') => {
+      const row = await this.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('org_id', '=', this.orgId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    };
+    return { users: await count('source_users'), groups: await count('source_groups') };
+  }
+
   /** Writes what an apply changed: records replaced, objects and memberships removed and added. */
   async write(changes: SourceChanges): Promise<void> {
     const users = changes.users.map(({ externalId, ...record }) => ({

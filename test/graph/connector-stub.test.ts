@@ -154,6 +154,8 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
     expect(result.cursor).toEqual({
       usersDeltaLink: `${stub.origin}/v1.0/users/delta?$deltatoken=d1`,
       groupsDeltaLink: `${stub.origin}/v1.0/groups/delta?$deltatoken=d1`,
+      // Both members are ordinary people whose purpose a users read decides.
+      unreadPurposes: 0,
     });
     expect(result.stats).toEqual({
       requests: 4,

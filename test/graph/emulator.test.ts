@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxKind } from '../../src/directory/recipients.js';
 import { type Emulator, type GraphObject, startEmulator } from '../../src/emulator/index.js';
 import {
+  type DeltaCursor,
   type GraphConnection,
   GraphConnector,
   type GraphError,
@@ -168,6 +169,40 @@ describe('GraphConnector against the emulator', () => {
     await c.close();
     expect(delta.snapshot).toEqual(first.snapshot);
     expect(delta.stats.pages).toBe(2);
+  });
+
+  it('loads the previous snapshot only when a delta brings something to merge onto it', async () => {
+    const loads: string[] = [];
+    const onto = async (cursor: DeltaCursor, why: string) => {
+      const c = new GraphConnector(connection(), noWait);
+      try {
+        return await c.readChangesOnto({
+          cursor,
+          mirror: async () => {
+            loads.push(why);
+            return first.snapshot;
+          },
+        });
+      } finally {
+        await c.close();
+      }
+    };
+    // Nothing changed and no purpose left unread: the mirror stays unloaded.
+    expect(first.cursor.unreadPurposes).toBe(0);
+    const quiet = await onto(first.cursor, 'quiet');
+    expect(quiet.snapshot).toBeNull();
+    expect(quiet.changes).toBe(0);
+    expect(quiet.cursor.unreadPurposes).toBe(0);
+    // A cursor stored before it counted unread purposes: the users are looked at again.
+    const { unreadPurposes: _, ...older } = first.cursor;
+    expect((await onto(older, 'older cursor')).snapshot).toEqual(first.snapshot);
+    // A change: loaded once, though both collections and the purposes need it.
+    const u = emu.tenant.listUsers()[0]!;
+    emu.tenant.updateUser(u.id, { displayName: 'Loaded Once' });
+    const changed = await onto(first.cursor, 'changed');
+    expect(changed.snapshot).toEqual(expectedSnapshot());
+    expect(loads).toEqual(['older cursor', 'changed']);
+    first = { ...changed, snapshot: changed.snapshot! };
   });
 
   it.each(['syncStateNotFound', 'resync'] as const)(

@@ -235,8 +235,8 @@ describe.each(DATABASES)('focused planning on %s', (kind) => {
   ]);
   const ROUNDS = Number(process.env.FOCUSED_PLAN_ROUNDS ?? 7);
 
-  it.each(cases)('equals the full plan, round after round (seed %i, how %s)', async (seed, words) => {
-    const r = rng(seed * 7919);
+  /** An organization connected to a new emulated tenant of its own. */
+  async function connected(seed: number): Promise<{ emu: Emulator; orgId: string; domains: string[] }> {
     const emu = await startEmulator({ users: 40, groups: 8, seed: 100 + seed, domainPrefix: `focus${seed}` });
     emulators.push(emu);
     const domains = emu.info.tenantDomains.slice(0, 2);
@@ -254,6 +254,31 @@ describe.each(DATABASES)('focused planning on %s', (kind) => {
       { allowCustomEndpoints: true, byOperator: true },
       'test',
     );
+    return { emu, orgId, domains };
+  }
+
+  it('a sync that finds nothing changed never loads the mirror; one that does, once', async () => {
+    const { emu, orgId } = await connected(50);
+    const run = async () => (await app.sync(orgId)).execute({ trigger: 'manual' }, 'test');
+    expect((await run()).status).toBe('succeeded');
+    const load = vi.spyOn(SourceRepository.prototype, 'load');
+    try {
+      const quiet = await run();
+      expect(quiet.status).toBe('succeeded');
+      expect(load).not.toHaveBeenCalled();
+      const u = emu.tenant.listUsers().find((x) => x.accountEnabled !== false)!;
+      emu.tenant.updateUser(u.id, { displayName: 'Changed Once' });
+      const changed = await run();
+      expect(changed.applied.usersToUpdate).toBe(1);
+      expect(load).toHaveBeenCalledTimes(1);
+    } finally {
+      load.mockRestore();
+    }
+  });
+
+  it.each(cases)('equals the full plan, round after round (seed %i, how %s)', async (seed, words) => {
+    const r = rng(seed * 7919);
+    const { emu, orgId, domains } = await connected(seed);
     // Hand-made users: new Entra users with their address take them over.
     const dir = await app.directory(orgId);
     const handMade = [0, 1, 2].map((i) => `hand${seed}-${i}@${domains[0]}`);
