@@ -1,12 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
+import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX } from '../../contract/limits.js';
+import {
+  PlanViewSchema,
+  PreviewSchema,
+  RUN_STATUSES,
+  RunDetailSchema,
+  RunRecordSchema,
+  RunResultSchema,
+  TRIGGERS,
+} from '../../contract/sync.js';
 import { canManageService } from '../../directory/permissions.js';
 import { BLOCKED_MAILBOX_RULES } from '../../directory/recipients.js';
 import { CLOUD_NAMES } from '../../graph/index.js';
 import type { App } from '../../services/app.js';
 import { FREQUENCIES } from '../../services/entra-settings.js';
-import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX, RUN_STATUSES, TRIGGERS } from '../../services/sync.js';
 import { SKIP_REASONS } from '../../sync/changes.js';
 import { type CsvCell, toCsv } from '../../sync/csv.js';
 import { HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../../sync/policy.js';
@@ -109,49 +118,6 @@ export const RunOverrides = {
   ),
 };
 
-const Counts = Type.Record(Type.String(), Type.Integer());
-const RunResult = Type.Object({
-  runId: Type.String(),
-  planId: Nullable(Type.String()),
-  status: Type.String(),
-  applied: Counts,
-  excluded: Type.Integer(),
-  conflicts: Type.Array(Type.Object({ changeId: Type.String(), message: Type.String() })),
-  skipped: Type.Integer(),
-  skippedByReason: Type.Record(Type.String(), Type.Integer(), {
-    description: `skipped entries per reason code, every code present: ${SKIP_REASONS.join(', ')}`,
-  }),
-  expectedLeftOut: Type.Object(
-    { initialDomainAliases: Type.Integer() },
-    {
-      description:
-        "left out as expected, counted instead of listed: aliases in the tenant's own *.onmicrosoft.com domains",
-    },
-  ),
-  unchanged: Type.Integer(),
-  errors: Type.Array(
-    Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
-  ),
-  timings: Type.Object({ readMs: Type.Number(), planMs: Type.Number(), applyMs: Type.Number() }),
-  seats: Nullable(
-    Type.Object({ before: Type.Integer(), after: Type.Integer(), licensed: Nullable(Type.Integer()) }),
-  ),
-  held: Type.Optional(
-    Type.Object({ message: Type.String(), removals: Type.Integer(), syncedUsers: Type.Integer() }),
-  ),
-  planned: Type.Optional(Counts),
-});
-const RunRecord = Type.Object({
-  id: Type.String(),
-  trigger: Type.String(),
-  actor: Type.String(),
-  planId: Nullable(Type.String()),
-  status: Type.String(),
-  startedAt: Type.String(),
-  finishedAt: Nullable(Type.String()),
-  summary: Type.Unknown(),
-});
-
 /** Entra settings, connection test, sync preview/execute and run history. */
 export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
   api.get(
@@ -199,8 +165,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
           'Reads Entra, plans and stores a preview, and answers only then (a large tenant takes a while): prefer POST …/sync/searches, which answers at once and reports progress.',
         params: OrgParams,
         body: Type.Optional(Type.Object(RunOverrides, { additionalProperties: false })),
-        // The preview is large and shaped by src/sync/changes.ts; it carries no secrets.
-        response: { 200: Type.Unknown(), ...errors },
+        response: { 200: PreviewSchema, ...errors },
       },
     },
     async (request) => {
@@ -225,7 +190,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
           },
           { additionalProperties: false },
         ),
-        response: { 200: RunResult, ...errors },
+        response: { 200: RunResultSchema, ...errors },
       },
     },
     async (request) => {
@@ -272,8 +237,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
           },
           { additionalProperties: false },
         ),
-        // Shaped by PlanView (src/services/sync.ts) and src/sync/changes.ts; it carries no secrets.
-        response: { 200: Type.Unknown(), ...errors },
+        response: { 200: PlanViewSchema, ...errors },
       },
     },
     async (request) => (await app.sync(orgOf(request).id)).planView(request.params.planId, request.query),
@@ -310,7 +274,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(RunRecord), ...errors },
+        response: { 200: Type.Array(RunRecordSchema), ...errors },
       },
     },
     async (request) => {
@@ -358,7 +322,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
       schema: {
         tags: ['sync'],
         params: Type.Object({ org: Type.String(), id: Type.String({ maxLength: 64 }) }),
-        response: { 200: Type.Intersect([RunRecord, Type.Object({ detail: Type.Unknown() })]), ...errors },
+        response: { 200: RunDetailSchema, ...errors },
       },
     },
     async (request) => (await app.sync(orgOf(request).id)).run(request.params.id),
