@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { RunResultSchema } from '../../contract/sync.js';
 import { invalid } from '../../directory/errors.js';
 import { ATTENTION, NEEDS, type Need, OVERVIEW_SORTS, type OverviewSort } from '../../jobs/attention.js';
 import { AutomationService } from '../../jobs/automation.js';
@@ -66,22 +67,6 @@ function oneOf<T extends string>(field: string, value: string, allowed: readonly
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw invalid(field, `Unknown ${field} "${value}": use ${allowed.join(', ')}.`);
 }
-
-const ApproveResult = Type.Object({
-  runId: Type.String(),
-  planId: Nullable(Type.String()),
-  status: Type.String(),
-  applied: Type.Record(Type.String(), Type.Integer()),
-  excluded: Type.Integer(),
-  conflicts: Type.Array(Type.Object({ changeId: Type.String(), message: Type.String() })),
-  skipped: Type.Integer(),
-  skippedByReason: Type.Record(Type.String(), Type.Integer()),
-  expectedLeftOut: Type.Object({ initialDomainAliases: Type.Integer() }),
-  unchanged: Type.Integer(),
-  errors: Type.Array(
-    Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
-  ),
-});
 
 /** The automation settings as shown: the webhook secret only as set or not — no field could carry it. */
 const AutomationView = Type.Object({
@@ -162,7 +147,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ap
           },
           { additionalProperties: false },
         ),
-        response: { 200: ApproveResult, ...errors },
+        response: { 200: RunResultSchema, ...errors },
       },
       // A POST without a body (as before unticking was possible) approves every change.
       preValidation: async (request) => {
