@@ -232,12 +232,14 @@ export const PlanSchema = Type.Object(planFields);
 
 // ---------------------------------------------------------------- policy and how the source was read
 
+/** What to sync: the product's "Active Users", "Distribution Groups", "Security Groups". */
 export const WhatSwitchesSchema = Type.Object({
   users: Type.Boolean(),
   distribution: Type.Boolean(),
   security: Type.Boolean(),
 });
 
+/** How to sync: each switch gates one change kind; a change whose switch is off is not planned. */
 export const HowSwitchesSchema = Type.Object({
   addUsers: Type.Boolean(),
   updateUsers: said(Type.Boolean(), 'includes deactivation, reactivation and linking hand-made users'),
@@ -474,8 +476,8 @@ export const RunSummarySchema = Type.Partial(
     applied: Type.Partial(CategoryCountsSchema),
     planned: Type.Partial(CategoryCountsSchema),
     skippedByReason: Type.Partial(SkippedByReasonSchema),
-    expectedLeftOut: Type.Partial(ExpectedLeftOutSchema),
-    read: Type.Partial(ReadInfoSchema),
+    // Runs read before mailbox purposes were read lack them.
+    read: Type.Object({ ...ReadInfoSchema.properties, mailboxes: Type.Optional(MailboxReadsSchema) }),
     skippedEntries: said(
       Type.Array(SkippedEntrySchema),
       "the plan's skipped entries (a run's own page only)",
@@ -565,3 +567,42 @@ export const RunDetailSchema = Type.Object({
   ...RunRecordSchema.properties,
   detail: Nullable(Type.Array(ChangeOutcomeSchema)),
 });
+
+// ---------------------------------------------------------------- the static types
+// What the planner, the services and the console use (each described on its schema above);
+// src/sync/changes.ts, src/sync/policy.ts and src/services/sync.ts re-export them where they always were.
+
+export type PlannedMember = Static<typeof PlannedMemberSchema>;
+export type UserFields = Static<typeof UserFieldsSchema>;
+export type GroupFields = Static<typeof GroupFieldsSchema>;
+export type NewUser = Static<typeof NewUserSchema>;
+export type NewGroup = Static<typeof NewGroupSchema>;
+export type AddUserChange = Static<typeof AddUserChangeSchema>;
+export type UpdateUserChange = Static<typeof UpdateUserChangeSchema>;
+export type RemovalReason = Static<typeof RemovalReasonSchema>;
+export type RemoveUserChange = Static<typeof RemoveUserChangeSchema>;
+export type AddGroupChange = Static<typeof AddGroupChangeSchema>;
+export type UpdateGroupChange = Static<typeof UpdateGroupChangeSchema>;
+export type RemoveGroupChange = Static<typeof RemoveGroupChangeSchema>;
+export type Change = Static<typeof ChangeSchema>;
+export type SkippedByReason = Static<typeof SkippedByReasonSchema>;
+export type ExpectedLeftOut = Static<typeof ExpectedLeftOutSchema>;
+export type SkippedEntry = Static<typeof SkippedEntrySchema>;
+export type Plan = Static<typeof PlanSchema>;
+export type WhatSwitches = Static<typeof WhatSwitchesSchema>;
+export type HowSwitches = Static<typeof HowSwitchesSchema>;
+export type DefaultRole = Static<typeof DefaultRoleSchema>;
+export type SyncPolicy = Static<typeof SyncPolicySchema>;
+export type ReadInfo = Static<typeof ReadInfoSchema>;
+export type Preview = Static<typeof PreviewSchema>;
+export type OutcomeUser = Static<typeof OutcomeUserSchema>;
+export type OutcomeGroup = Static<typeof OutcomeGroupSchema>;
+export type ChangeOutcome = Static<typeof ChangeOutcomeSchema>;
+export type RunDecision = Static<typeof RunDecisionSchema>;
+export type HoldReason = Static<typeof HoldReasonSchema>;
+export type PlanView = Static<typeof PlanViewSchema>;
+export type RunResult = Static<typeof RunResultSchema>;
+export type SyncRun = Static<typeof RunRecordSchema>;
+export type SyncRunDetail = Static<typeof RunDetailSchema>;
+export type MailboxReads = Static<typeof MailboxReadsSchema>;
+export type MailboxIssueCause = (typeof MAILBOX_ISSUE_CAUSES)[number];

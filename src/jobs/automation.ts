@@ -1,3 +1,4 @@
+import { SAFEGUARD_LIMITS } from '../contract/limits.js';
 import { AppError, type FieldError, invalidFields } from '../directory/errors.js';
 import type { App } from '../services/app.js';
 import { DEFAULT_SAFEGUARD, JobsRepository } from '../store/jobs-repository.js';
@@ -22,14 +23,8 @@ export interface AutomationInput {
   webhookSecret?: string | null;
 }
 
-/**
- * What the safeguard settings accept, for the console, the API and the CLI alike: a share of the
- * synced users, and a number of users no larger than its `integer` column holds on PostgreSQL.
- */
-export const SAFEGUARD_LIMITS = {
-  percent: { min: 0, max: 100 },
-  minUsers: { min: 1, max: 2_147_483_647 },
-} as const;
+/** What the safeguard settings accept: the API's limits, which the console and the CLI say too. */
+export { SAFEGUARD_LIMITS };
 
 /** Deletion-safeguard threshold and notification webhook of one organization. */
 export class AutomationService {

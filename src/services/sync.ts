@@ -1,20 +1,18 @@
-import type { Static } from 'typebox';
 import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX } from '../contract/limits.js';
-import {
-  type ChangeOutcomeSchema,
-  type HoldReasonSchema,
-  type OutcomeGroupSchema,
-  type OutcomeUserSchema,
-  PLAN_PAGES,
-  type PLAN_STATES,
-  type PlanViewSchema,
-  type PreviewSchema,
-  type ReadInfoSchema,
-  RUN_STATUSES,
-  type RunDecisionSchema,
-  type RunResultSchema,
-  TRIGGERS,
+import type {
+  ChangeOutcome,
+  HoldReason,
+  OutcomeGroup,
+  OutcomeUser,
+  PlanView,
+  Preview,
+  ReadInfo,
+  RunDecision,
+  RunResult,
+  SyncRun,
+  SyncRunDetail,
 } from '../contract/sync.js';
+import { PLAN_PAGES, type PLAN_STATES, RUN_STATUSES, TRIGGERS } from '../contract/sync.js';
 import { AppError, invalid, notFound } from '../directory/errors.js';
 import type { Group, GroupKind, MemberRef, Organization, User } from '../directory/model.js';
 import { isFunctional } from '../directory/recipients.js';
@@ -46,6 +44,7 @@ import {
   type UpdateUserChange,
 } from '../sync/changes.js';
 import type { CsvCell } from '../sync/csv.js';
+import { isDeactivation } from '../sync/deactivation.js';
 import {
   changedObjects,
   closeFocus,
@@ -88,11 +87,20 @@ export const defaultConnectorFactory: ConnectorFactory = (connection, options) =
 export { TRIGGERS };
 export type Trigger = (typeof TRIGGERS)[number];
 
-/** How the source was read for a preview. */
-export type ReadInfo = Static<typeof ReadInfoSchema>;
-
-/** A stored preview as the CLI and API show it. */
-export type Preview = Static<typeof PreviewSchema>;
+// The shapes that cross the wire: static types of the HTTP contract's schemas (src/contract/sync.ts).
+export type {
+  ChangeOutcome,
+  HoldReason,
+  OutcomeGroup,
+  OutcomeUser,
+  PlanView,
+  Preview,
+  ReadInfo,
+  RunDecision,
+  RunResult,
+  SyncRun,
+  SyncRunDetail,
+};
 
 /** What a stored preview keeps besides its snapshot and cursor. */
 interface PlanBody {
@@ -154,22 +162,6 @@ interface SyncBasis {
   focus?: FocusBasis;
 }
 
-/** A user as a run recorded it: the one added (as created) or removed (as it was). */
-export type OutcomeUser = Static<typeof OutcomeUserSchema>;
-
-/** A group as a run recorded it: the one added or removed. */
-export type OutcomeGroup = Static<typeof OutcomeGroupSchema>;
-
-/**
- * One change's outcome in a run (History shows these): what the change did, in as much detail
- * as the preview showed — the record added, the record removed, an update's before → after.
- * Runs recorded before a field existed simply lack it.
- */
-export type ChangeOutcome = Static<typeof ChangeOutcomeSchema>;
-
-/** Who approved or dismissed a held run, and when (the run's actor stays who started it). */
-export type RunDecision = Static<typeof RunDecisionSchema>;
-
 /** Which runs to list: each filter narrows, absent ones do not. */
 export interface RunFilter {
   trigger?: Trigger;
@@ -188,9 +180,6 @@ export interface RunFilter {
 export { RUN_STATUSES };
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** Why a run was held for review (the deletion safeguard's verdict). */
-export type HoldReason = Static<typeof HoldReasonSchema>;
-
 /** Decides, from the fresh plan, whether an unattended run must wait for an admin (null: apply). */
 export type Safeguard = (preview: Preview) => Promise<HoldReason | null>;
 
@@ -206,13 +195,6 @@ export { PLAN_OFFSET_MAX, PLAN_PAGE_MAX };
 /** What may still be done with a stored plan (src/contract/sync.ts PLAN_STATES says each). */
 export type PlanState = (typeof PLAN_STATES)[number];
 
-/**
- * A stored plan as the console and API read it back — a preview or a held run's plan, the
- * same shape for both: what Search showed (counts, seats, blocked sign-ins, how it was read)
- * and one page of one category.
- */
-export type PlanView = Static<typeof PlanViewSchema>;
-
 /** How a plan page is asked for. */
 export interface PlanPageQuery {
   category?: string;
@@ -222,9 +204,6 @@ export interface PlanPageQuery {
   /** Skipped entries of this reason code only (category skipped). */
   reason?: string;
 }
-
-/** The result of an execute, as the CLI and API print it. */
-export type RunResult = Static<typeof RunResultSchema>;
 
 /** Options of one sync. */
 export interface SyncOptions {
@@ -531,18 +510,19 @@ export class SyncService {
    * date, is refused by name). The list leaves out each run's skipped entries (thousands at
    * scale); a run's own page has them.
    */
-  async runs(limit = 50, offset = 0, filter: RunFilterQuery = {}) {
+  async runs(limit = 50, offset = 0, filter: RunFilterQuery = {}): Promise<SyncRun[]> {
     const checked = runFilter(filter);
     // A dead sync's run reads failed as soon as anyone looks, not only once the next sync starts.
     await this.#closeOrphanedRuns();
     const runs = await this.#repo.listRuns(limit, offset, checked);
     return runs.map((run) => {
       const { skippedEntries: _skipped, ...summary } = run.summary as { skippedEntries?: unknown };
-      return { ...run, summary };
+      // Stored JSON this service wrote (src/contract/sync.ts RunSummarySchema holds every version of it).
+      return { ...run, summary } as SyncRun;
     });
   }
 
-  async run(id: string) {
+  async run(id: string): Promise<SyncRunDetail> {
     await this.#closeOrphanedRuns();
     const run = await this.#repo.getRun(id);
     if (!run) throw notFound(`No sync run ${id} in this organization.`);
@@ -550,9 +530,10 @@ export class SyncService {
     const summary = run.summary as Partial<RunResult> | null;
     if (run.status === 'held' && run.planId && summary && !summary.planned) {
       const stored = await this.#repo.loadPlanBody<PlanBody>(run.planId);
-      if (stored) return { ...run, summary: { ...summary, planned: countsOf(stored.body.preview) } };
+      if (stored)
+        return { ...run, summary: { ...summary, planned: countsOf(stored.body.preview) } } as SyncRunDetail;
     }
-    return run;
+    return run as SyncRunDetail;
   }
 
   /**
@@ -1409,7 +1390,7 @@ function countsOf(plan: Plan): Record<Category, number> {
  * the deletion safeguard counts (src/jobs/safeguard.ts) and the plan reader reports. Counted here only.
  */
 export function deactivationsOf(usersToUpdate: readonly UpdateUserChange[]): number {
-  return usersToUpdate.filter((c) => c.after.status === 'inactive' && c.before.status !== 'inactive').length;
+  return usersToUpdate.filter(isDeactivation).length;
 }
 
 /** Parsed plan bodies shared by every SyncService of this process (see PlanBodyCache). */

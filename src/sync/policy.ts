@@ -1,10 +1,4 @@
-import type { Static } from 'typebox';
-import type {
-  DefaultRoleSchema,
-  HowSwitchesSchema,
-  SyncPolicySchema,
-  WhatSwitchesSchema,
-} from '../contract/sync.js';
+import type { DefaultRole, HowSwitches, SyncPolicy, WhatSwitches } from '../contract/sync.js';
 import { invalid } from '../directory/errors.js';
 import { DEFAULT_BLOCKED_MAILBOX_RULE } from '../directory/recipients.js';
 
@@ -14,20 +8,8 @@ import { DEFAULT_BLOCKED_MAILBOX_RULE } from '../directory/recipients.js';
  * edge accepts and prints exactly the same words.
  */
 
-/** What to sync: the product's "Active Users", "Distribution Groups", "Security Groups". */
-export type WhatSwitches = Static<typeof WhatSwitchesSchema>;
-
-/** How to sync: each switch gates one change kind; a change whose switch is off is not planned. */
-export type HowSwitches = Static<typeof HowSwitchesSchema>;
-
-/** The role a new user gets; sync never changes the role of an existing user. */
-export type DefaultRole = Static<typeof DefaultRoleSchema>;
-
-/**
- * Everything plan() needs to know about an organization's sync settings (a preview shows it:
- * the shapes are the HTTP contract's, src/contract/sync.ts).
- */
-export type SyncPolicy = Static<typeof SyncPolicySchema>;
+// The shapes that cross the wire: static types of the HTTP contract's schemas (src/contract/sync.ts).
+export type { DefaultRole, HowSwitches, SyncPolicy, WhatSwitches };
 
 /** The words of `--what`, in display order. */
 export const WHAT_WORDS = ['users', 'distribution', 'security'] as const;
