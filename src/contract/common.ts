@@ -6,8 +6,11 @@ import { type TEnum, type TInteger, type TObject, type TSchema, Type } from 'typ
  */
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]);
 
-/** One of a word list (`as const` array) as a string enum. */
-export const OneOf = <const W extends readonly string[]>(words: W): TEnum<[...W]> =>
+/** Marks a schema with a description (shown in the OpenAPI document). */
+export const said = <T extends TSchema>(t: T, description: string): T => ({ ...t, description });
+
+/** One of a word list (`as const` array, or numbers such as the frequencies) as an enum. */
+export const OneOf = <const W extends readonly (string | number)[]>(words: W): TEnum<[...W]> =>
   Type.Enum([...words]) as TEnum<[...W]>;
 
 /**
@@ -22,8 +25,12 @@ export function CountsOf<const W extends readonly string[]>(
   return Type.Object(properties, options) as unknown as TObject<{ [K in W[number]]: TInteger }>;
 }
 
+/** A type written out as plain nested objects, so that `A & B` and `{ ...A, ...B }` compare the same. */
+type Plain<T> = T extends object ? { [K in keyof T]: Plain<T[K]> } : T;
+
 /**
  * Compile-time proof that two types are the same (not merely assignable both ways, which would
  * let an optional property be missing on one side): `const _: Equal<A, B> = true`.
  */
-export type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+export type Equal<A, B> =
+  (<T>() => T extends Plain<A> ? 1 : 2) extends <T>() => T extends Plain<B> ? 1 : 2 ? true : false;

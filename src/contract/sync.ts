@@ -5,7 +5,7 @@
  * (src/sync/changes.ts, src/sync/policy.ts, src/services/sync.ts), so a property the service
  * returns cannot be missing from the response schema — Fastify's serializer would strip it.
  */
-import { type Static, type TSchema, Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { GROUP_KINDS, ROLES, SOURCES, USER_STATUSES } from '../directory/model.js';
 import { BLOCKED_MAILBOX_RULES, MAILBOX_KINDS } from '../directory/recipients.js';
 import type { ReadResult as GraphReadResult } from '../graph/connector.js';
@@ -14,10 +14,7 @@ import type {
   MailboxReads as GraphMailboxReads,
 } from '../graph/mailboxes.js';
 import { CATEGORIES, SKIP_REASONS } from '../sync/categories.js';
-import { CountsOf, type Equal, Nullable, OneOf } from './common.js';
-
-/** Marks a schema with a description (shown in the OpenAPI document). */
-const said = <T extends TSchema>(t: T, description: string): T => ({ ...t, description });
+import { CountsOf, type Equal, Nullable, OneOf, said } from './common.js';
 
 // ---------------------------------------------------------------- the planner's change kinds
 

@@ -4,7 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, type MockInstance
 import { RunResultSchema } from '../../src/contract/sync.js';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { buildServer } from '../../src/http/server.js';
+import { AutomationService } from '../../src/jobs/automation.js';
 import type { App } from '../../src/services/app.js';
+import { EntraSettingsService } from '../../src/services/entra-settings.js';
 import { SyncService } from '../../src/services/sync.js';
 import { CATEGORIES, SKIP_REASONS } from '../../src/sync/categories.js';
 import { addUsers, connectOrg, createJobsApp } from '../jobs/support.js';
@@ -81,7 +83,7 @@ describe.each(DATABASES)('the sync API serves every property the service returns
   let securityId: string;
   const spies = {} as Record<Method, MockInstance>;
 
-  const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
+  const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
     server.inject({
       method,
       url: `/api/v1/orgs/${orgId}${url}`,
@@ -238,6 +240,31 @@ describe.each(DATABASES)('the sync API serves every property the service returns
       'update_user',
     ]);
     expect(run.detail.find((o: { kind: string }) => o.kind === 'update_group').membersAdded.length).toBe(1);
+  });
+
+  it('serves the Entra settings, a change to them, the connection test and the automation settings', async () => {
+    const settings = {
+      get: vi.spyOn(EntraSettingsService.prototype, 'get'),
+      set: vi.spyOn(EntraSettingsService.prototype, 'set'),
+    };
+    const test = vi.spyOn(app, 'testConnection');
+    const automation = {
+      get: vi.spyOn(AutomationService.prototype, 'get'),
+      set: vi.spyOn(AutomationService.prototype, 'set'),
+    };
+    const shown = await expectServedAsReturned(await call('GET', '/entra-settings'), settings.get);
+    expect(shown.secret.set).toBe(true);
+    await expectServedAsReturned(
+      await call('PUT', '/entra-settings', { includeGuests: true, how: { removeGroups: false } }),
+      settings.set,
+    );
+    const report = await expectServedAsReturned(await call('POST', '/entra-settings/test'), test);
+    expect(report.steps.length).toBeGreaterThan(3);
+    await expectServedAsReturned(await call('GET', '/automation'), automation.get);
+    await expectServedAsReturned(
+      await call('PUT', '/automation', { safeguardPercent: 20, webhookUrl: 'https://hooks.example/x' }),
+      automation.set,
+    );
   });
 });
 

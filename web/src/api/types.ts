@@ -10,6 +10,8 @@
  * src/jobs/attention.ts.
  */
 
+import type { AutomationInput, AutomationView } from '../../../src/contract/automation.js';
+import type { DiagnosticReport, EntraSettingsView } from '../../../src/contract/settings.js';
 import type {
   Change,
   ChangeOutcome,
@@ -32,13 +34,10 @@ import type { DomainEntry, DomainProof, Organization, Role } from '../../../src/
 import type { Principal } from '../../../src/directory/permissions.js';
 import type { BlockedMailboxRule, MailboxFilter, MailboxKind } from '../../../src/directory/recipients.js';
 import type { Cloud } from '../../../src/graph/clouds.js';
-import type { DiagnosticReport, DiagnosticStep } from '../../../src/graph/connector.js';
 import type { Attention, AttentionItem } from '../../../src/jobs/attention.js';
-import type { AutomationInput, AutomationView } from '../../../src/jobs/automation.js';
 import type { SyncOverview } from '../../../src/jobs/overview.js';
 import type { AuthService, Session } from '../../../src/services/auth.js';
 import type { GroupView, NewGroup, NewUser, UserView } from '../../../src/services/directory.js';
-import type { EntraSettingsView } from '../../../src/services/entra-settings.js';
 import type { listAudit } from '../../../src/store/audit.js';
 import type { NotificationRecord } from '../../../src/store/jobs-repository.js';
 import type { Category } from '../../../src/sync/categories.js';
@@ -52,7 +51,6 @@ export type {
   ChangeOutcome,
   Cloud,
   DefaultRole,
-  DiagnosticStep,
   DomainEntry,
   DomainProof,
   HoldReason,
@@ -85,6 +83,8 @@ export type NewUserBody = NewUser;
 export type NewGroupBody = NewGroup;
 export type EntraSettings = EntraSettingsView;
 export type ConnectionTest = DiagnosticReport;
+/** One step of the connection test. */
+export type DiagnosticStep = DiagnosticReport['steps'][number];
 export type ExecuteResult = RunResult;
 /** What may still be done with a stored plan. */
 export type PlanState = PlanView['state'];
