@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { Nullable } from '../contract/common.js';
 import { MAILBOX_FILTERS, MAILBOX_KINDS } from '../directory/recipients.js';
 
 /** Request and response schemas of the JSON API: responses are serialized through these, so a field
@@ -24,11 +25,8 @@ export const ErrorBody = Type.Object(
   { $id: 'Error' },
 );
 
-/**
- * `T | null`. Null comes first: with Ajv's type coercion on, a `null` tried against an integer
- * first would be coerced to 0 and accepted as such.
- */
-export const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]);
+/** `T | null`, null first: the contract's one helper (src/contract/common.ts says why). */
+export { Nullable };
 
 export const Organization = Type.Object({
   id: Type.String(),

@@ -1,35 +1,15 @@
+import type { AutomationInput, AutomationView } from '../contract/automation.js';
+import { SAFEGUARD_LIMITS } from '../contract/limits.js';
 import { AppError, type FieldError, invalidFields } from '../directory/errors.js';
 import type { App } from '../services/app.js';
 import { DEFAULT_SAFEGUARD, JobsRepository } from '../store/jobs-repository.js';
 import { parseWebhookUrl } from './webhook.js';
 
-/** An organization's settings of unattended syncs, as the console shows them (the webhook secret only as "set"). */
-export interface AutomationView {
-  safeguard: { percent: number; minUsers: number };
-  /**
-   * `undeliverable`: why this server would never post to the saved URL (e.g. an http or private
-   * address saved before the rule, or under ENTRASYNC_ALLOW_CUSTOM_CLOUD=1), else null.
-   */
-  webhook: { url: string | null; secretSet: boolean; undeliverable: string | null };
-}
+// The settings as shown and a change to them: the HTTP contract's types (src/contract/automation.ts).
+export type { AutomationInput, AutomationView };
 
-/** A change to the automation settings; absent fields keep their value. */
-export interface AutomationInput {
-  safeguardPercent?: number;
-  safeguardMinUsers?: number;
-  webhookUrl?: string | null;
-  /** Write-only; null removes it. */
-  webhookSecret?: string | null;
-}
-
-/**
- * What the safeguard settings accept, for the console, the API and the CLI alike: a share of the
- * synced users, and a number of users no larger than its `integer` column holds on PostgreSQL.
- */
-export const SAFEGUARD_LIMITS = {
-  percent: { min: 0, max: 100 },
-  minUsers: { min: 1, max: 2_147_483_647 },
-} as const;
+/** What the safeguard settings accept: the API's limits, which the console and the CLI say too. */
+export { SAFEGUARD_LIMITS };
 
 /** Deletion-safeguard threshold and notification webhook of one organization. */
 export class AutomationService {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
+import { TOKEN_DAYS } from '../contract/limits.js';
 import { normalizeAddress } from '../directory/addresses.js';
 import { AppError, invalid, notFound } from '../directory/errors.js';
 import type { Role, UserStatus } from '../directory/model.js';
@@ -13,8 +14,9 @@ import { passwordChecks, SigninLimits } from './signin-limits.js';
 
 const SESSION_HOURS = 12;
 const DAY_MS = 86_400_000;
+
 /** How long an API token lives: 90 days unless asked otherwise, never more than a year. */
-export const TOKEN_DAYS = { default: 90, max: 365 } as const;
+export { TOKEN_DAYS };
 /** The operator account created on first start. */
 export const FIRST_OPERATOR_EMAIL = 'admin@entrasync.local';
 

@@ -1,3 +1,4 @@
+import type { EntraSettingsInput, EntraSettingsView } from '../contract/settings.js';
 import { normalizeDomain } from '../directory/addresses.js';
 import { AppError, type FieldError, invalid, invalidFields } from '../directory/errors.js';
 import {
@@ -34,45 +35,8 @@ import { type ConnectorFactory, defaultConnectorFactory } from './sync.js';
 export { FREQUENCIES };
 export type FrequencyHours = (typeof FREQUENCIES)[number] | null;
 
-/** The settings as the console and CLI show them: the secret only as "set, ends in …". */
-export interface EntraSettingsView {
-  configured: boolean;
-  tenant: string | null;
-  clientId: string | null;
-  secret: { set: boolean; last4: string | null; expiresAt: string | null };
-  defaultRole: DefaultRole;
-  /** Mailboxes with sign-in blocked whose purpose is unknown: keep receiving mail, or reject it. */
-  blockedMailboxes: BlockedMailboxRule;
-  /** Guest users (userType Guest, invited from other organizations) are synced too; off by default. */
-  includeGuests: boolean;
-  what: WhatSwitches;
-  how: HowSwitches;
-  frequencyHours: FrequencyHours;
-  cloud: Cloud;
-  authorityHost: string | null;
-  graphUrl: string | null;
-  caPem: string | null;
-  /** The link an Entra administrator opens to grant admin consent, once tenant and client ID are set. */
-  adminConsentUrl: string | null;
-}
-
-/** A change to the settings; absent fields keep their value. The secret is write-only. */
-export interface EntraSettingsInput {
-  tenant?: string;
-  clientId?: string;
-  clientSecret?: string;
-  secretExpiresAt?: string | null;
-  defaultRole?: string;
-  blockedMailboxes?: string;
-  includeGuests?: boolean;
-  what?: Partial<WhatSwitches>;
-  how?: Partial<HowSwitches>;
-  frequencyHours?: number | null;
-  cloud?: string;
-  authorityHost?: string | null;
-  graphUrl?: string | null;
-  caPem?: string | null;
-}
+// The settings as shown and a change to them: the HTTP contract's types (src/contract/settings.ts).
+export type { EntraSettingsInput, EntraSettingsView };
 
 /** Where the input came from: custom endpoints are an operator's (CLI) choice, or need the server flag. */
 export interface InputOrigin {

@@ -1,21 +1,27 @@
-import { AppError, invalid, notFound } from '../directory/errors.js';
+import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX } from '../contract/limits.js';
 import type {
-  Group,
-  GroupKind,
-  MemberRef,
-  Organization,
-  Role,
-  User,
-  UserStatus,
-} from '../directory/model.js';
-import { isFunctional, type MailboxKind } from '../directory/recipients.js';
+  ChangeOutcome,
+  HoldReason,
+  OutcomeGroup,
+  OutcomeUser,
+  PlanView,
+  Preview,
+  ReadInfo,
+  RunDecision,
+  RunResult,
+  SyncRun,
+  SyncRunDetail,
+} from '../contract/sync.js';
+import { PLAN_PAGES, type PLAN_STATES, RUN_STATUSES, TRIGGERS } from '../contract/sync.js';
+import { AppError, invalid, notFound } from '../directory/errors.js';
+import type { Group, GroupKind, MemberRef, Organization, User } from '../directory/model.js';
+import { isFunctional } from '../directory/recipients.js';
 import {
   type ConnectorOptions,
   type DeltaCursor,
   type GraphConnection,
   GraphConnector,
   GraphError,
-  type MailboxReads,
   type ReadResult,
 } from '../graph/index.js';
 import { recordAudit } from '../store/audit.js';
@@ -33,13 +39,13 @@ import {
   type Plan,
   type PlannedMember,
   SKIP_REASONS,
-  type SkippedByReason,
   type SkippedEntry,
   type SkipReason,
   skippedByReason,
   type UpdateUserChange,
 } from '../sync/changes.js';
 import type { CsvCell } from '../sync/csv.js';
+import { isDeactivation } from '../sync/deactivation.js';
 import {
   changedObjects,
   closeFocus,
@@ -80,35 +86,23 @@ export const defaultConnectorFactory: ConnectorFactory = (connection, options) =
   new GraphConnector(connection, options);
 
 /** Who started a sync. */
-export const TRIGGERS = ['manual', 'scheduled'] as const;
+export { TRIGGERS };
 export type Trigger = (typeof TRIGGERS)[number];
 
-/** How the source was read for a preview. */
-export interface ReadInfo {
-  mode: ReadResult['mode'];
-  requests: number;
-  retries: number;
-  throttled: number;
-  objects: { users: number; groups: number };
-  durationMs: number;
-  /**
-   * The mailbox purposes this read needed (mailboxes with sign-in blocked) and how it went:
-   * `unknown` names the users left to the organization's rule, `issues` says why.
-   */
-  mailboxes: MailboxReads;
-}
-
-/** A stored preview as the CLI and API show it. */
-export interface Preview extends Plan {
-  /** Billable users now → after the plan, and what the licence covers (null: not tracked). */
-  seats: Plan['seats'] & { licensed: number | null };
-  planId: string;
-  createdAt: string;
-  expiresAt: string;
-  policy: SyncPolicy;
-  read: ReadInfo;
-  timings: { readMs: number; planMs: number };
-}
+// The shapes that cross the wire: static types of the HTTP contract's schemas (src/contract/sync.ts).
+export type {
+  ChangeOutcome,
+  HoldReason,
+  OutcomeGroup,
+  OutcomeUser,
+  PlanView,
+  Preview,
+  ReadInfo,
+  RunDecision,
+  RunResult,
+  SyncRun,
+  SyncRunDetail,
+};
 
 /** What a stored preview keeps besides its snapshot and cursor. */
 interface PlanBody {
@@ -171,62 +165,6 @@ interface SyncBasis {
   focus?: FocusBasis;
 }
 
-/** A user as a run recorded it: the one added (as created) or removed (as it was). */
-export interface OutcomeUser {
-  email: string;
-  aliases: string[];
-  role: Role;
-  status: UserStatus;
-  mailbox: MailboxKind | null;
-  /** A shared, room or equipment mailbox: receives mail, no person signs in. */
-  functional: boolean;
-}
-
-/** A group as a run recorded it: the one added or removed. */
-export interface OutcomeGroup {
-  name: string;
-  kind: GroupKind;
-  email: string | null;
-  aliases: string[];
-  memberCount: number;
-}
-
-/**
- * One change's outcome in a run (History shows these): what the change did, in as much detail
- * as the preview showed — the record added, the record removed, an update's before → after.
- * Runs recorded before a field existed simply lack it.
- */
-export interface ChangeOutcome {
-  id: string;
-  category: Category;
-  kind: Change['kind'];
-  externalId: string;
-  address: string | null;
-  name: string;
-  outcome: 'applied' | 'excluded' | 'conflict';
-  /** Why it was not applied (a conflict). */
-  message?: string;
-  /** A removal's reason (deleted, out_of_scope), or an update's (changed, linked). */
-  reason?: string;
-  /** A removal's sentence saying why (e.g. "now a guest user"). */
-  why?: string;
-  before?: unknown;
-  after?: unknown;
-  membersAdded?: PlannedMember[];
-  membersRemoved?: PlannedMember[];
-  /** add_user: the user as created; remove_user: the user as it was (absent when already gone). */
-  user?: OutcomeUser;
-  /** add_group: the group as created; remove_group: as it was (absent when already gone). */
-  group?: OutcomeGroup;
-}
-
-/** Who approved or dismissed a held run, and when (the run's actor stays who started it). */
-export interface RunDecision {
-  action: 'approved' | 'dismissed';
-  by: string;
-  at: string;
-}
-
 /** Which runs to list: each filter narrows, absent ones do not. */
 export interface RunFilter {
   trigger?: Trigger;
@@ -242,24 +180,8 @@ export interface RunFilter {
  * run the deletion safeguard stopped: nothing applied until an admin approves it); dismissed (a
  * held run the admin dropped: nothing applied, ever).
  */
-export const RUN_STATUSES = [
-  'running',
-  'succeeded',
-  'completed_with_conflicts',
-  'failed',
-  'held',
-  'dismissed',
-] as const;
+export { RUN_STATUSES };
 export type RunStatus = (typeof RUN_STATUSES)[number];
-
-/** Why a run was held for review (the deletion safeguard's verdict). */
-export interface HoldReason {
-  message: string;
-  /** Users the plan would remove or deactivate. */
-  removals: number;
-  /** Users linked to Entra in the directory before the run. */
-  syncedUsers: number;
-}
 
 /** Decides, from the fresh plan, whether an unattended run must wait for an admin (null: apply). */
 export type Safeguard = (preview: Preview) => Promise<HoldReason | null>;
@@ -268,53 +190,13 @@ export type Safeguard = (preview: Preview) => Promise<HoldReason | null>;
 const HELD_PLAN_EXPIRES_AT = '9999-12-31T00:00:00.000Z';
 
 /** What the plan reader pages: one category of changes, or the skipped entries. */
-export const PLAN_PAGES = [...CATEGORIES, 'skipped'] as const;
+export { PLAN_PAGES };
 export type PlanPage = (typeof PLAN_PAGES)[number];
 /** The most changes one page of a plan holds, and the furthest a page may start. */
-export const PLAN_PAGE_MAX = 500;
-export const PLAN_OFFSET_MAX = 10_000_000;
+export { PLAN_OFFSET_MAX, PLAN_PAGE_MAX };
 
-/** What may still be done with a stored plan. */
-export type PlanState =
-  /** A preview that may be executed. */
-  | 'preview'
-  /** A preview another sync was applied after: executing it is refused; Search again. */
-  | 'stale'
-  /** The plan of a run the deletion safeguard held: approve (with unticked changes) or dismiss. */
-  | 'held'
-  /** Being applied right now. */
-  | 'running'
-  /** Applied already (by `run`). */
-  | 'executed';
-
-/**
- * A stored plan as the console and API read it back — a preview or a held run's plan, the
- * same shape for both: what Search showed (counts, seats, blocked sign-ins, how it was read)
- * and one page of one category.
- */
-export interface PlanView extends Omit<Preview, Category | 'skipped' | 'expiresAt'> {
-  /** When the preview stops being executable; null for a held run's plan (kept until decided). */
-  expiresAt: string | null;
-  state: PlanState;
-  /** The run that executed the plan, or that it is held for; null for a preview not executed. */
-  run: { id: string; status: string } | null;
-  /** Changes per category, and the skipped entries. */
-  counts: Record<PlanPage, number>;
-  /** Of the users to update, those the plan turns inactive (with the removals, what the safeguard counts). */
-  deactivations: number;
-  page: {
-    category: PlanPage;
-    offset: number;
-    limit: number;
-    /** The filter applied (address, name, Entra object id; for skipped entries also the reason). */
-    search: string;
-    /** The reason code skipped entries are filtered by (category skipped only); null: every reason. */
-    reason: SkipReason | null;
-    /** Changes (or entries) of the category that match the filter. */
-    total: number;
-    items: (Change | SkippedEntry)[];
-  };
-}
+/** What may still be done with a stored plan (src/contract/sync.ts PLAN_STATES says each). */
+export type PlanState = (typeof PLAN_STATES)[number];
 
 /** How a plan page is asked for. */
 export interface PlanPageQuery {
@@ -324,32 +206,6 @@ export interface PlanPageQuery {
   search?: string;
   /** Skipped entries of this reason code only (category skipped). */
   reason?: string;
-}
-
-/** The result of an execute, as the CLI and API print it. */
-export interface RunResult {
-  runId: string;
-  planId: string | null;
-  status: RunStatus;
-  applied: Record<Category, number>;
-  excluded: number;
-  conflicts: { changeId: string; message: string }[];
-  skipped: number;
-  /** The plan's skipped entries per reason code (every code, zero included). */
-  skippedByReason: SkippedByReason;
-  /** What the plan left out as expected and only counted (aliases in the tenant's initial domains). */
-  expectedLeftOut: ExpectedLeftOut;
-  unchanged: number;
-  errors: { code: string; message: string; hint?: string }[];
-  timings: { readMs: number; planMs: number; applyMs: number };
-  /** Billable users before → after its plan, against the licence; null when no plan was made. */
-  seats: Preview['seats'] | null;
-  /** Set when the run was held for review instead of applied. */
-  held?: HoldReason;
-  /** A held run's plan: changes per category (nothing of them is applied until approved). */
-  planned?: Record<Category, number>;
-  /** Set on a held run once approved or dismissed: by whom and when. */
-  decision?: RunDecision;
 }
 
 /** Options of one sync. */
@@ -659,18 +515,19 @@ export class SyncService {
    * date, is refused by name). The list leaves out each run's skipped entries (thousands at
    * scale); a run's own page has them.
    */
-  async runs(limit = 50, offset = 0, filter: RunFilterQuery = {}) {
+  async runs(limit = 50, offset = 0, filter: RunFilterQuery = {}): Promise<SyncRun[]> {
     const checked = runFilter(filter);
     // A dead sync's run reads failed as soon as anyone looks, not only once the next sync starts.
     await this.#closeOrphanedRuns();
     const runs = await this.#repo.listRuns(limit, offset, checked);
     return runs.map((run) => {
       const { skippedEntries: _skipped, ...summary } = run.summary as { skippedEntries?: unknown };
-      return { ...run, summary };
+      // Stored JSON this service wrote (src/contract/sync.ts RunSummarySchema holds every version of it).
+      return { ...run, summary } as SyncRun;
     });
   }
 
-  async run(id: string) {
+  async run(id: string): Promise<SyncRunDetail> {
     await this.#closeOrphanedRuns();
     const run = await this.#repo.getRun(id);
     if (!run) throw notFound(`No sync run ${id} in this organization.`);
@@ -678,9 +535,10 @@ export class SyncService {
     const summary = run.summary as Partial<RunResult> | null;
     if (run.status === 'held' && run.planId && summary && !summary.planned) {
       const stored = await this.#repo.loadPlanBody<PlanBody>(run.planId);
-      if (stored) return { ...run, summary: { ...summary, planned: countsOf(stored.body.preview) } };
+      if (stored)
+        return { ...run, summary: { ...summary, planned: countsOf(stored.body.preview) } } as SyncRunDetail;
     }
-    return run;
+    return run as SyncRunDetail;
   }
 
   /**
@@ -1566,7 +1424,7 @@ function countsOf(plan: Plan): Record<Category, number> {
  * the deletion safeguard counts (src/jobs/safeguard.ts) and the plan reader reports. Counted here only.
  */
 export function deactivationsOf(usersToUpdate: readonly UpdateUserChange[]): number {
-  return usersToUpdate.filter((c) => c.after.status === 'inactive' && c.before.status !== 'inactive').length;
+  return usersToUpdate.filter(isDeactivation).length;
 }
 
 /** Parsed plan bodies shared by every SyncService of this process (see PlanBodyCache). */

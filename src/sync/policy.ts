@@ -1,6 +1,6 @@
+import type { DefaultRole, HowSwitches, SyncPolicy, WhatSwitches } from '../contract/sync.js';
 import { invalid } from '../directory/errors.js';
-import type { Role } from '../directory/model.js';
-import { type BlockedMailboxRule, DEFAULT_BLOCKED_MAILBOX_RULE } from '../directory/recipients.js';
+import { DEFAULT_BLOCKED_MAILBOX_RULE } from '../directory/recipients.js';
 
 /**
  * The sync policy: *what* is synced (object kinds in scope) and *how* (which change kinds may be
@@ -8,38 +8,8 @@ import { type BlockedMailboxRule, DEFAULT_BLOCKED_MAILBOX_RULE } from '../direct
  * edge accepts and prints exactly the same words.
  */
 
-/** What to sync: the product's "Active Users", "Distribution Groups", "Security Groups". */
-export interface WhatSwitches {
-  users: boolean;
-  distribution: boolean;
-  security: boolean;
-}
-
-/** How to sync: each switch gates one change kind; a change whose switch is off is not planned. */
-export interface HowSwitches {
-  addUsers: boolean;
-  /** Includes deactivation, reactivation and linking hand-made users. */
-  updateUsers: boolean;
-  addGroups: boolean;
-  /** Includes membership changes. */
-  updateGroups: boolean;
-  removeUsers: boolean;
-  removeGroups: boolean;
-}
-
-/** The role a new user gets; sync never changes the role of an existing user. */
-export type DefaultRole = Extract<Role, 'end_user' | 'silent_user'>;
-
-/** Everything plan() needs to know about an organization's sync settings. */
-export interface SyncPolicy {
-  what: WhatSwitches;
-  how: HowSwitches;
-  defaultRole: DefaultRole;
-  /** What a mailbox with sign-in blocked and an unknown purpose becomes (recipients.ts). */
-  blockedMailboxes: BlockedMailboxRule;
-  /** Sync guest users (userType Guest) too: the organization's choice, off by default. */
-  includeGuests: boolean;
-}
+// The shapes that cross the wire: static types of the HTTP contract's schemas (src/contract/sync.ts).
+export type { DefaultRole, HowSwitches, SyncPolicy, WhatSwitches };
 
 /** The words of `--what`, in display order. */
 export const WHAT_WORDS = ['users', 'distribution', 'security'] as const;

@@ -70,6 +70,21 @@ describe('the layers of docs/ARCHITECTURE.md, as npm run lint enforces them', ()
       'noRestrictedImports',
     ],
     [
+      'src/contract/_layer_probe.ts',
+      "import { AuthService } from '../services/auth.js';\nexport const x = AuthService;\n",
+      'noRestrictedImports',
+    ],
+    [
+      'src/contract/_layer_probe.ts',
+      "import { GraphConnector } from '../graph/connector.js';\nexport const x = GraphConnector;\n",
+      'noRestrictedImports',
+    ],
+    [
+      'src/graph/_layer_probe.ts',
+      "import { PreviewSchema } from '../contract/sync.js';\nexport const x = PreviewSchema;\n",
+      'noRestrictedImports',
+    ],
+    [
       'src/emulator/_layer_probe.ts',
       "import { AppError } from '../directory/errors.js';\nexport const x = AppError;\n",
       'noRestrictedImports',
@@ -85,6 +100,14 @@ describe('the layers of docs/ARCHITECTURE.md, as npm run lint enforces them', ()
     const { status, output } = lintProbe(path, source);
     expect(status, output).not.toBe(0);
     expect(output).toContain(rule);
+  });
+
+  it('lets the contract import its word lists and the connector types it proves equal', () => {
+    const { status, output } = lintProbe(
+      'src/contract/_layer_probe.ts',
+      "import type { ReadResult } from '../graph/connector.js';\nimport { CATEGORIES } from '../sync/categories.js';\nexport type X = ReadResult['mode'];\nexport const y = CATEGORIES;\n",
+    );
+    expect(status, output).toBe(0);
   });
 
   it('lets an import the table allows through', () => {

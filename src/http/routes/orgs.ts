@@ -276,6 +276,8 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
                 description:
                   "the target as people know it (a user's address, a group's name, a run's trigger and start), recorded with the entry; null: show the id",
               }),
+              // What each action recorded (its own small JSON, written by the service that audits it,
+              // never a secret): free-form by design, so not described field by field.
               detail: Type.Unknown(),
             }),
           ),

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { AutomationBodySchema, AutomationViewSchema } from '../../contract/automation.js';
+import { RunResultSchema } from '../../contract/sync.js';
 import { invalid } from '../../directory/errors.js';
 import { ATTENTION, NEEDS, type Need, OVERVIEW_SORTS, type OverviewSort } from '../../jobs/attention.js';
 import { AutomationService } from '../../jobs/automation.js';
@@ -67,41 +69,6 @@ function oneOf<T extends string>(field: string, value: string, allowed: readonly
   throw invalid(field, `Unknown ${field} "${value}": use ${allowed.join(', ')}.`);
 }
 
-const ApproveResult = Type.Object({
-  runId: Type.String(),
-  planId: Nullable(Type.String()),
-  status: Type.String(),
-  applied: Type.Record(Type.String(), Type.Integer()),
-  excluded: Type.Integer(),
-  conflicts: Type.Array(Type.Object({ changeId: Type.String(), message: Type.String() })),
-  skipped: Type.Integer(),
-  skippedByReason: Type.Record(Type.String(), Type.Integer()),
-  expectedLeftOut: Type.Object({ initialDomainAliases: Type.Integer() }),
-  unchanged: Type.Integer(),
-  errors: Type.Array(
-    Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
-  ),
-});
-
-/** The automation settings as shown: the webhook secret only as set or not — no field could carry it. */
-const AutomationView = Type.Object({
-  safeguard: Type.Object({ percent: Type.Integer(), minUsers: Type.Integer() }),
-  webhook: Type.Object({
-    url: Nullable(Type.String()),
-    secretSet: Type.Boolean(),
-    undeliverable: Nullable(Type.String()),
-  }),
-});
-const AutomationBody = Type.Object(
-  {
-    safeguardPercent: Type.Optional(Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647 })),
-    safeguardMinUsers: Type.Optional(Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647 })),
-    webhookUrl: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
-    webhookSecret: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
-  },
-  { additionalProperties: false },
-);
-
 /** Automatic sync: overview (health, next run, held run), held-run decisions, automation settings. */
 export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
   const allowPrivateWebhooks = app.config.jobs.allowPrivateWebhooks;
@@ -162,7 +129,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ap
           },
           { additionalProperties: false },
         ),
-        response: { 200: ApproveResult, ...errors },
+        response: { 200: RunResultSchema, ...errors },
       },
       // A POST without a body (as before unticking was possible) approves every change.
       preValidation: async (request) => {
@@ -191,7 +158,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ap
 
   api.get(
     '/orgs/:org/automation',
-    { schema: { tags: ['sync'], params: OrgParams, response: { 200: AutomationView, ...errors } } },
+    { schema: { tags: ['sync'], params: OrgParams, response: { 200: AutomationViewSchema, ...errors } } },
     async (request) => new AutomationService(app, orgOf(request).id, allowPrivateWebhooks).get(),
   );
 
@@ -201,8 +168,8 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ap
       schema: {
         tags: ['sync'],
         params: OrgParams,
-        body: AutomationBody,
-        response: { 200: AutomationView, ...errors },
+        body: AutomationBodySchema,
+        response: { 200: AutomationViewSchema, ...errors },
       },
     },
     async (request) =>

@@ -1,97 +1,30 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
+import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX } from '../../contract/limits.js';
+import {
+  DiagnosticReportSchema,
+  EntraSettingsBodySchema,
+  EntraSettingsViewSchema,
+} from '../../contract/settings.js';
+import {
+  PlanViewSchema,
+  PreviewSchema,
+  RUN_STATUSES,
+  RunDetailSchema,
+  RunRecordSchema,
+  RunResultSchema,
+  TRIGGERS,
+} from '../../contract/sync.js';
 import { canManageService } from '../../directory/permissions.js';
-import { BLOCKED_MAILBOX_RULES } from '../../directory/recipients.js';
-import { CLOUD_NAMES } from '../../graph/index.js';
 import type { App } from '../../services/app.js';
-import { FREQUENCIES } from '../../services/entra-settings.js';
-import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX, RUN_STATUSES, TRIGGERS } from '../../services/sync.js';
 import { SKIP_REASONS } from '../../sync/changes.js';
 import { type CsvCell, toCsv } from '../../sync/csv.js';
 import { HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../../sync/policy.js';
 import { actorOf, orgOf, requirePrincipal } from '../auth.js';
-import { Nullable, OrgParams } from '../schemas.js';
+import { OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
-
-const What = Type.Object({ users: Type.Boolean(), distribution: Type.Boolean(), security: Type.Boolean() });
-const How = Type.Object({
-  addUsers: Type.Boolean(),
-  updateUsers: Type.Boolean(),
-  addGroups: Type.Boolean(),
-  updateGroups: Type.Boolean(),
-  removeUsers: Type.Boolean(),
-  removeGroups: Type.Boolean(),
-});
-const Frequency = Nullable(Type.Union(FREQUENCIES.map((f) => Type.Literal(f))));
-const Cloud = Type.Union(CLOUD_NAMES.map((c) => Type.Literal(c)));
-
-/** The settings as shown: the secret only as set / last 4 / expiry — there is no field that could carry it. */
-const SettingsView = Type.Object({
-  configured: Type.Boolean(),
-  tenant: Nullable(Type.String()),
-  clientId: Nullable(Type.String()),
-  secret: Type.Object({
-    set: Type.Boolean(),
-    last4: Nullable(Type.String()),
-    expiresAt: Nullable(Type.String()),
-  }),
-  defaultRole: Type.Union([Type.Literal('end_user'), Type.Literal('silent_user')]),
-  blockedMailboxes: Type.Union(BLOCKED_MAILBOX_RULES.map((r) => Type.Literal(r))),
-  includeGuests: Type.Boolean({ description: 'guest users (userType Guest) are synced too' }),
-  what: What,
-  how: How,
-  frequencyHours: Frequency,
-  cloud: Cloud,
-  authorityHost: Nullable(Type.String()),
-  graphUrl: Nullable(Type.String()),
-  caPem: Nullable(Type.String()),
-  adminConsentUrl: Nullable(Type.String()),
-});
-
-const SettingsBody = Type.Object(
-  {
-    tenant: Type.Optional(Type.String({ maxLength: 253 })),
-    clientId: Type.Optional(Type.String({ maxLength: 64 })),
-    clientSecret: Type.Optional(Type.String({ maxLength: 1024 })),
-    secretExpiresAt: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
-    defaultRole: Type.Optional(Type.String({ maxLength: 20 })),
-    blockedMailboxes: Type.Optional(Type.String({ maxLength: 20 })),
-    includeGuests: Type.Optional(Type.Boolean()),
-    what: Type.Optional(Type.Partial(What, { additionalProperties: false })),
-    how: Type.Optional(Type.Partial(How, { additionalProperties: false })),
-    frequencyHours: Type.Optional(Nullable(Type.Integer())),
-    cloud: Type.Optional(Type.String({ maxLength: 20 })),
-    authorityHost: Type.Optional(Nullable(Type.String({ maxLength: 300 }))),
-    graphUrl: Type.Optional(Nullable(Type.String({ maxLength: 300 }))),
-    caPem: Type.Optional(Nullable(Type.String({ maxLength: 20000 }))),
-    saveUntested: Type.Optional(
-      Type.Boolean({
-        description:
-          'Save a new key without first trying it against Entra (otherwise a key Entra refuses, or cannot be asked about, is not saved).',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-const Diagnostic = Type.Object({
-  ok: Type.Boolean(),
-  steps: Type.Array(
-    Type.Object({
-      step: Type.String(),
-      ok: Type.Boolean(),
-      skipped: Type.Optional(Type.Boolean()),
-      code: Type.Optional(Type.String()),
-      message: Type.Optional(Type.String()),
-      hint: Type.Optional(Type.String()),
-    }),
-  ),
-  tenantId: Type.Optional(Type.String()),
-  roles: Type.Optional(Type.Array(Type.String())),
-  consentUrl: Type.String(),
-});
 
 /** The what/how words that override the saved switches for one preview or run. */
 export const RunOverrides = {
@@ -109,54 +42,11 @@ export const RunOverrides = {
   ),
 };
 
-const Counts = Type.Record(Type.String(), Type.Integer());
-const RunResult = Type.Object({
-  runId: Type.String(),
-  planId: Nullable(Type.String()),
-  status: Type.String(),
-  applied: Counts,
-  excluded: Type.Integer(),
-  conflicts: Type.Array(Type.Object({ changeId: Type.String(), message: Type.String() })),
-  skipped: Type.Integer(),
-  skippedByReason: Type.Record(Type.String(), Type.Integer(), {
-    description: `skipped entries per reason code, every code present: ${SKIP_REASONS.join(', ')}`,
-  }),
-  expectedLeftOut: Type.Object(
-    { initialDomainAliases: Type.Integer() },
-    {
-      description:
-        "left out as expected, counted instead of listed: aliases in the tenant's own *.onmicrosoft.com domains",
-    },
-  ),
-  unchanged: Type.Integer(),
-  errors: Type.Array(
-    Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
-  ),
-  timings: Type.Object({ readMs: Type.Number(), planMs: Type.Number(), applyMs: Type.Number() }),
-  seats: Nullable(
-    Type.Object({ before: Type.Integer(), after: Type.Integer(), licensed: Nullable(Type.Integer()) }),
-  ),
-  held: Type.Optional(
-    Type.Object({ message: Type.String(), removals: Type.Integer(), syncedUsers: Type.Integer() }),
-  ),
-  planned: Type.Optional(Counts),
-});
-const RunRecord = Type.Object({
-  id: Type.String(),
-  trigger: Type.String(),
-  actor: Type.String(),
-  planId: Nullable(Type.String()),
-  status: Type.String(),
-  startedAt: Type.String(),
-  finishedAt: Nullable(Type.String()),
-  summary: Type.Unknown(),
-});
-
 /** Entra settings, connection test, sync preview/execute and run history. */
 export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
   api.get(
     '/orgs/:org/entra-settings',
-    { schema: { tags: ['entra'], params: OrgParams, response: { 200: SettingsView, ...errors } } },
+    { schema: { tags: ['entra'], params: OrgParams, response: { 200: EntraSettingsViewSchema, ...errors } } },
     async (request) => app.entraSettings(orgOf(request).id).get(),
   );
 
@@ -166,8 +56,8 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
       schema: {
         tags: ['entra'],
         params: OrgParams,
-        body: SettingsBody,
-        response: { 200: SettingsView, ...errors },
+        body: EntraSettingsBodySchema,
+        response: { 200: EntraSettingsViewSchema, ...errors },
       },
     },
     async (request) => {
@@ -186,7 +76,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
 
   api.post(
     '/orgs/:org/entra-settings/test',
-    { schema: { tags: ['entra'], params: OrgParams, response: { 200: Diagnostic, ...errors } } },
+    { schema: { tags: ['entra'], params: OrgParams, response: { 200: DiagnosticReportSchema, ...errors } } },
     async (request) => app.testConnection(orgOf(request).id),
   );
 
@@ -199,8 +89,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
           'Reads Entra, plans and stores a preview, and answers only then (a large tenant takes a while): prefer POST …/sync/searches, which answers at once and reports progress.',
         params: OrgParams,
         body: Type.Optional(Type.Object(RunOverrides, { additionalProperties: false })),
-        // The preview is large and shaped by src/sync/changes.ts; it carries no secrets.
-        response: { 200: Type.Unknown(), ...errors },
+        response: { 200: PreviewSchema, ...errors },
       },
     },
     async (request) => {
@@ -225,7 +114,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
           },
           { additionalProperties: false },
         ),
-        response: { 200: RunResult, ...errors },
+        response: { 200: RunResultSchema, ...errors },
       },
     },
     async (request) => {
@@ -272,8 +161,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
           },
           { additionalProperties: false },
         ),
-        // Shaped by PlanView (src/services/sync.ts) and src/sync/changes.ts; it carries no secrets.
-        response: { 200: Type.Unknown(), ...errors },
+        response: { 200: PlanViewSchema, ...errors },
       },
     },
     async (request) => (await app.sync(orgOf(request).id)).planView(request.params.planId, request.query),
@@ -310,7 +198,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(RunRecord), ...errors },
+        response: { 200: Type.Array(RunRecordSchema), ...errors },
       },
     },
     async (request) => {
@@ -358,7 +246,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
       schema: {
         tags: ['sync'],
         params: Type.Object({ org: Type.String(), id: Type.String({ maxLength: 64 }) }),
-        response: { 200: Type.Intersect([RunRecord, Type.Object({ detail: Type.Unknown() })]), ...errors },
+        response: { 200: RunDetailSchema, ...errors },
       },
     },
     async (request) => (await app.sync(orgOf(request).id)).run(request.params.id),

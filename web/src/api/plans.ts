@@ -1,9 +1,10 @@
+import { PLAN_PAGE_MAX } from '../../../src/contract/limits.js';
 import { api, query } from './client';
 import type { Category, PlanState, PlanView, Preview, SkippedEntry } from './types';
 import { CATEGORIES } from './types';
 
-/** The most a plan page holds (the server's PLAN_PAGE_MAX). */
-const PAGE = 500;
+/** The most a plan page holds: the server's own limit. */
+const PAGE = PLAN_PAGE_MAX;
 /** Pages asked for at once. */
 const PARALLEL = 4;
 

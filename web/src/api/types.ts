@@ -1,38 +1,46 @@
 /**
- * The shapes of the JSON API (/api/v1) as the console reads them. The server's own types are
- * the source: they are imported type-only (erased by the build, so no server code reaches the
- * bundle); what is declared here is only what the wire adds or what the console alone needs.
- * The server's values (word lists, defaults) are imported as values, only from its pure modules
- * (no node builtins, no server libraries): src/sync/categories.ts, src/sync/policy.ts,
- * src/sync/schedule-words.ts, src/graph/clouds.ts, src/directory/recipients.ts, src/jobs/attention.ts.
+ * The shapes of the JSON API (/api/v1) as the console reads them. The HTTP contract is the
+ * source: the static types of its TypeBox schemas (src/contract/), imported type-only (erased by
+ * the build, so neither typebox nor server code reaches the bundle); the areas not yet in the
+ * contract come from the server's own types the same way. What is declared here is only what
+ * the wire adds or what the console alone needs. The server's values (word lists, defaults,
+ * limits, rules) are imported as values, only from its pure modules (no node builtins, no server
+ * libraries): src/contract/limits.ts, src/sync/categories.ts, src/sync/deactivation.ts,
+ * src/sync/policy.ts, src/sync/schedule-words.ts, src/graph/clouds.ts, src/directory/recipients.ts,
+ * src/jobs/attention.ts.
  */
 
-import type { DomainEntry, DomainProof, Organization, Role } from '../../../src/directory/model.js';
-import type { Principal } from '../../../src/directory/permissions.js';
-import type { BlockedMailboxRule, MailboxFilter, MailboxKind } from '../../../src/directory/recipients.js';
-import type { Cloud } from '../../../src/graph/clouds.js';
-import type { DiagnosticReport, DiagnosticStep } from '../../../src/graph/connector.js';
-import type { MailboxIssueCause, MailboxReads } from '../../../src/graph/mailboxes.js';
-import type { Attention, AttentionItem } from '../../../src/jobs/attention.js';
-import type { AutomationInput, AutomationView } from '../../../src/jobs/automation.js';
-import type { SyncOverview } from '../../../src/jobs/overview.js';
-import type { AuthService, Session } from '../../../src/services/auth.js';
-import type { GroupView, NewGroup, NewUser, UserView } from '../../../src/services/directory.js';
-import type { EntraSettingsView } from '../../../src/services/entra-settings.js';
+import type { AutomationInput, AutomationView } from '../../../src/contract/automation.js';
+import type { DiagnosticReport, EntraSettingsView } from '../../../src/contract/settings.js';
 import type {
+  Change,
+  ChangeOutcome,
+  DefaultRole,
   HoldReason,
-  PlanState,
+  HowSwitches,
+  MailboxIssueCause,
+  MailboxReads,
+  PlannedMember,
   PlanView,
   Preview,
   ReadInfo,
   RunResult,
-  RunStatus,
-  ChangeOutcome as ServerChangeOutcome,
-} from '../../../src/services/sync.js';
+  SkippedEntry,
+  SyncRun,
+  SyncRunDetail,
+  WhatSwitches,
+} from '../../../src/contract/sync.js';
+import type { DomainEntry, DomainProof, Organization, Role } from '../../../src/directory/model.js';
+import type { Principal } from '../../../src/directory/permissions.js';
+import type { BlockedMailboxRule, MailboxFilter, MailboxKind } from '../../../src/directory/recipients.js';
+import type { Cloud } from '../../../src/graph/clouds.js';
+import type { Attention, AttentionItem } from '../../../src/jobs/attention.js';
+import type { SyncOverview } from '../../../src/jobs/overview.js';
+import type { AuthService, Session } from '../../../src/services/auth.js';
+import type { GroupView, NewGroup, NewUser, UserView } from '../../../src/services/directory.js';
 import type { listAudit } from '../../../src/store/audit.js';
 import type { NotificationRecord } from '../../../src/store/jobs-repository.js';
-import type { Category, Change, PlannedMember, SkippedEntry } from '../../../src/sync/changes.js';
-import type { DefaultRole, HowSwitches, WhatSwitches } from '../../../src/sync/policy.js';
+import type { Category } from '../../../src/sync/categories.js';
 
 export type {
   Attention,
@@ -40,9 +48,9 @@ export type {
   BlockedMailboxRule,
   Category,
   Change,
+  ChangeOutcome,
   Cloud,
   DefaultRole,
-  DiagnosticStep,
   DomainEntry,
   DomainProof,
   HoldReason,
@@ -53,16 +61,16 @@ export type {
   MailboxReads,
   Organization,
   PlannedMember,
-  PlanState,
   PlanView,
   Preview,
   Principal,
   ReadInfo,
   Role,
-  RunStatus,
   Session,
   SkippedEntry,
   SyncOverview,
+  SyncRun,
+  SyncRunDetail,
   WhatSwitches,
 };
 
@@ -75,7 +83,13 @@ export type NewUserBody = NewUser;
 export type NewGroupBody = NewGroup;
 export type EntraSettings = EntraSettingsView;
 export type ConnectionTest = DiagnosticReport;
+/** One step of the connection test. */
+export type DiagnosticStep = DiagnosticReport['steps'][number];
 export type ExecuteResult = RunResult;
+/** What may still be done with a stored plan. */
+export type PlanState = PlanView['state'];
+/** What became of a run. */
+export type RunStatus = RunResult['status'];
 export type RunError = RunResult['errors'][number];
 export type Notification = NotificationRecord;
 /** Billable users before → after a plan, and the seats the licence covers (null: not tracked). */
@@ -105,25 +119,3 @@ export interface Me {
 
 /** The plan categories in the order the preview shows them: the server's own list. */
 export { CATEGORIES } from '../../../src/sync/categories.js';
-
-/** A run as History lists it; the summary is the execute result plus the skipped entries. */
-export interface SyncRun {
-  id: string;
-  trigger: 'manual' | 'scheduled' | (string & {});
-  actor: string;
-  planId: string | null;
-  status: RunStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  summary: Partial<RunResult> & { skippedEntries?: SkippedEntry[]; read?: ReadInfo };
-}
-
-/** One change's outcome in a run; before/after are the changed fields. */
-export type ChangeOutcome = Omit<ServerChangeOutcome, 'before' | 'after'> & {
-  before?: Record<string, unknown>;
-  after?: Record<string, unknown>;
-};
-
-export interface SyncRunDetail extends SyncRun {
-  detail: ChangeOutcome[] | null;
-}

@@ -1,6 +1,7 @@
 import { Badge, Card, Checkbox, List, Stack, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { DataTable } from 'mantine-datatable';
 import { useDeferredValue, useMemo, useState } from 'react';
+import { isDeactivation } from '../../../src/sync/deactivation.js';
 import {
   CATEGORIES,
   type Category,
@@ -337,13 +338,6 @@ function CategoryTable({
 /** "2,499" */
 function count(n: number): string {
   return n.toLocaleString('en-US');
-}
-
-/** A user update that turns an active user inactive. */
-export function isDeactivation(change: Change): boolean {
-  return (
-    change.kind === 'update_user' && change.after.status === 'inactive' && change.before.status !== 'inactive'
-  );
 }
 
 /**

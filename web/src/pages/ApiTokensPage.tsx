@@ -17,6 +17,7 @@ import { useForm } from '@mantine/form';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
+import { TOKEN_DAYS } from '../../../src/contract/limits.js';
 import { api } from '../api/client';
 import { keys } from '../api/keys';
 import type { ApiToken } from '../api/types';
@@ -24,9 +25,6 @@ import { ErrorAlert, when } from '../components/common';
 import { ConfirmDialog, showFieldError } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { toast } from '../toast';
-
-/** The server's limits (src/services/auth.ts TOKEN_DAYS), repeated so the form can say so before sending. */
-const TOKEN_DAYS = { default: 90, max: 365 } as const;
 
 interface NewToken {
   name: string;

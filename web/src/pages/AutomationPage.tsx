@@ -16,6 +16,7 @@ import {
 import { useForm } from '@mantine/form';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { SAFEGUARD_LIMITS } from '../../../src/contract/limits.js';
 import { api } from '../api/client';
 import { keys } from '../api/keys';
 import type { Automation, AutomationBody } from '../api/types';
@@ -120,17 +121,18 @@ function AutomationForm({ org, saved }: { org: string; saved: Automation }) {
             <Group grow align="flex-start">
               <NumberInput
                 label="Share of synced users"
-                description="Hold when more than this share would be removed or deactivated (0–100)."
+                description={`Hold when more than this share would be removed or deactivated (${SAFEGUARD_LIMITS.percent.min}–${SAFEGUARD_LIMITS.percent.max}).`}
                 suffix=" %"
-                min={0}
-                max={100}
+                min={SAFEGUARD_LIMITS.percent.min}
+                max={SAFEGUARD_LIMITS.percent.max}
                 allowDecimal={false}
                 {...form.getInputProps('safeguardPercent')}
               />
               <NumberInput
                 label="At least this many users"
                 description="Smaller removals are never held."
-                min={1}
+                min={SAFEGUARD_LIMITS.minUsers.min}
+                max={SAFEGUARD_LIMITS.minUsers.max}
                 allowDecimal={false}
                 {...form.getInputProps('safeguardMinUsers')}
               />
