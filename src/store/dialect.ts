@@ -10,13 +10,14 @@ import {
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
   PostgresAdapter,
-  type PrimitiveValueListNode,
+  PrimitiveValueListNode,
   type QueryResult,
   type RawBuilder,
   type RootOperationNode,
   sql,
   type UnknownRow,
   type ValueNode,
+  ValuesNode,
 } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -59,7 +60,13 @@ export interface BulkRows {
  */
 const SQLITE_BULK: BulkRows = {
   maxRows: (columns) => Math.max(1, Math.floor(30_000 / columns)),
-  rows: (_kinds, rows) => sql`values ${sql.join(rows.map((row) => sql`(${sql.join(row)})`))}`,
+  // Kysely's own node for a values list (as `insertInto().values()` builds it): one node a row
+  // holding the raw values. A `sql` fragment a row, a node a value, made the first sync's
+  // inserts 2.5× slower than the query builder.
+  rows: (_kinds, rows) => {
+    const values = ValuesNode.create(rows.map((row) => PrimitiveValueListNode.create(row)));
+    return sql`${{ toOperationNode: () => values }}`;
+  },
 };
 
 const PG_ARRAY_TYPE: Record<ColumnKind, string> = {
