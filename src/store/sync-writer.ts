@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Group, MemberRef, User } from '../directory/model.js';
 import type {
   AddGroupChange,
@@ -8,6 +8,7 @@ import type {
   UpdateUserChange,
 } from '../sync/changes.js';
 import type { ApplyStep } from '../sync/select.js';
+import { type BulkRows, type ColumnKind, dialectOf } from './dialect.js';
 import { chunks } from './directory-repository.js';
 import type { Database } from './schema.js';
 
@@ -23,16 +24,20 @@ export interface WriterContext {
 
 /**
  * Applies the selected steps of a plan inside the caller's transaction, in the order given
- * (see src/sync/select.ts for why that order). Rows are written in batches: a first sync of
- * 100,000 users is a few hundred statements, not a few hundred thousand. Every change it gets
- * has already been re-checked against the directory, so a failing statement means the database
- * refused (a race or a bug): the caller's transaction then rolls back the whole run.
+ * (see src/sync/select.ts for why that order). Rows are written in bulk — many rows a statement,
+ * as the dialect carries them best (`DialectInfo.bulk`: multi-row `values` on SQLite, `unnest`
+ * of one array per column on PostgreSQL) — and produced a batch at a time, so the tenant is never
+ * held a second time as rows: a first sync of 100,000 users is a few dozen statements, and a
+ * change of 2,000 groups a handful instead of one each. Every change it gets has already been
+ * re-checked against the directory, so a failing statement means the database refused (a race or
+ * a bug): the caller's transaction then rolls back the whole run.
  */
 export async function applySteps(
   trx: Transaction<Database>,
   steps: ApplyStep[],
   ctx: WriterContext,
 ): Promise<void> {
+  const w: Writer = { trx, ctx, bulk: dialectOf(trx).bulk };
   // Entra id → directory id for everything that exists, including objects created by this run.
   const userIdByExt = new Map<string, string>();
   const groupIdByExt = new Map<string, string>();
@@ -42,19 +47,19 @@ export async function applySteps(
   for (const step of steps) {
     switch (step.step) {
       case 'create_groups':
-        await createGroups(trx, step.changes, ctx, groupIdByExt);
+        await createGroups(w, step.changes, groupIdByExt);
         break;
       case 'add_users':
-        await addUsers(trx, step.changes, ctx, userIdByExt);
+        await addUsers(w, step.changes, userIdByExt);
         break;
       case 'update_users':
-        for (const change of step.changes) await updateUser(trx, change, ctx);
+        await updateUsers(w, step.changes);
         break;
       case 'update_groups':
-        for (const change of step.changes) await updateGroup(trx, change, ctx);
+        await updateGroups(w, step.changes);
         break;
       case 'set_memberships':
-        await setMemberships(trx, step.changes, ctx, userIdByExt, groupIdByExt);
+        await setMemberships(w, step.changes, userIdByExt, groupIdByExt);
         break;
       case 'remove_groups':
         await removeObjects(
@@ -76,19 +81,191 @@ export async function applySteps(
   }
 }
 
+interface Writer {
+  trx: Transaction<Database>;
+  ctx: WriterContext;
+  bulk: BulkRows;
+}
+
+/** The columns of a bulk statement and what each holds, in the order the rows give them. */
+type Columns<R> = { readonly [K in keyof R]-?: ColumnKind };
+
+const USER_COLUMNS = {
+  org_id: 'text',
+  id: 'text',
+  email: 'text',
+  first_name: 'text',
+  last_name: 'text',
+  display_name: 'text',
+  role: 'text',
+  status: 'text',
+  mailbox: 'text',
+  source: 'text',
+  external_id: 'text',
+  exempt: 'boolean',
+  password_hash: 'text',
+  created_at: 'timestamp',
+  updated_at: 'timestamp',
+} as const satisfies Columns<Database['users']>;
+
+const GROUP_COLUMNS = {
+  org_id: 'text',
+  id: 'text',
+  name: 'text',
+  kind: 'text',
+  email: 'text',
+  source: 'text',
+  external_id: 'text',
+  exempt: 'boolean',
+  created_at: 'timestamp',
+  updated_at: 'timestamp',
+} as const satisfies Columns<Database['groups']>;
+
+const ADDRESS_COLUMNS = {
+  org_id: 'text',
+  address: 'text',
+  owner_type: 'text',
+  owner_id: 'text',
+  is_primary: 'boolean',
+} as const satisfies Columns<Database['addresses']>;
+
+const MEMBER_COLUMNS = {
+  org_id: 'text',
+  group_id: 'text',
+  member_type: 'text',
+  member_id: 'text',
+} as const satisfies Columns<Database['group_members']>;
+
+/** What an update writes to a user: every field sync owns (`id` picks the row). */
+type UserUpdate = Pick<
+  Database['users'],
+  | 'id'
+  | 'email'
+  | 'first_name'
+  | 'last_name'
+  | 'display_name'
+  | 'status'
+  | 'mailbox'
+  | 'source'
+  | 'external_id'
+  | 'updated_at'
+>;
+const USER_UPDATE_COLUMNS = {
+  id: 'text',
+  email: 'text',
+  first_name: 'text',
+  last_name: 'text',
+  display_name: 'text',
+  status: 'text',
+  mailbox: 'text',
+  source: 'text',
+  external_id: 'text',
+  updated_at: 'timestamp',
+} as const satisfies Columns<UserUpdate>;
+
+type GroupUpdate = Pick<Database['groups'], 'id' | 'name' | 'kind' | 'email' | 'updated_at'>;
+const GROUP_UPDATE_COLUMNS = {
+  id: 'text',
+  name: 'text',
+  kind: 'text',
+  email: 'text',
+  updated_at: 'timestamp',
+} as const satisfies Columns<GroupUpdate>;
+
+type Key = { id: string };
+const KEY_COLUMNS = { id: 'text' } as const satisfies Columns<Key>;
+
+type MemberKey = Omit<Database['group_members'], 'org_id'>;
+const MEMBER_KEY_COLUMNS = {
+  group_id: 'text',
+  member_type: 'text',
+  member_id: 'text',
+} as const satisfies Columns<MemberKey>;
+
+/**
+ * Rows gathered for one statement and written a batch at a time as they come: at most one
+ * batch is held, whatever the number of rows. `write` gets the column list and the batch as the
+ * dialect's row source (`DialectInfo.bulk.rows`).
+ */
+class Batches<R extends object> {
+  readonly #names: (keyof R & string)[];
+  readonly #kinds: ColumnKind[];
+  readonly #max: number;
+  #rows: R[] = [];
+
+  constructor(
+    private readonly bulk: BulkRows,
+    columns: Columns<R>,
+    private readonly write: (columns: RawBuilder<unknown>, rows: RawBuilder<unknown>) => Promise<unknown>,
+  ) {
+    this.#names = Object.keys(columns) as (keyof R & string)[];
+    this.#kinds = this.#names.map((name) => columns[name]);
+    this.#max = bulk.maxRows(this.#names.length);
+  }
+
+  async add(row: R): Promise<void> {
+    this.#rows.push(row);
+    if (this.#rows.length >= this.#max) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#rows.length === 0) return;
+    const batch = this.#rows;
+    this.#rows = [];
+    const values = batch.map((row) => this.#names.map((name) => row[name]));
+    await this.write(sql.join(this.#names.map((name) => sql.ref(name))), this.bulk.rows(this.#kinds, values));
+  }
+}
+
+/** `insert into <table>` in batches; `skipExisting`: a row whose key is there already is left as it is. */
+function inserts<T extends 'users' | 'groups' | 'addresses' | 'group_members'>(
+  w: Writer,
+  table: T,
+  columns: Columns<Database[T]>,
+  options: { skipExisting?: boolean } = {},
+): Batches<Database[T]> {
+  const conflict = options.skipExisting ? sql` on conflict do nothing` : sql``;
+  return new Batches(w.bulk, columns, (names, rows) =>
+    sql`insert into ${sql.table(table)} (${names}) ${rows}${conflict}`.execute(w.trx),
+  );
+}
+
+/** `update <table> … from v` in batches: each row's fields, the row picked by `id` in this organization. */
+function updates<T extends 'users' | 'groups', R extends Key>(w: Writer, table: T, columns: Columns<R>) {
+  const set = sql.join(
+    Object.keys(columns)
+      .filter((name) => name !== 'id')
+      .map((name) => sql`${sql.ref(name)} = ${sql.ref(`v.${name}`)}`),
+  );
+  return new Batches<R>(w.bulk, columns, (names, rows) =>
+    sql`with v(${names}) as (${rows}) update ${sql.table(table)} set ${set} from v where ${sql.ref(`${table}.org_id`)} = ${w.ctx.orgId} and ${sql.ref(`${table}.id`)} = v.id`.execute(
+      w.trx,
+    ),
+  );
+}
+
+/** Deletes the addresses of many owners, a batch a statement. */
+function addressDeletes(w: Writer): Batches<Key> {
+  return new Batches<Key>(w.bulk, KEY_COLUMNS, (names, rows) =>
+    sql`with v(${names}) as (${rows}) delete from addresses where org_id = ${w.ctx.orgId} and owner_id in (select id from v)`.execute(
+      w.trx,
+    ),
+  );
+}
+
 async function createGroups(
-  trx: Transaction<Database>,
+  w: Writer,
   changes: AddGroupChange[],
-  ctx: WriterContext,
   groupIdByExt: Map<string, string>,
 ): Promise<void> {
-  const rows: Database['groups'][] = [];
-  const addresses: Database['addresses'][] = [];
+  const { ctx } = w;
+  const groups = inserts(w, 'groups', GROUP_COLUMNS);
+  const addresses = inserts(w, 'addresses', ADDRESS_COLUMNS);
   for (const change of changes) {
     const id = ctx.newId();
     groupIdByExt.set(change.externalId, id);
     const g = change.group;
-    rows.push({
+    await groups.add({
       org_id: ctx.orgId,
       id,
       name: g.name,
@@ -100,25 +277,25 @@ async function createGroups(
       created_at: ctx.now,
       updated_at: ctx.now,
     });
-    addresses.push(...addressRows(ctx.orgId, 'group', id, g.email, g.aliases));
+    for (const row of addressRows(ctx.orgId, 'group', id, g.email, g.aliases)) await addresses.add(row);
   }
-  await insertBatches(trx, 'groups', rows);
-  await insertBatches(trx, 'addresses', addresses);
+  await groups.flush();
+  await addresses.flush();
 }
 
 async function addUsers(
-  trx: Transaction<Database>,
+  w: Writer,
   changes: AddUserChange[],
-  ctx: WriterContext,
   userIdByExt: Map<string, string>,
 ): Promise<void> {
-  const rows: Database['users'][] = [];
-  const addresses: Database['addresses'][] = [];
+  const { ctx } = w;
+  const users = inserts(w, 'users', USER_COLUMNS);
+  const addresses = inserts(w, 'addresses', ADDRESS_COLUMNS);
   for (const change of changes) {
     const id = ctx.newId();
     userIdByExt.set(change.externalId, id);
     const u = change.user;
-    rows.push({
+    await users.add({
       org_id: ctx.orgId,
       id,
       email: u.email,
@@ -135,121 +312,147 @@ async function addUsers(
       created_at: ctx.now,
       updated_at: ctx.now,
     });
-    addresses.push(...addressRows(ctx.orgId, 'user', id, u.email, u.aliases));
+    for (const row of addressRows(ctx.orgId, 'user', id, u.email, u.aliases)) await addresses.add(row);
   }
-  await insertBatches(trx, 'users', rows);
-  await insertBatches(trx, 'addresses', addresses);
+  await users.flush();
+  await addresses.flush();
 }
 
-async function updateUser(
-  trx: Transaction<Database>,
-  change: UpdateUserChange,
-  ctx: WriterContext,
-): Promise<void> {
-  const current = ctx.users.get(change.userId)!;
-  const next = { ...current, ...change.after };
-  await trx
-    .updateTable('users')
-    .set({
-      email: next.email,
-      first_name: next.firstName,
-      last_name: next.lastName,
-      display_name: next.displayName,
-      status: next.status,
-      mailbox: next.mailbox,
-      source: next.source,
-      external_id: next.externalId,
-      updated_at: ctx.now,
-    })
-    .where('org_id', '=', ctx.orgId)
-    .where('id', '=', current.id)
-    .execute();
-  if (change.after.email !== undefined || change.after.aliases !== undefined) {
-    await replaceAddresses(trx, ctx.orgId, 'user', current.id, next.email, next.aliases);
+/**
+ * Changed users, a batch at a time: one `update … from v` for the rows, then — for those whose
+ * address or aliases changed — one delete of their addresses and the insert of the new ones.
+ * Within a batch all old addresses go before any new one is written, so an address moving
+ * between two users of one batch is no conflict (plan() never moves one to an object that still
+ * holds it in the first place, see src/sync/select.ts).
+ */
+async function updateUsers(w: Writer, changes: UpdateUserChange[]): Promise<void> {
+  const { ctx } = w;
+  const rows = updates<'users', UserUpdate>(w, 'users', USER_UPDATE_COLUMNS);
+  for (const part of chunks(changes, w.bulk.maxRows(Object.keys(USER_UPDATE_COLUMNS).length))) {
+    const readdress: { id: string; email: string | null; aliases: string[] }[] = [];
+    for (const change of part) {
+      const current = ctx.users.get(change.userId)!;
+      const next = { ...current, ...change.after };
+      await rows.add({
+        id: current.id,
+        email: next.email,
+        first_name: next.firstName,
+        last_name: next.lastName,
+        display_name: next.displayName,
+        status: next.status,
+        mailbox: next.mailbox,
+        source: next.source,
+        external_id: next.externalId,
+        updated_at: ctx.now,
+      });
+      if (change.after.email !== undefined || change.after.aliases !== undefined) {
+        readdress.push({ id: current.id, email: next.email, aliases: next.aliases });
+      }
+    }
+    await rows.flush();
+    await replaceAddresses(w, 'user', readdress);
   }
 }
 
-async function updateGroup(
-  trx: Transaction<Database>,
-  change: UpdateGroupChange,
-  ctx: WriterContext,
-): Promise<void> {
-  const current = ctx.groups.get(change.groupId)!;
-  const { members: _members, ...fields } = change.after;
-  const next = { ...current, ...fields };
-  await trx
-    .updateTable('groups')
-    .set({ name: next.name, kind: next.kind, email: next.email, updated_at: ctx.now })
-    .where('org_id', '=', ctx.orgId)
-    .where('id', '=', current.id)
-    .execute();
-  if (change.after.email !== undefined || change.after.aliases !== undefined) {
-    await replaceAddresses(trx, ctx.orgId, 'group', current.id, next.email, next.email ? next.aliases : []);
+/** Changed groups' fields (not members), as `updateUsers` does for users. */
+async function updateGroups(w: Writer, changes: UpdateGroupChange[]): Promise<void> {
+  const { ctx } = w;
+  const rows = updates<'groups', GroupUpdate>(w, 'groups', GROUP_UPDATE_COLUMNS);
+  for (const part of chunks(changes, w.bulk.maxRows(Object.keys(GROUP_UPDATE_COLUMNS).length))) {
+    const readdress: { id: string; email: string | null; aliases: string[] }[] = [];
+    for (const change of part) {
+      const current = ctx.groups.get(change.groupId)!;
+      const { members: _members, ...fields } = change.after;
+      const next = { ...current, ...fields };
+      await rows.add({
+        id: current.id,
+        name: next.name,
+        kind: next.kind,
+        email: next.email,
+        updated_at: ctx.now,
+      });
+      if (change.after.email !== undefined || change.after.aliases !== undefined) {
+        readdress.push({ id: current.id, email: next.email, aliases: next.email ? next.aliases : [] });
+      }
+    }
+    await rows.flush();
+    await replaceAddresses(w, 'group', readdress);
   }
+}
+
+/** Every address of these owners, deleted, then their new ones (the primary first), inserted. */
+async function replaceAddresses(
+  w: Writer,
+  ownerType: 'user' | 'group',
+  owners: { id: string; email: string | null; aliases: string[] }[],
+): Promise<void> {
+  if (owners.length === 0) return;
+  const deletes = addressDeletes(w);
+  for (const owner of owners) await deletes.add({ id: owner.id });
+  await deletes.flush();
+  const addresses = inserts(w, 'addresses', ADDRESS_COLUMNS);
+  for (const owner of owners) {
+    for (const row of addressRows(w.ctx.orgId, ownerType, owner.id, owner.email, owner.aliases)) {
+      await addresses.add(row);
+    }
+  }
+  await addresses.flush();
 }
 
 /**
  * Writes group memberships: all members of a new group; only the difference for an updated one
- * (re-writing every member of each changed group made a 1 % change cost as much as 5 %).
+ * (re-writing every member of each changed group made a 1 % change cost as much as 5 %). All
+ * removals go first, in batches, then all additions.
  */
 async function setMemberships(
-  trx: Transaction<Database>,
+  w: Writer,
   changes: (AddGroupChange | UpdateGroupChange)[],
-  ctx: WriterContext,
   userIdByExt: Map<string, string>,
   groupIdByExt: Map<string, string>,
 ): Promise<void> {
-  const touched: string[] = [];
-  const added: Database['group_members'][] = [];
-  const removed = new Map<string, MemberRef[]>();
+  const { ctx } = w;
   // A member whose add was unticked (or that vanished since the preview) does not exist: it is
   // left out now and planned again next time.
   const resolve = (m: PlannedMember) => resolveMember(m, ctx, userIdByExt, groupIdByExt);
+  const groupIdOf = (change: AddGroupChange | UpdateGroupChange) =>
+    change.kind === 'add_group' ? groupIdByExt.get(change.externalId) : change.groupId;
+
+  const removals = new Batches<MemberKey>(w.bulk, MEMBER_KEY_COLUMNS, (names, rows) =>
+    sql`with v(${names}) as (${rows}) delete from group_members where org_id = ${ctx.orgId} and (group_id, member_type, member_id) in (select group_id, member_type, member_id from v)`.execute(
+      w.trx,
+    ),
+  );
   for (const change of changes) {
-    const groupId = change.kind === 'add_group' ? groupIdByExt.get(change.externalId) : change.groupId;
+    const groupId = groupIdOf(change);
+    if (!groupId || change.kind !== 'update_group') continue;
+    for (const ref of change.membersRemoved.map(resolve)) {
+      if (ref) await removals.add({ group_id: groupId, member_type: ref.type, member_id: ref.id });
+    }
+  }
+  await removals.flush();
+
+  // A member already there (listed twice, or re-added) is no error: the row stays as it is.
+  const added = inserts(w, 'group_members', MEMBER_COLUMNS, { skipExisting: true });
+  const touched = new Batches<Key>(w.bulk, KEY_COLUMNS, (names, rows) =>
+    sql`with v(${names}) as (${rows}) update groups set updated_at = ${ctx.now} where org_id = ${ctx.orgId} and id in (select id from v)`.execute(
+      w.trx,
+    ),
+  );
+  for (const change of changes) {
+    const groupId = groupIdOf(change);
     if (!groupId) continue;
-    touched.push(groupId);
     const toAdd = change.kind === 'add_group' ? change.group.members : change.membersAdded;
     for (const ref of toAdd.map(resolve)) {
-      if (ref) added.push({ org_id: ctx.orgId, group_id: groupId, member_type: ref.type, member_id: ref.id });
-    }
-    if (change.kind === 'update_group') {
-      removed.set(
-        groupId,
-        change.membersRemoved.map(resolve).filter((r): r is MemberRef => r !== null),
-      );
+      if (ref)
+        await added.add({ org_id: ctx.orgId, group_id: groupId, member_type: ref.type, member_id: ref.id });
     }
   }
-  for (const [groupId, refs] of removed) {
-    for (const type of ['user', 'group'] as const) {
-      const ids = refs.filter((r) => r.type === type).map((r) => r.id);
-      for (const part of chunks(ids, 500)) {
-        await trx
-          .deleteFrom('group_members')
-          .where('org_id', '=', ctx.orgId)
-          .where('group_id', '=', groupId)
-          .where('member_type', '=', type)
-          .where('member_id', 'in', part)
-          .execute();
-      }
-    }
+  await added.flush();
+  for (const change of changes) {
+    const groupId = groupIdOf(change);
+    if (groupId) await touched.add({ id: groupId });
   }
-  // A member already there (listed twice, or re-added) is no error: the row stays as it is.
-  for (const part of chunks(added, 5000)) {
-    await trx
-      .insertInto('group_members')
-      .values(part)
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
-  for (const part of chunks(touched, 500)) {
-    await trx
-      .updateTable('groups')
-      .set({ updated_at: ctx.now })
-      .where('org_id', '=', ctx.orgId)
-      .where('id', 'in', part)
-      .execute();
-  }
+  await touched.flush();
 }
 
 function resolveMember(
@@ -296,18 +499,6 @@ async function removeObjects(
   }
 }
 
-async function replaceAddresses(
-  trx: Transaction<Database>,
-  orgId: string,
-  ownerType: 'user' | 'group',
-  ownerId: string,
-  primary: string | null,
-  aliases: string[],
-): Promise<void> {
-  await trx.deleteFrom('addresses').where('org_id', '=', orgId).where('owner_id', '=', ownerId).execute();
-  await insertBatches(trx, 'addresses', addressRows(orgId, ownerType, ownerId, primary, aliases));
-}
-
 function addressRows(
   orgId: string,
   ownerType: 'user' | 'group',
@@ -326,22 +517,4 @@ function addressRows(
       is_primary: false,
     })),
   ];
-}
-
-/** Multi-row inserts sized to stay under both dialects' bound-parameter limits (SQLite: 32,766). */
-async function insertBatches<T extends 'users' | 'groups' | 'addresses' | 'group_members'>(
-  trx: Transaction<Database>,
-  table: T,
-  rows: Database[T][],
-): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]!).length;
-  const size = Math.max(1, Math.floor(30_000 / columns));
-  for (const part of chunks(rows, size)) {
-    // Kysely cannot type an insert over a union of tables; each caller passes rows of `table`.
-    await trx
-      .insertInto(table)
-      .values(part as never)
-      .execute();
-  }
 }
