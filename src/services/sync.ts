@@ -1065,7 +1065,14 @@ export class SyncService {
       // plan saw: before the writes. Unticked and conflicting changes stay to be judged.
       const focus = await this.#focusBasisOf(trx, planned, new Set([...excluded, ...conflicts.keys()]));
       if (writes) {
-        await applySteps(trx, steps, { orgId: this.org.id, newId: this.runtime.newId, now, users, groups });
+        await applySteps(trx, steps, {
+          dialect: this.store.dialect,
+          orgId: this.org.id,
+          newId: this.runtime.newId,
+          now,
+          users,
+          groups,
+        });
       }
       const complete = excluded.size === 0 && conflicts.size === 0;
       const basis: SyncBasis | null =

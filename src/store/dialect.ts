@@ -4,12 +4,10 @@
  */
 
 import {
-  type Kysely,
   type KyselyPlugin,
   OperationNodeTransformer,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
-  PostgresAdapter,
   PrimitiveValueListNode,
   type QueryResult,
   type RawBuilder,
@@ -19,7 +17,6 @@ import {
   type ValueNode,
   ValuesNode,
 } from 'kysely';
-import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -112,14 +109,6 @@ export const POSTGRES: DialectInfo = {
     typeof error === 'object' && error !== null && 'code' in error && error.code === '23505',
   bulk: POSTGRES_BULK,
 };
-
-/**
- * The dialect of an open database or transaction, for code handed only a transaction (the sync
- * writer): told by its adapter, the one object Kysely gives every dialect.
- */
-export function dialectOf(db: Kysely<Database>): DialectInfo {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? POSTGRES : SQLITE;
-}
 
 /** Boolean columns (by name, across tables): SQLite stores them as 0/1 and we read them back as booleans. */
 const BOOLEAN_COLUMNS = new Set(['exempt', 'is_primary', 'can_create_tokens', 'endpoints_by_operator']);

@@ -8,12 +8,14 @@ import type {
   UpdateUserChange,
 } from '../sync/changes.js';
 import type { ApplyStep } from '../sync/select.js';
-import { type BulkRows, type ColumnKind, dialectOf } from './dialect.js';
+import type { BulkRows, ColumnKind, DialectInfo } from './dialect.js';
 import { chunks } from './directory-repository.js';
 import type { Database } from './schema.js';
 
 /** What the writer needs besides the transaction: the organization, ids and time. */
 export interface WriterContext {
+  /** The store's dialect: how rows are carried in bulk. */
+  dialect: DialectInfo;
   orgId: string;
   newId(): string;
   now: string;
@@ -37,7 +39,7 @@ export async function applySteps(
   steps: ApplyStep[],
   ctx: WriterContext,
 ): Promise<void> {
-  const w: Writer = { trx, ctx, bulk: dialectOf(trx).bulk };
+  const w: Writer = { trx, ctx, bulk: ctx.dialect.bulk };
   // Entra id → directory id for everything that exists, including objects created by this run.
   const userIdByExt = new Map<string, string>();
   const groupIdByExt = new Map<string, string>();

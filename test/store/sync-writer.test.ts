@@ -34,6 +34,7 @@ describe.each(DATABASES)('sync writer in bulk on %s', (kind) => {
   const apply = async (steps: ApplyStep[], now: string) => {
     const { users, groups } = await repo.loadAll();
     const ctx: WriterContext = {
+      dialect: app.store.dialect,
       orgId,
       newId: () => `id-${kind}-${++ids}`,
       now,
