@@ -20,11 +20,33 @@ export interface RoundTrips {
 /** The counts since the last reset, by application_name. */
 export type CounterCounts = Record<string, RoundTrips>;
 
+/** Statements sent since the last reset (Parse and simple Query texts, cut to 100 characters), by application_name. */
+export type StatementCounts = Record<string, Record<string, number>>;
+
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 const CANCEL_REQUEST = 80877102;
 
 let counts: CounterCounts = {};
+let statements: StatementCounts = {};
+const PARSE = 0x50;
+const QUERY = 0x51;
+const SYNC = 0x53;
+
+/** Tallies a statement's text: a Parse body is a name and then the text, a Query body the text. */
+function tally(app: string, type: number, body: Buffer): void {
+  let text = body;
+  if (type === PARSE) text = body.subarray(body.indexOf(0) + 1);
+  const end = text.indexOf(0);
+  const key = text
+    .subarray(0, end < 0 ? Math.min(text.length, 400) : Math.min(end, 400))
+    .toString('utf8')
+    .replace(/\s+/g, ' ')
+    .slice(0, 100);
+  const byText = statements[app] ?? {};
+  statements[app] = byText;
+  byText[key] = (byText[key] ?? 0) + 1;
+}
 const bucket = (app: string): RoundTrips => {
   let b = counts[app];
   if (!b) {
@@ -66,10 +88,14 @@ class FrontendParser {
       }
       // Typed messages: one type byte, then a length that counts itself but not the type.
       if (buf.length - at < 5) break;
-      const type = buf[at];
-      if (type === 0x53) bucket(this.#app).syncs++;
-      else if (type === 0x51) bucket(this.#app).queries++;
-      at += 1 + buf.readInt32BE(at + 1);
+      const type = buf[at]!;
+      const length = buf.readInt32BE(at + 1);
+      if (type === SYNC) bucket(this.#app).syncs++;
+      else if (type === QUERY) bucket(this.#app).queries++;
+      // A statement's text is read when its start has arrived (long bulk inserts are cut anyway).
+      if ((type === PARSE || type === QUERY) && buf.length - at >= Math.min(1 + length, 420))
+        tally(this.#app, type, buf.subarray(at + 5, Math.min(at + 1 + length, buf.length)));
+      at += 1 + length;
       if (at > buf.length) {
         this.#skip = at - buf.length;
         at = buf.length;
@@ -116,11 +142,15 @@ serve({
         else reject(new Error('no address'));
       });
     }),
-  /** The counts since the last reset; `reset: true` starts new ones. */
+  /** The counts since the last reset; `reset: true` starts new ones (of statements too). */
   counts: (p: { reset?: boolean }): CounterCounts => {
     const now = counts;
-    if (p.reset) counts = {};
+    if (p.reset) {
+      counts = {};
+      statements = {};
+    }
     return now;
   },
+  statements: (): StatementCounts => statements,
   pid: () => process.pid,
 });

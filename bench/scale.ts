@@ -30,7 +30,7 @@ import { type App, openApp } from '../src/services/app.js';
 import { systemRuntime } from '../src/services/clock.js';
 import { createDatabase, type PostgresServer, postgresServer } from './databases.js';
 import { Worker } from './ipc.js';
-import type { CounterCounts, RoundTrips } from './pg-counter.js';
+import type { CounterCounts, RoundTrips, StatementCounts } from './pg-counter.js';
 import { cpuSecondsOf, postgresCpuSeconds, postmasterOf } from './proc-cpu.js';
 import { changeCount, changeTenant, hourlyShare, type TenantChanges } from './steady-changes.js';
 
@@ -38,7 +38,7 @@ const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
 const USAGE = `usage: npm run bench:scale -- [--mode steady|first] [--orgs N] [--users N] [--groups N]
        [--latency-ms 20] [--workers 1,2,4] [--concurrency 1] [--poll-seconds 0.5]
   steady (default): --orgs 1000 --users 500 --groups 10 [--max-change 0.01] [--unchanged 0.2]
-                    [--seed 1] [--idle-seconds 10]
+                    [--seed 1] [--idle-seconds 10] [--statements]
   first:            --orgs 200 --users 2000 --groups 40`;
 
 const { values } = parseArgs({
@@ -55,6 +55,7 @@ const { values } = parseArgs({
     unchanged: { type: 'string', default: '0.2' },
     seed: { type: 'string', default: '1' },
     'idle-seconds': { type: 'string', default: '10' },
+    statements: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -78,6 +79,7 @@ const maxChange = Number(values['max-change']);
 const unchangedShare = Number(values.unchanged);
 const seed = Number(values.seed);
 const idleSeconds = Number(values['idle-seconds']);
+const listStatements = values.statements;
 
 const HOUR_MS = 3_600_000;
 
@@ -299,6 +301,8 @@ interface Round {
   product: RoundTrips;
   queue: RoundTrips;
   graphRequests: number;
+  /** Of those, token requests (the rest go to Graph's /v1.0). */
+  tokenRequests: number;
 }
 
 /** Round trips per second of workers with an empty queue. */
@@ -427,6 +431,15 @@ async function steadyState(pg: PostgresServer, emulators: Emulator[]): Promise<v
       product: sumTrips(trafficByApp, (a) => a !== QUEUE_APP),
       queue: sumTrips(trafficByApp, (a) => a === QUEUE_APP),
       graphRequests: emulators.reduce((n, e) => n + e.stats().requests, 0),
+      tokenRequests: emulators.reduce(
+        (n, e) =>
+          n +
+          Object.entries(e.stats().byPath)
+            // As bench/emulator-worker.ts: Graph paths hold /v1.0/, requests inside a $batch say so.
+            .filter(([path]) => !path.includes(' /v1.0/') && !path.endsWith(' ($batch)'))
+            .reduce((m, [, c]) => m + c, 0),
+        0,
+      ),
     };
   }
 
@@ -468,6 +481,7 @@ async function steadyState(pg: PostgresServer, emulators: Emulator[]): Promise<v
     report(rounds.at(-1)!);
     rounds.push(await round(workers, 'no change', []));
     report(rounds.at(-1)!);
+    if (listStatements && r === 0) printStatements(await counter.call<StatementCounts>('statements'));
     await stopWorkers(workers);
   }
 
@@ -480,13 +494,23 @@ async function steadyState(pg: PostgresServer, emulators: Emulator[]): Promise<v
   await db.drop();
 }
 
+/** What the round trips of the no-change round were: each statement's count per sync. */
+function printStatements(statements: StatementCounts): void {
+  for (const [app, byText] of Object.entries(statements)) {
+    console.log(`\nStatements per no-change sync, ${app === '' ? 'product' : app}:`);
+    const sorted = Object.entries(byText).sort((a, b) => b[1] - a[1]);
+    for (const [text, n] of sorted) console.log(`  ${(n / orgCount).toFixed(2).padStart(6)}  ${text}`);
+  }
+}
+
 function report(r: Round): void {
   console.log(
     `${r.workers} worker(s), ${r.kind}: ${r.syncs} syncs in ${r.seconds.toFixed(1)} s → ${((r.syncs / r.seconds) * 60).toFixed(0)} orgs/min; ` +
       `${r.changedTenants} tenants changed (${r.changes} changes, ${r.applied} applied, ${r.appliedNothing} runs applied nothing); ` +
       `mean sync ${r.meanSyncMs.toFixed(0)} ms; CPU s/sync workers ${(r.workerCpu / r.syncs).toFixed(3)}, ` +
       `PostgreSQL ${r.postgresCpu === null ? 'n/a' : (r.postgresCpu / r.syncs).toFixed(3)}; ` +
-      `round trips/sync product ${(trips(r.product) / r.syncs).toFixed(1)}, pg-boss ${(trips(r.queue) / r.syncs).toFixed(1)}`,
+      `round trips/sync product ${(trips(r.product) / r.syncs).toFixed(1)}, pg-boss ${(trips(r.queue) / r.syncs).toFixed(1)}; ` +
+      `requests/sync to the emulators ${(r.graphRequests / r.syncs).toFixed(1)} (token ${(r.tokenRequests / r.syncs).toFixed(1)})`,
   );
 }
 
@@ -520,9 +544,9 @@ function printTables(rounds: Round[], idle: Idle[]): void {
   console.log("\nIdle workers (queue empty, before each worker count's rounds):");
   for (const i of idle) {
     // Hourly syncs leave workers idle most of the hour: their polling, spread over the hour's syncs.
-    const perOrgHour = (i.queuePerSecond * 3600) / orgCount;
+    const hour = i.queuePerSecond * 3600;
     console.log(
-      `  ${i.workers} worker(s): pg-boss ${f(i.queuePerSecond)} round trips / s, product ${f(i.productPerSecond)} / s; an idle hour of it = ${f(perOrgHour)} per organization synced hourly`,
+      `  ${i.workers} worker(s): pg-boss ${f(i.queuePerSecond)} round trips / s, product ${f(i.productPerSecond)} / s; an idle hour of it = ${f(hour, 0)} round trips, ${f(hour / orgCount)} per organization of ${orgCount} synced hourly`,
     );
   }
 }
