@@ -125,6 +125,8 @@ type ScenarioName =
 
 /** One row of the table. */
 interface Row {
+  /** The scenario as the tables name it (with this run's shares). */
+  name: string;
   scenario: ScenarioName;
   db: DatabaseKind;
   readS: number;
@@ -144,15 +146,23 @@ interface Row {
   applied: Record<string, number>;
 }
 
-const LABEL: Record<ScenarioName, string> = {
-  first: 'first full sync',
-  'no-change': 'no-change sync (delta)',
-  change: '1 %-change sync (delta)',
-  faults: 'first sync, 10 % faults',
-  'peer-first': "peer's strategy: first sync",
-  'peer-no-change': "peer's strategy: no-change sync",
-  'peer-faults': "peer's strategy: first sync, 10 % faults",
-};
+/** A share as the tables print it: 0.01 → "1 %", 0.001 → "0.1 %". */
+const percent = (share: number) => `${Number((share * 100).toPrecision(3))} %`;
+
+/** A scenario's name in the tables, with the shares this run used. */
+function label(scenario: ScenarioName, opts: Pick<Options, 'change' | 'faultRate'>): string {
+  const faults = `first sync, ${percent(opts.faultRate)} faults`;
+  const names: Record<ScenarioName, string> = {
+    first: 'first full sync',
+    'no-change': 'no-change sync (delta)',
+    change: `${percent(opts.change)}-change sync (delta)`,
+    faults,
+    'peer-first': "peer's strategy: first sync",
+    'peer-no-change': "peer's strategy: no-change sync",
+    'peer-faults': `peer's strategy: ${faults}`,
+  };
+  return names[scenario];
+}
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -186,6 +196,7 @@ async function measure(
 
 function row(
   scenario: ScenarioName,
+  shares: Pick<Options, 'change' | 'faultRate'>,
   kind: DatabaseKind,
   { m, counts }: { m: SyncMeasurement; counts: EmulatorCounts },
   minimum: number,
@@ -193,6 +204,7 @@ function row(
 ): Row {
   const t = m.run.timings;
   const r: Row = {
+    name: label(scenario, shares),
     scenario,
     db: kind,
     readS: t.readMs / 1000,
@@ -210,7 +222,7 @@ function row(
     applied: m.run.applied,
   };
   log(
-    `${LABEL[scenario]} on ${kind}: ${r.totalS.toFixed(1)} s (read ${r.readS.toFixed(1)}, plan ${r.planS.toFixed(1)}, apply ${r.applyS.toFixed(1)}), ` +
+    `${r.name} on ${kind}: ${r.totalS.toFixed(1)} s (read ${r.readS.toFixed(1)}, plan ${r.planS.toFixed(1)}, apply ${r.applyS.toFixed(1)}), ` +
       `${r.requests} requests (minimum ${minimum}; ${purposeText(r.purposes)}), ${r.peakRssMiB.toFixed(0)} MiB${note ? `, ${note}` : ''}`,
   );
   return r;
@@ -269,13 +281,19 @@ async function benchDatabase(
 
     const main = await fresh();
     const orgId = await setUpOrganization(main, emu);
-    const first = row('first', kind, await measure(emulator, main, orgId, 'delta', opts), emu.fullMinimum);
+    const first = row(
+      'first',
+      opts,
+      kind,
+      await measure(emulator, main, orgId, 'delta', opts),
+      emu.fullMinimum,
+    );
     rows.push(first);
     digests.first = await directoryDigest(main, orgId);
     log(`${kind}: directory after the first sync: ${describe(digests.first)}`);
 
     rows.push(
-      row('no-change', kind, await measure(emulator, main, orgId, 'delta', opts), emu.noChangeMinimum),
+      row('no-change', opts, kind, await measure(emulator, main, orgId, 'delta', opts), emu.noChangeMinimum),
     );
 
     if (opts.faultRate > 0) {
@@ -295,6 +313,7 @@ async function benchDatabase(
       rows.push(
         row(
           'faults',
+          opts,
           kind,
           measured,
           emu.fullMinimum,
@@ -308,6 +327,7 @@ async function benchDatabase(
       const peerOrg = await setUpOrganization(peer, emu);
       const pFirst = row(
         'peer-first',
+        opts,
         kind,
         await measure(emulator, peer, peerOrg, 'peer', opts),
         emu.fullMinimum,
@@ -319,6 +339,7 @@ async function benchDatabase(
       pFirst.note = identical ? 'directory identical' : 'DIRECTORY DIFFERS';
       const pSecond = row(
         'peer-no-change',
+        opts,
         kind,
         await measure(emulator, peer, peerOrg, 'peer', opts),
         emu.noChangeMinimum,
@@ -349,7 +370,7 @@ async function benchDatabase(
           const e = errors[0];
           note += `sync ${status} as the peer's would${e ? ` (${e.code}: ${e.message.slice(0, 160)})` : ''}`;
         }
-        const r = row('peer-faults', kind, measured, emu.fullMinimum, note);
+        const r = row('peer-faults', opts, kind, measured, emu.fullMinimum, note);
         const ours = rows.find((x) => x.scenario === 'faults');
         if (ours && status === 'succeeded') ours.vsBaseline = ours.totalS / r.totalS;
         rows.push(r);
@@ -369,7 +390,7 @@ async function benchDatabase(
       .filter(([, n]) => n > 0)
       .map(([c, n]) => `${c} ${n}`)
       .join(', ');
-    rows.push(row('change', kind, change, mutation.deltaMinimum, applied));
+    rows.push(row('change', opts, kind, change, mutation.deltaMinimum, applied));
     digests.change = await directoryDigest(main, orgId);
     return { rows, digests, failures, mutation };
   } finally {
@@ -406,7 +427,7 @@ function table(rows: Row[]): string {
     const p = r.purposes;
     const purposes = p ? `${p.needed} / ${p.requests} / ${s(p.ms / 1000)}` : '—';
     lines.push(
-      `| ${LABEL[r.scenario]} | ${r.db} | ${s(r.readS)} | ${s(r.planS)} | ${s(r.applyS)} | ${s(r.totalS)} | ${req} | ${purposes} | ${r.peakRssMiB.toFixed(0)} | ${ratio} |`,
+      `| ${r.name} | ${r.db} | ${s(r.readS)} | ${s(r.planS)} | ${s(r.applyS)} | ${s(r.totalS)} | ${req} | ${purposes} | ${r.peakRssMiB.toFixed(0)} | ${ratio} |`,
     );
   }
   return lines.join('\n');
@@ -450,7 +471,7 @@ async function main(): Promise<void> {
     `tenant ${opts.users} users, ${opts.groups} groups, ${opts.latencyMs} ms latency; bench took ${elapsed.toFixed(0)} s ` +
     `(load average ${loadStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end)`;
   console.log(`\n${heading}\n\n${table(rows)}\n`);
-  const notes = rows.filter((r) => r.note).map((r) => `- ${LABEL[r.scenario]} on ${r.db}: ${r.note}`);
+  const notes = rows.filter((r) => r.note).map((r) => `- ${r.name} on ${r.db}: ${r.note}`);
   if (notes.length) console.log(`${notes.join('\n')}\n`);
   if (opts.json)
     writeFileSync(opts.json, `${JSON.stringify({ heading, options: opts, rows, results }, null, 2)}\n`);
