@@ -11,6 +11,7 @@ import { domainProofMigration } from './0007_domain_proof.js';
 import { syncSearchesMigration } from './0008_sync_searches.js';
 import { includeGuestsMigration } from './0009_include_guests.js';
 import { sourceTablesMigration } from './0010_source_tables.js';
+import { fingerprintIndexMigration } from './0011_fingerprint_index.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
@@ -25,6 +26,7 @@ function migrations(d: DialectInfo): Record<string, Migration> {
     '0008_sync_searches': syncSearchesMigration(d),
     '0009_include_guests': includeGuestsMigration(d),
     '0010_source_tables': sourceTablesMigration(),
+    '0011_fingerprint_index': fingerprintIndexMigration(),
   };
 }
 
