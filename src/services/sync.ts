@@ -264,7 +264,7 @@ export class SyncService {
   ) {
     this.#repo = new SyncRepository(store.db, store.dialect, org.id);
     this.#directory = new DirectoryRepository(store.db, org.id);
-    this.#mirror = new SourceRepository(store.db, org.id);
+    this.#mirror = new SourceRepository(store.db, store.dialect, org.id);
   }
 
   /** Reads Entra (delta on top of the last applied read), plans, and stores the plan as a preview. */

@@ -1,14 +1,14 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { SourceGroup, SourceSnapshot, SourceUser } from '../sync/source.js';
 import type { GroupRecord, SourceChanges, SourceMembership } from '../sync/source-changes.js';
+import type { DialectInfo } from './dialect.js';
 import { chunks } from './directory-repository.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** IN lists and multi-row inserts stay under both dialects' bound-parameter limits (SQLite: 32,766). */
+/** IN lists stay under both dialects' bound-parameter limits (SQLite: 32,766). */
 const KEYS_PER_STATEMENT = 5_000;
-const PARAMETERS_PER_INSERT = 30_000;
 
 /**
  * The source mirror of one organization: the tenant's users, groups and direct memberships as
@@ -18,11 +18,12 @@ const PARAMETERS_PER_INSERT = 30_000;
 export class SourceRepository {
   constructor(
     private readonly db: Db,
+    private readonly dialect: DialectInfo,
     readonly orgId: string,
   ) {}
 
   with(trx: Transaction<Database>): SourceRepository {
-    return new SourceRepository(trx, this.orgId);
+    return new SourceRepository(trx, this.dialect, this.orgId);
   }
 
   /** The whole mirror, users and groups ordered by Entra id, member lists sorted (as the connector gives them). */
@@ -160,18 +161,23 @@ export class SourceRepository {
     }
   }
 
+  /**
+   * Rows in bulk, as the dialect carries them best (a first sync writes the whole tenant:
+   * `unnest` on PostgreSQL, multi-row values on SQLite). Every column of these tables is text.
+   */
   private async insert<T extends 'source_users' | 'source_groups' | 'source_members'>(
     table: T,
     rows: Database[T][],
   ): Promise<void> {
     if (rows.length === 0) return;
-    const size = Math.floor(PARAMETERS_PER_INSERT / Object.keys(rows[0]!).length);
-    for (const part of chunks(rows, size)) {
-      // Kysely cannot type an insert over a union of tables; each caller passes rows of `table`.
-      await this.db
-        .insertInto(table)
-        .values(part as never)
-        .execute();
+    const columns = Object.keys(rows[0]!) as (keyof Database[T] & string)[];
+    const kinds = columns.map(() => 'text' as const);
+    const names = sql.join(columns.map((c) => sql.ref(c)));
+    for (const part of chunks(rows, this.dialect.bulk.maxRows(columns.length))) {
+      const values = part.map((row) => columns.map((c) => row[c]));
+      await sql`insert into ${sql.table(table)} (${names}) ${this.dialect.bulk.rows(kinds, values)}`.execute(
+        this.db,
+      );
     }
   }
 }

@@ -130,8 +130,8 @@ describe.each(DATABASES)('the source mirror on %s', (kind) => {
     opened.push(t);
     await organization(t.store, 'org-a');
     await organization(t.store, 'org-b');
-    const mirror = new SourceRepository(t.store.db, 'org-a');
-    const other = new SourceRepository(t.store.db, 'org-b');
+    const mirror = new SourceRepository(t.store.db, t.store.dialect, 'org-a');
+    const other = new SourceRepository(t.store.db, t.store.dialect, 'org-b');
     const r = rng(11);
     let previous: SourceSnapshot | null = null;
     let snapshot = tenant(r, 60, 12);
@@ -153,6 +153,37 @@ describe.each(DATABASES)('the source mirror on %s', (kind) => {
     expect(noSourceChanges(sourceChanges(previous, previous!))).toBe(true);
   });
 
+  it('writes a tenant larger than one statement carries, and removes it again', async () => {
+    const t = await createTestStore(kind);
+    opened.push(t);
+    await organization(t.store, 'org-big');
+    const mirror = new SourceRepository(t.store.db, t.store.dialect, 'org-big');
+    // More rows of each table than one bulk statement holds on either database (SQLite: 30,000
+    // parameters; PostgreSQL: 20,000 rows), with a tail batch.
+    const columns = { users: 3, members: 4 };
+    const perStatement = Math.max(
+      t.store.dialect.bulk.maxRows(columns.users),
+      t.store.dialect.bulk.maxRows(columns.members),
+    );
+    const r = rng(3);
+    const users = Array.from({ length: perStatement + 7 }, (_, i) =>
+      user(r, `big-u-${String(i).padStart(6, '0')}`),
+    );
+    const ids = users.map((u) => u.externalId);
+    const big: SourceGroup = {
+      ...group(r, 'big-g', [], []),
+      memberUserIds: [...ids].sort(),
+      memberGroupIds: [],
+    };
+    const snapshot = { users, groups: [big] };
+    await t.store.db.transaction().execute((trx) => mirror.with(trx).write(sourceChanges(null, snapshot)));
+    expect(await mirror.counts()).toEqual({ users: users.length, groups: 1 });
+    expect(await mirror.load()).toEqual(snapshot);
+    const emptied = { users: [], groups: [] };
+    await t.store.db.transaction().execute((trx) => mirror.with(trx).write(sourceChanges(snapshot, emptied)));
+    expect(await mirror.load()).toEqual(emptied);
+  });
+
   it('unpacks a mirror stored as one blob into rows when migrating (0010), keeping cursor and basis', async () => {
     const db = await createTestDatabase(kind);
     const store = openStore(db.location);
@@ -166,7 +197,7 @@ describe.each(DATABASES)('the source mirror on %s', (kind) => {
       store.db,
     );
     await migrateToLatest(store);
-    expect(await new SourceRepository(store.db, 'org-old').load()).toEqual(snapshot);
+    expect(await new SourceRepository(store.db, store.dialect, 'org-old').load()).toEqual(snapshot);
     const state = await sql<{ cursor: string; basis: string }>`select * from sync_state`.execute(store.db);
     expect(state.rows).toEqual([expect.objectContaining({ cursor, basis: '{"policy":"p"}' })]);
     expect(Object.keys(state.rows[0]!)).not.toContain('snapshot');

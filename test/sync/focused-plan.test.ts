@@ -285,7 +285,7 @@ describe.each(DATABASES)('focused planning on %s', (kind) => {
     for (const email of handMade) await dir.addUser({ email }, 'test');
     const h = parseHow(words);
     const sync = () => app.sync(orgId);
-    const mirror = new SourceRepository(app.store.db, orgId);
+    const mirror = new SourceRepository(app.store.db, app.store.dialect, orgId);
     const readAll = async () => {
       const connector = new GraphConnector(await app.entraSettings(orgId).connection());
       try {
