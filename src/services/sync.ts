@@ -55,6 +55,7 @@ import {
   focusedPlan,
   indexSources,
   judge,
+  nothingJudged,
   recordsOf,
   type SourceIndex,
   unsteadyKeys,
@@ -893,19 +894,10 @@ export class SyncService {
     const directory = this.#directory.with(trx);
     if (planned.fingerprint === undefined || (await directory.fingerprint()) !== planned.fingerprint)
       return null;
-    let source: SourceSnapshot;
-    switch (planned.source.kind) {
-      case 'read':
-        source = planned.source.snapshot;
-        break;
-      case 'packed':
-        source = await unpackJsonAsync<SourceSnapshot>(planned.source.blob);
-        break;
-      case 'unchanged':
-        // A plan made from a settled basis: nothing planned, so the apply changes nothing the basis says.
-        return allChanges(preview).length === 0 && planned.focus ? planned.focus : null;
+    if (planned.source.kind === 'unchanged') {
+      // A plan made from a settled basis: nothing planned, so the apply changes nothing the basis says.
+      return allChanges(preview).length === 0 && planned.focus ? planned.focus : null;
     }
-    const index = planned.index ?? indexSources([source]);
     const removed: MemberRef[] = [
       ...preview.usersToRemove
         .filter((c) => !unapplied.has(c.id))
@@ -915,7 +907,16 @@ export class SyncService {
         .map((c) => ({ type: 'group' as const, id: c.groupId })),
     ];
     const listing = removed.length > 0 ? await directory.groupsListing(removed) : [];
-    const unsteady = closeFocus(unsteadySeeds(preview, unapplied, listing), index);
+    const seeds = unsteadySeeds(preview, unapplied, listing);
+    // Nothing left unsteady (a first sync applied whole): no source to index, no rows to judge.
+    if (seeds.users.size + seeds.groups.size === 0)
+      return focusBasis(preview, seeds, nothingJudged(), unapplied);
+    const source =
+      planned.source.kind === 'read'
+        ? planned.source.snapshot
+        : await unpackJsonAsync<SourceSnapshot>(planned.source.blob);
+    const index = planned.index ?? indexSources([source]);
+    const unsteady = closeFocus(seeds, index);
     const rows = await directory.loadFocused(directoryKeys(unsteady, index));
     const current = {
       orgId: this.org.id,

@@ -322,6 +322,25 @@ export function judge(
   };
 }
 
+/** The verdicts on an empty focus: no changes, no skipped entries, every count zero. */
+export function nothingJudged(): Judged {
+  return {
+    usersToAdd: [],
+    usersToUpdate: [],
+    usersToRemove: [],
+    groupsToAdd: [],
+    groupsToUpdate: [],
+    groupsToRemove: [],
+    skipped: [],
+    tally: {
+      unchanged: 0,
+      switchedOff: Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>,
+      blockedSignIn: { functional: 0, person: 0, rule: 0 },
+      initialDomainAliases: 0,
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Counts
 
