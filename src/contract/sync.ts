@@ -123,13 +123,21 @@ export const AddGroupChangeSchema = Type.Object({
   ),
 });
 
-/** An existing group changed to match Entra; membership changes are listed as added/removed too. */
+const { members: _groupMembers, ...groupOwnFields } = groupFields;
+/**
+ * The fields of a group an update changes, as they were and as they will be. Members are not
+ * among them: an update lists only the members it adds and removes, so its size is that of the
+ * change, not of the group.
+ */
+export const GroupFieldChangesSchema = Type.Partial(Type.Object(groupOwnFields));
+
+/** An existing group changed to match Entra: its fields that differ, and the members it adds and removes. */
 export const UpdateGroupChangeSchema = Type.Object({
   ...changeBase,
   kind: Type.Literal('update_group'),
   groupId: Type.String(),
-  before: Type.Partial(GroupFieldsSchema),
-  after: Type.Partial(GroupFieldsSchema),
+  before: GroupFieldChangesSchema,
+  after: GroupFieldChangesSchema,
   membersAdded: Type.Array(PlannedMemberSchema),
   membersRemoved: Type.Array(PlannedMemberSchema),
   membersLeftOut: Type.Integer(),
@@ -572,6 +580,7 @@ export const RunDetailSchema = Type.Object({
 export type PlannedMember = Static<typeof PlannedMemberSchema>;
 export type UserFields = Static<typeof UserFieldsSchema>;
 export type GroupFields = Static<typeof GroupFieldsSchema>;
+export type GroupFieldChanges = Static<typeof GroupFieldChangesSchema>;
 export type NewUser = Static<typeof NewUserSchema>;
 export type NewGroup = Static<typeof NewGroupSchema>;
 export type AddUserChange = Static<typeof AddUserChangeSchema>;

@@ -364,8 +364,7 @@ async function updateGroups(w: Writer, changes: UpdateGroupChange[]): Promise<vo
     const readdress: { id: string; email: string | null; aliases: string[] }[] = [];
     for (const change of part) {
       const current = ctx.groups.get(change.groupId)!;
-      const { members: _members, ...fields } = change.after;
-      const next = { ...current, ...fields };
+      const next = { ...current, ...change.after };
       await rows.add({
         id: current.id,
         name: next.name,

@@ -75,7 +75,7 @@ export function selectChanges(plan: Plan, excludedIds: Iterable<string>): Select
   const groupsToUpdate = keep(plan.groupsToUpdate);
   const memberships = [
     ...groupsToAdd.filter((c) => c.group.members.length > 0),
-    ...groupsToUpdate.filter((c) => c.after.members !== undefined),
+    ...groupsToUpdate.filter((c) => c.membersAdded.length + c.membersRemoved.length > 0),
   ];
   return {
     steps: [

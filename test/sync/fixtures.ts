@@ -1,5 +1,5 @@
 import type { Group, User } from '../../src/directory/model.js';
-import type { Plan } from '../../src/sync/changes.js';
+import type { Plan, PlannedMember } from '../../src/sync/changes.js';
 import type { CurrentDirectory } from '../../src/sync/plan.js';
 import {
   defaultPolicy,
@@ -145,11 +145,9 @@ export function applyInMemory(dir: CurrentDirectory, plan: Plan, excluded: strin
         case 'update_user':
           Object.assign(users.get(c.userId)!, c.after);
           break;
-        case 'update_group': {
-          const { members: _members, ...fields } = c.after;
-          if (step.step === 'update_groups') Object.assign(groups.get(c.groupId)!, fields);
+        case 'update_group':
+          if (step.step === 'update_groups') Object.assign(groups.get(c.groupId)!, c.after);
           break;
-        }
         case 'remove_group':
           groups.delete(c.groupId);
           break;
@@ -159,11 +157,19 @@ export function applyInMemory(dir: CurrentDirectory, plan: Plan, excluded: strin
       }
       if (step.step === 'set_memberships' && (c.kind === 'add_group' || c.kind === 'update_group')) {
         const group = c.kind === 'add_group' ? groups.get(groupIdOf(c.externalId)!)! : groups.get(c.groupId)!;
-        const list = c.kind === 'add_group' ? c.group.members : c.after.members!;
-        group.members = list.flatMap((m) => {
-          const id = m.id ?? (m.type === 'user' ? userIdOf(m.externalId!) : groupIdOf(m.externalId!));
-          return id ? [{ type: m.type, id }] : [];
-        });
+        const resolve = (list: PlannedMember[]) =>
+          list.flatMap((m) => {
+            const id = m.id ?? (m.type === 'user' ? userIdOf(m.externalId!) : groupIdOf(m.externalId!));
+            return id ? [{ type: m.type, id }] : [];
+          });
+        // As the store's writer does: a new group gets its list, an update adds and removes.
+        const removed = new Set(
+          resolve(c.kind === 'add_group' ? [] : c.membersRemoved).map((m) => `${m.type}:${m.id}`),
+        );
+        group.members = [
+          ...group.members.filter((m) => !removed.has(`${m.type}:${m.id}`)),
+          ...resolve(c.kind === 'add_group' ? c.group.members : c.membersAdded),
+        ];
       }
     }
   }

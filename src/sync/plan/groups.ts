@@ -2,6 +2,7 @@ import type { Group, GroupKind } from '../../directory/model.js';
 import {
   type AddGroupChange,
   changeId,
+  type GroupFieldChanges,
   type GroupFields,
   type PlannedMember,
   type RemoveGroupChange,
@@ -12,7 +13,7 @@ import type { SourceGroup } from '../source.js';
 import { type Candidate, validAddresses } from './addresses.js';
 import { type OutOfScope, type PlanContext, skippedEntry } from './context.js';
 import { clean, diffAliases, diffFields } from './fields.js';
-import { groupLabel, type MemberRefs, membershipChange, plannedMembers } from './memberships.js';
+import { groupLabel, type MemberRefs, membershipChange, plannedMembers, sortMembers } from './memberships.js';
 import { type SourceView, unionKeys } from './view.js';
 
 /** Groups: which Entra groups are in scope, and how each compares with its directory group. */
@@ -227,7 +228,12 @@ function compareGroup(
   const { members, membersLeftOut } = plannedMembers(c.src, refs);
   const target = c.target as Group | undefined;
   if (!target) {
-    const group = { ...wanted, source: 'entra' as const, externalId: c.externalId, members };
+    const group = {
+      ...wanted,
+      source: 'entra' as const,
+      externalId: c.externalId,
+      members: sortMembers(members),
+    };
     result.toAdd.push({
       kind: 'add_group',
       id: changeId('add_group', c.externalId, group),
@@ -239,8 +245,8 @@ function compareGroup(
     });
     return;
   }
-  const before: Partial<GroupFields> = {};
-  const after: Partial<GroupFields> = {};
+  const before: GroupFieldChanges = {};
+  const after: GroupFieldChanges = {};
   diffFields(before, after, target, wanted, ['name', 'kind', 'email'] as const);
   diffAliases(before, after, target.aliases, wanted.aliases);
   if (target.source !== 'entra') {
@@ -249,11 +255,7 @@ function compareGroup(
     (after as Record<string, unknown>).source = 'entra';
   }
   const membership = membershipChange(target, members, ctx.directory);
-  if (membership) {
-    before.members = membership.before;
-    after.members = members;
-  }
-  const fields = Object.keys(after);
+  const fields = [...Object.keys(after), ...(membership ? ['members'] : [])];
   if (fields.length === 0) {
     report.unchanged++;
     return;
@@ -277,7 +279,7 @@ function compareGroup(
   }
   result.toUpdate.push({
     kind: 'update_group',
-    id: changeId('update_group', c.externalId, [target.id, before, after]),
+    id: changeId('update_group', c.externalId, [target.id, before, after, membership]),
     externalId: c.externalId,
     address: c.email,
     name: c.label,

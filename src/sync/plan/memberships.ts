@@ -35,7 +35,10 @@ export function sortMembers(members: PlannedMember[]): PlannedMember[] {
   );
 }
 
-/** The members a source group will have: its direct members that exist once the plan is applied. */
+/**
+ * The members a source group will have: its direct members that exist once the plan is applied,
+ * unsorted (a new group's list is sorted by its caller; an update needs only the difference).
+ */
 export function plannedMembers(
   s: SourceGroup,
   refs: MemberRefs,
@@ -58,7 +61,7 @@ export function plannedMembers(
   for (const id of new Set(s.memberGroupIds)) {
     if (id !== s.externalId) addMember(refs.groups.get(id));
   }
-  return { members: sortMembers(members), membersLeftOut };
+  return { members, membersLeftOut };
 }
 
 /** The directory group's members as a plan shows them (a member not in the directory keeps its id as label). */
@@ -73,17 +76,21 @@ function currentMembers(target: Group, directory: DirectoryView): PlannedMember[
   });
 }
 
-/** The difference between a directory group's members and the planned ones; null when there is none. */
+/**
+ * The difference between a directory group's members and the planned ones, each side sorted;
+ * null when there is none. Only the difference is kept: a change to a group of 10,000 members
+ * that adds one carries one member, not two lists of 10,000.
+ */
 export function membershipChange(
   target: Group,
-  planned: PlannedMember[],
+  planned: readonly PlannedMember[],
   directory: DirectoryView,
-): { before: PlannedMember[]; added: PlannedMember[]; removed: PlannedMember[] } | null {
+): { added: PlannedMember[]; removed: PlannedMember[] } | null {
   const current = currentMembers(target, directory);
   const currentKeys = new Set(current.map(memberKey));
   const plannedKeys = new Set(planned.map(memberKey));
   const added = planned.filter((m) => !currentKeys.has(memberKey(m)));
-  const removed = sortMembers(current.filter((m) => !plannedKeys.has(memberKey(m))));
+  const removed = current.filter((m) => !plannedKeys.has(memberKey(m)));
   if (added.length === 0 && removed.length === 0) return null;
-  return { before: sortMembers(current), added, removed };
+  return { added: sortMembers(added), removed: sortMembers(removed) };
 }
