@@ -128,10 +128,14 @@ export class DirectoryRepository {
    * The rows a focused plan reads (src/sync/focus.ts, directoryKeys), with aliases and members:
    * users and groups by Entra id, the holders of `addresses`, and the current members of the
    * groups loaded by Entra id. A few IN-list queries per kind, chunked under both databases'
-   * parameter limits; every other row is left unread.
+   * parameter limits; every other row is left unread. Users read only as members (listed by a
+   * focused group, in Entra or here) come without their aliases: a plan refers to a member by
+   * id, address and Entra id, and any user holding an address a focused object claims is read
+   * whole, as a holder.
    */
   async loadFocused(keys: {
     userExternalIds: readonly string[];
+    memberExternalIds: readonly string[];
     groupExternalIds: readonly string[];
     addresses: readonly string[];
   }): Promise<{ users: User[]; groups: Group[] }> {
@@ -172,6 +176,9 @@ export class DirectoryRepository {
 
     await byKey('users', 'external_id', keys.userExternalIds, users);
     await byKey('groups', 'external_id', keys.groupExternalIds, groups);
+    // Judged or holders, read whole; the rest only as members.
+    const whole = new Set(users.keys());
+    await byKey('users', 'external_id', keys.memberExternalIds, users);
     const wantedUsers = new Set<string>();
     const wantedGroups = new Set<string>();
     for (const part of chunks([...new Set(keys.addresses)], IN_CHUNK)) {
@@ -181,7 +188,10 @@ export class DirectoryRepository {
         .where('org_id', '=', this.orgId)
         .where('address', 'in', part)
         .execute();
-      for (const r of rows) (r.owner_type === 'user' ? wantedUsers : wantedGroups).add(r.owner_id);
+      for (const r of rows) {
+        (r.owner_type === 'user' ? wantedUsers : wantedGroups).add(r.owner_id);
+        if (r.owner_type === 'user') whole.add(r.owner_id);
+      }
     }
     await membersOf([...groups.keys()]);
     for (const list of members.values()) {
@@ -196,7 +206,7 @@ export class DirectoryRepository {
     const extraGroups = [...wantedGroups].filter((id) => !groups.has(id));
     await byKey('groups', 'id', extraGroups, groups);
     await membersOf(extraGroups.filter((id) => groups.has(id)));
-    const aliases = await this.#aliasesOf([...users.keys(), ...groups.keys()], IN_CHUNK);
+    const aliases = await this.#aliasesOf([...whole, ...groups.keys()], IN_CHUNK);
     return {
       users: [...users.values()].map((r) => toUser(r, aliases.get(r.id) ?? [])),
       groups: [...groups.values()].map((r) => toGroup(r, aliases.get(r.id) ?? [], members.get(r.id) ?? [])),

@@ -214,8 +214,13 @@ export function closeFocus(seed: Keys, index: SourceIndex): Keys {
 
 /** What a focus needs of the directory: loaded by key (DirectoryRepository.loadFocused). */
 export interface DirectoryKeys {
-  /** Users by Entra id: the focus, and the members focused groups list. */
+  /** Users by Entra id: the focused ones, judged, so read whole. */
   userExternalIds: string[];
+  /**
+   * Users by Entra id that focused groups list and that are not focused themselves: only referred
+   * to as members (by directory id, address and Entra id), so their aliases are not read.
+   */
+  memberExternalIds: string[];
   groupExternalIds: string[];
   /** Holders of the addresses the focused objects claim (normalized). */
   addresses: string[];
@@ -223,7 +228,7 @@ export interface DirectoryKeys {
 
 /** The directory rows a focus is judged against, from the index's records of it. */
 export function directoryKeys(focus: Keys, index: SourceIndex): DirectoryKeys {
-  const users = new Set(focus.users);
+  const members = new Set<string>();
   const addresses = new Set<string>();
   const claim = (o: SourceUser | SourceGroup) => {
     const raw = readAddresses(o.proxyAddresses, o.mail);
@@ -236,11 +241,12 @@ export function directoryKeys(focus: Keys, index: SourceIndex): DirectoryKeys {
   for (const ext of focus.groups) {
     for (const g of index.groups.get(ext) ?? []) {
       claim(g);
-      for (const id of g.memberUserIds) users.add(id);
+      for (const id of g.memberUserIds) if (!focus.users.has(id)) members.add(id);
     }
   }
   return {
-    userExternalIds: [...users],
+    userExternalIds: [...focus.users],
+    memberExternalIds: [...members],
     groupExternalIds: [...focus.groups],
     addresses: [...addresses],
   };
