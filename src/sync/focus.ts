@@ -22,8 +22,14 @@ import { settleAddresses } from './plan/addresses.js';
 import { cmp } from './plan/fields.js';
 import { compareGroups, scopeGroups } from './plan/groups.js';
 import { compareUsers, scopeUsers } from './plan/users.js';
-import { viewSource } from './plan/view.js';
-import { billableAfter, type CurrentDirectory, planContext } from './plan.js';
+import { type SourceView, viewSource } from './plan/view.js';
+import {
+  billableAfter,
+  type CurrentDirectory,
+  type KeyedDirectory,
+  keyDirectory,
+  planContext,
+} from './plan.js';
 import type { SyncPolicy } from './policy.js';
 import type { SourceGroup, SourceSnapshot, SourceUser } from './source.js';
 import { sameRecord } from './source-changes.js';
@@ -267,6 +273,27 @@ export interface Judged {
   tally: Tally;
 }
 
+/*
+ * A focused plan judges one directory and two snapshots three times: each is keyed once, by
+ * identity. Planning never changes its inputs, so an input keyed once stays keyed right; the
+ * weak maps let the keys go with the inputs.
+ */
+const sourceViews = new WeakMap<SourceSnapshot, Map<boolean, SourceView>>();
+const keyedDirectories = new WeakMap<CurrentDirectory, Map<boolean, KeyedDirectory>>();
+
+function keyedOnce<I extends object, K>(
+  cache: WeakMap<I, Map<boolean, K>>,
+  input: I,
+  variant: boolean,
+  key: () => K,
+): K {
+  let byVariant = cache.get(input);
+  if (!byVariant) cache.set(input, (byVariant = new Map()));
+  let keyed = byVariant.get(variant);
+  if (keyed === undefined) byVariant.set(variant, (keyed = key()));
+  return keyed;
+}
+
 /**
  * Judges the objects of `focus` (closed: closeFocus) as plan() would, against a directory that
  * holds at least the rows directoryKeys names. Member users outside the focus are referred to as
@@ -280,8 +307,15 @@ export function judge(
   focus: Keys,
   options: { sourceComplete?: boolean; plan?: Plan } = {},
 ): Judged {
-  const sourceView = viewSource(source, policy.what.users);
-  const ctx = planContext(current, policy, options);
+  const sourceView = keyedOnce(sourceViews, source, policy.what.users, () =>
+    viewSource(source, policy.what.users),
+  );
+  const ctx = planContext(
+    current,
+    policy,
+    options,
+    keyedOnce(keyedDirectories, current, true, () => keyDirectory(current)),
+  );
   const users = scopeUsers(ctx, sourceView, focus.users);
   const groups = scopeGroups(ctx, sourceView, focus.groups);
   settleAddresses(ctx, [...users.candidates.values(), ...groups.candidates.values()]);

@@ -41,14 +41,25 @@ export function planContext(
   current: CurrentDirectory,
   policy: SyncPolicy,
   options: PlanOptions = {},
+  keyed: KeyedDirectory = keyDirectory(current),
 ): PlanContext {
   return {
     policy,
     removalsAllowed: options.sourceComplete !== false,
+    ...keyed,
+    report: newReport(),
+  };
+}
+
+/** The read-only part of a context: the directory keyed, its domains and address holders. */
+export type KeyedDirectory = Pick<PlanContext, 'domains' | 'directory' | 'holders'>;
+
+/** Keys a directory once, for several contexts over it (focused planning judges it three times). */
+export function keyDirectory(current: CurrentDirectory): KeyedDirectory {
+  return {
     domains: orgDomains(current),
     directory: viewDirectory(current),
     holders: addressHolders(current),
-    report: newReport(),
   };
 }
 
