@@ -789,7 +789,6 @@ export class SyncService {
         },
         await nextSource(),
         policy,
-        { sourceComplete: true },
       );
     }
     const planMs = performance.now() - planStart;

@@ -305,7 +305,7 @@ export function judge(
   source: SourceSnapshot,
   policy: SyncPolicy,
   focus: Keys,
-  options: { sourceComplete?: boolean; plan?: Plan } = {},
+  options: { plan?: Plan } = {},
 ): Judged {
   const sourceView = keyedOnce(sourceViews, source, policy.what.users, () =>
     viewSource(source, policy.what.users),
@@ -313,7 +313,6 @@ export function judge(
   const ctx = planContext(
     current,
     policy,
-    options,
     keyedOnce(keyedDirectories, current, true, () => keyDirectory(current)),
   );
   const users = scopeUsers(ctx, sourceView, focus.users);

@@ -30,22 +30,14 @@ import type { SourceSnapshot } from './source.js';
 export { NAME_MAX } from './plan/fields.js';
 export type { CurrentDirectory } from './plan/view.js';
 
-/** How the source was read. */
-export interface PlanOptions {
-  /** False after a partial or failed read: then no removal is ever planned. */
-  sourceComplete?: boolean;
-}
-
 /** What every comparer of one plan reads (policy, keyed directory, address rules) and writes (the report). */
 export function planContext(
   current: CurrentDirectory,
   policy: SyncPolicy,
-  options: PlanOptions = {},
   keyed: KeyedDirectory = keyDirectory(current),
 ): PlanContext {
   return {
     policy,
-    removalsAllowed: options.sourceComplete !== false,
     ...keyed,
     report: newReport(),
   };
@@ -64,14 +56,9 @@ export function keyDirectory(current: CurrentDirectory): KeyedDirectory {
 }
 
 /** Plans the changes that bring the directory in step with the Entra snapshot under the policy. */
-export function plan(
-  current: CurrentDirectory,
-  source: SourceSnapshot,
-  policy: SyncPolicy,
-  options: PlanOptions = {},
-): Plan {
+export function plan(current: CurrentDirectory, source: SourceSnapshot, policy: SyncPolicy): Plan {
   const sourceView = viewSource(source, policy.what.users);
-  const ctx = planContext(current, policy, options);
+  const ctx = planContext(current, policy);
 
   // Scope first, then addresses across users and groups together (they share one address
   // space), then each kind compared; groups last, as their member lists name users.

@@ -4,7 +4,7 @@ import { normalizeAddress } from '../../src/directory/addresses.js';
 import type { Group, User } from '../../src/directory/model.js';
 import { MAILBOX_KINDS } from '../../src/directory/recipients.js';
 import type { Plan } from '../../src/sync/changes.js';
-import { type CurrentDirectory, type PlanOptions, plan } from '../../src/sync/plan.js';
+import { type CurrentDirectory, plan } from '../../src/sync/plan.js';
 import type { SyncPolicy } from '../../src/sync/policy.js';
 import { allChanges } from '../../src/sync/select.js';
 import type { SourceGroup, SourceSnapshot, SourceUser } from '../../src/sync/source.js';
@@ -176,12 +176,6 @@ const draw = fc.record({
   handGroups: fc.array(handMadeGroup, { maxLength: 3 }),
   edits: fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 40 }),
   policy,
-  options: fc.constantFrom<PlanOptions | undefined>(
-    undefined,
-    {},
-    { sourceComplete: true },
-    { sourceComplete: false },
-  ),
 });
 type Draw = typeof draw extends fc.Arbitrary<infer T> ? T : never;
 
@@ -189,7 +183,6 @@ interface Scenario {
   current: CurrentDirectory;
   source: SourceSnapshot;
   policy: SyncPolicy;
-  options: PlanOptions | undefined;
 }
 
 function scenario(d: Draw): Scenario {
@@ -248,13 +241,11 @@ function scenario(d: Draw): Scenario {
     },
     source: toSnapshot(nextSlots(d.first, d.other, d.choice)),
     policy: d.policy,
-    options: d.options,
   };
 }
 
 const scenarios = draw.map(scenario);
-const run = (s: Scenario, current = s.current, source = s.source): Plan =>
-  plan(current, source, s.policy, s.options);
+const run = (s: Scenario, current = s.current, source = s.source): Plan => plan(current, source, s.policy);
 
 /** A permutation of `items`, drawn. */
 const permutation = <T>(items: T[]) =>
@@ -325,20 +316,6 @@ describe('plan(): properties over generated directories and snapshots', () => {
         for (const c of p.usersToUpdate) check(c.userId, [c.after.email, ...(c.after.aliases ?? [])]);
         for (const c of p.groupsToAdd) check(`new:${c.externalId}`, [c.group.email, ...c.group.aliases]);
         for (const c of p.groupsToUpdate) check(c.groupId, [c.after.email, ...(c.after.aliases ?? [])]);
-      }),
-      { numRuns: RUNS },
-    );
-  });
-
-  it('plans no removal after a partial read, and the same users otherwise', () => {
-    fc.assert(
-      fc.property(scenarios, (s) => {
-        const complete = plan(s.current, s.source, s.policy, { sourceComplete: true });
-        const partial = plan(s.current, s.source, s.policy, { sourceComplete: false });
-        expect(partial.usersToRemove).toEqual([]);
-        expect(partial.groupsToRemove).toEqual([]);
-        expect(partial.usersToAdd).toEqual(complete.usersToAdd);
-        expect(partial.usersToUpdate).toEqual(complete.usersToUpdate);
       }),
       { numRuns: RUNS },
     );

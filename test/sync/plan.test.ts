@@ -193,20 +193,16 @@ describe('plan(): user changes', () => {
     });
   }
 
-  it('a user deleted from Entra is removed only with removeUsers on and a complete read', () => {
+  it('a user deleted from Entra is removed only with removeUsers on', () => {
     const table = [
-      { removeUsers: true, sourceComplete: undefined, removed: 1, off: 0 },
-      { removeUsers: true, sourceComplete: true, removed: 1, off: 0 },
-      { removeUsers: true, sourceComplete: false, removed: 0, off: 0 },
-      { removeUsers: false, sourceComplete: true, removed: 0, off: 1 },
-      { removeUsers: false, sourceComplete: false, removed: 0, off: 0 },
+      { removeUsers: true, removed: 1, off: 0 },
+      { removeUsers: false, removed: 0, off: 1 },
     ];
     for (const row of table) {
       const p = plan(
         directory([dirUser('alice'), dirUser('bob')]),
         snapshot([srcUser('alice')]),
         policy({ how: { removeUsers: row.removeUsers } }),
-        { sourceComplete: row.sourceComplete },
       );
       expect(
         p.usersToRemove.map((c) => c.userId),
@@ -712,7 +708,6 @@ describe('plan(): groups', () => {
     const on = plan(dir, snapshot(), policy({ how: { removeGroups: true }, what: { distribution: false } }));
     expect(on.groupsToRemove.map((c) => [c.groupId, c.reason])).toEqual([['g-gone', 'deleted']]);
     expect(plan(dir, snapshot(), policy()).groupsToRemove).toEqual([]);
-    expect(plan(dir, snapshot(), ALL_ON, { sourceComplete: false }).groupsToRemove).toEqual([]);
   });
 
   it('a removed member disappears from the member lists that named it', () => {

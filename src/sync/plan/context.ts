@@ -9,8 +9,6 @@ export type ObjectType = 'user' | 'group';
 
 export interface PlanContext {
   policy: SyncPolicy;
-  /** False after a partial or failed read of the source: then no removal is ever planned. */
-  removalsAllowed: boolean;
   domains: OrgDomains;
   directory: DirectoryView;
   /** Who holds each address in the directory now. */

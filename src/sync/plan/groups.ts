@@ -185,7 +185,7 @@ function removeGroup(
   settled: GroupSettlement,
 ): boolean {
   const { policy, report } = ctx;
-  if (g.source !== 'entra' || !policy.what[g.kind] || !ctx.removalsAllowed) return false;
+  if (g.source !== 'entra' || !policy.what[g.kind]) return false;
   const message = out?.message ?? `${g.name} no longer exists in Entra.`;
   if (!policy.how.removeGroups) {
     report.switchedOff.groupsToRemove++;

@@ -160,7 +160,7 @@ function removeUser(
   result: UserComparison,
 ): boolean {
   const { policy, report } = ctx;
-  if (!policy.what.users || u.source !== 'entra' || !ctx.removalsAllowed) return false;
+  if (!policy.what.users || u.source !== 'entra') return false;
   const message = out?.message ?? `${u.email} no longer exists in Entra.`;
   if (!policy.how.removeUsers) {
     report.switchedOff.usersToRemove++;
