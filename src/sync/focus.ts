@@ -287,10 +287,10 @@ function keyedOnce<I extends object, K>(
   variant: boolean,
   key: () => K,
 ): K {
-  let byVariant = cache.get(input);
-  if (!byVariant) cache.set(input, (byVariant = new Map()));
-  let keyed = byVariant.get(variant);
-  if (keyed === undefined) byVariant.set(variant, (keyed = key()));
+  const byVariant = cache.get(input) ?? new Map<boolean, K>();
+  cache.set(input, byVariant);
+  const keyed = byVariant.get(variant) ?? key();
+  byVariant.set(variant, keyed);
   return keyed;
 }
 
