@@ -1,3 +1,4 @@
+import type { GroupView, UserView } from '../contract/directory.js';
 import { normalizeAddress, type OrgDomains, parseAddress, parseAliases } from '../directory/addresses.js';
 import { conflict, invalid, notFound } from '../directory/errors.js';
 import { effectiveMembers } from '../directory/membership.js';
@@ -12,7 +13,7 @@ import {
   type User,
   type UserStatus,
 } from '../directory/model.js';
-import { type MailboxKind, type RecipientFacts, recipientFacts } from '../directory/recipients.js';
+import { recipientFacts } from '../directory/recipients.js';
 import { recordAudit } from '../store/audit.js';
 import { endSessions, revokeTokensOf } from '../store/credentials.js';
 import { inTransaction, type Store } from '../store/database.js';
@@ -20,38 +21,8 @@ import { DirectoryRepository, type ListQuery, type UserListQuery } from '../stor
 import { mayHoldTokens } from './auth.js';
 import type { Runtime } from './clock.js';
 
-/** A user as the CLI and API show it. */
-interface UserRecord {
-  id: string;
-  email: string;
-  aliases: string[];
-  firstName: string | null;
-  lastName: string | null;
-  displayName: string | null;
-  role: Role;
-  status: UserStatus;
-  /** Exchange's mailbox purpose (user, shared, room, equipment, linked, others); null while unknown. */
-  mailbox: MailboxKind | null;
-  source: User['source'];
-  externalId: string | null;
-  exempt: boolean;
-}
-
-/** A user with what the rest of the service may rely on (recipients.ts): `users list --json`, the API. */
-export type UserView = UserRecord & RecipientFacts;
-
-/** A group as the CLI and API show it; members by address (users) or address/name (groups). */
-export interface GroupView {
-  id: string;
-  name: string;
-  kind: GroupKind;
-  email: string | null;
-  aliases: string[];
-  members: string[];
-  source: Group['source'];
-  externalId: string | null;
-  exempt: boolean;
-}
+/** A user and a group as the CLI and API show them: the contract's (src/contract/directory.ts). */
+export type { GroupView, UserView } from '../contract/directory.js';
 
 export interface NewUser {
   email: string;

@@ -5,7 +5,7 @@ import { recipientFacts } from '../../directory/recipients.js';
 import type { App } from '../../services/app.js';
 import { userView } from '../../services/directory.js';
 import { requirePrincipal, SESSION_COOKIE, setSessionCookie } from '../auth.js';
-import { Ok, SessionBody, UserView } from '../schemas.js';
+import { Me, Ok, SessionBody } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
 
@@ -76,11 +76,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
       schema: {
         tags: ['self-service'],
         response: {
-          200: Type.Object({
-            user: UserView,
-            organization: Type.Object({ id: Type.String(), name: Type.String() }),
-            receivesQuarantineDigests: Type.Boolean(),
-          }),
+          200: Me,
           ...errors,
         },
       },

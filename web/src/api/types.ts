@@ -11,6 +11,14 @@
  */
 
 import type { AutomationInput, AutomationView } from '../../../src/contract/automation.js';
+import type {
+  GroupDetail,
+  GroupView,
+  Me,
+  NewGroupBody,
+  NewUserBody,
+  UserView,
+} from '../../../src/contract/directory.js';
 import type { DiagnosticReport, EntraSettingsView } from '../../../src/contract/settings.js';
 import type {
   Change,
@@ -37,7 +45,6 @@ import type { Cloud } from '../../../src/graph/clouds.js';
 import type { Attention, AttentionItem } from '../../../src/jobs/attention.js';
 import type { SyncOverview } from '../../../src/jobs/overview.js';
 import type { AuthService, Session } from '../../../src/services/auth.js';
-import type { GroupView, NewGroup, NewUser, UserView } from '../../../src/services/directory.js';
 import type { listAudit } from '../../../src/store/audit.js';
 import type { NotificationRecord } from '../../../src/store/jobs-repository.js';
 import type { Category } from '../../../src/sync/categories.js';
@@ -77,10 +84,7 @@ export type {
 export type User = UserView;
 export type Group = GroupView;
 export type GroupKind = GroupView['kind'];
-/** GET …/groups/{id}: the group with every user reached through nested groups. */
-export type GroupDetail = GroupView & { effectiveMembers: string[] };
-export type NewUserBody = NewUser;
-export type NewGroupBody = NewGroup;
+export type { GroupDetail, Me, NewGroupBody, NewUserBody };
 export type EntraSettings = EntraSettingsView;
 export type ConnectionTest = DiagnosticReport;
 /** One step of the connection test. */
@@ -108,13 +112,6 @@ export interface Page<T> {
   total: number;
   limit: number;
   offset: number;
-}
-
-/** GET /me: an end user's own profile. */
-export interface Me {
-  user: User;
-  organization: { id: string; name: string };
-  receivesQuarantineDigests: boolean;
 }
 
 /** The plan categories in the order the preview shows them: the server's own list. */
