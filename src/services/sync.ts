@@ -36,6 +36,7 @@ import {
   type Category,
   type Change,
   type ExpectedLeftOut,
+  emptyPlan,
   type Plan,
   type PlannedMember,
   SKIP_REASONS,
@@ -43,6 +44,7 @@ import {
   type SkipReason,
   skippedByReason,
   type UpdateUserChange,
+  zeroCounts,
 } from '../sync/changes.js';
 import type { CsvCell } from '../sync/csv.js';
 import { isDeactivation } from '../sync/deactivation.js';
@@ -1128,24 +1130,6 @@ async function packSource(source: PlannedSource): Promise<Buffer | null> {
   }
 }
 
-function emptyPlan(): Plan {
-  return {
-    usersToAdd: [],
-    usersToUpdate: [],
-    usersToRemove: [],
-    groupsToAdd: [],
-    groupsToUpdate: [],
-    groupsToRemove: [],
-    skipped: [],
-    skippedByReason: skippedByReason([]),
-    expectedLeftOut: { initialDomainAliases: 0 },
-    unchanged: 0,
-    switchedOff: zeroCounts(),
-    blockedSignIn: { functional: 0, person: 0, rule: 0 },
-    seats: { before: 0, after: 0 },
-  };
-}
-
 /** The updatedAt of every object a plan targets, to detect changes made after the preview. */
 function versionsOf(plan: Plan, users: User[], groups: Group[]): Record<string, string> {
   const updatedAt = new Map<string, string>([...users, ...groups].map((o) => [o.id, o.updatedAt]));
@@ -1402,10 +1386,6 @@ function failedResult(
     timings,
     seats: null,
   };
-}
-
-function zeroCounts(): Record<Category, number> {
-  return Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
 }
 
 /** A failure as a run records it: a stable code, Microsoft's or our text, and what to do. */

@@ -69,6 +69,30 @@ export function skippedByReason(entries: readonly { reason: SkipReason }[]): Ski
   return counts;
 }
 
+/** A count per category, every category present. */
+export function zeroCounts(): Record<Category, number> {
+  return Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+}
+
+/** A plan with no change, no skipped entry and every count zero. */
+export function emptyPlan(): Plan {
+  return {
+    usersToAdd: [],
+    usersToUpdate: [],
+    usersToRemove: [],
+    groupsToAdd: [],
+    groupsToUpdate: [],
+    groupsToRemove: [],
+    skipped: [],
+    skippedByReason: skippedByReason([]),
+    expectedLeftOut: { initialDomainAliases: 0 },
+    unchanged: 0,
+    switchedOff: zeroCounts(),
+    blockedSignIn: { functional: 0, person: 0, rule: 0 },
+    seats: { before: 0, after: 0 },
+  };
+}
+
 const ID_PREFIX: Record<Change['kind'], string> = {
   add_user: 'au',
   update_user: 'uu',

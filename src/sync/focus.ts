@@ -7,6 +7,7 @@ import {
   CATEGORIES,
   type Category,
   type Change,
+  emptyPlan,
   type Plan,
   type PlannedMember,
   type RemoveGroupChange,
@@ -363,20 +364,18 @@ export function judge(
 
 /** The verdicts on an empty focus: no changes, no skipped entries, every count zero. */
 export function nothingJudged(): Judged {
+  const nothing = emptyPlan();
+  const { usersToAdd, usersToUpdate, usersToRemove, groupsToAdd, groupsToUpdate, groupsToRemove, skipped } =
+    nothing;
   return {
-    usersToAdd: [],
-    usersToUpdate: [],
-    usersToRemove: [],
-    groupsToAdd: [],
-    groupsToUpdate: [],
-    groupsToRemove: [],
-    skipped: [],
-    tally: {
-      unchanged: 0,
-      switchedOff: Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>,
-      blockedSignIn: { functional: 0, person: 0, rule: 0 },
-      initialDomainAliases: 0,
-    },
+    usersToAdd,
+    usersToUpdate,
+    usersToRemove,
+    groupsToAdd,
+    groupsToUpdate,
+    groupsToRemove,
+    skipped,
+    tally: tallyOf(nothing),
   };
 }
 
