@@ -1,4 +1,6 @@
 import nodemailer, { type MailMessage } from 'nodemailer';
+import type { Equal } from '../contract/common.js';
+import type { Notification } from '../contract/notifications.js';
 import type { App } from '../services/app.js';
 import { JobsRepository, type NotificationRecord } from '../store/jobs-repository.js';
 import { AutomationService } from './automation.js';
@@ -10,6 +12,9 @@ export const NOTIFICATION_KINDS = ['sync_failed', 'sync_held', 'secret_expiring'
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** A notification to record and deliver. */
+// What the inbox returns is what the API serves (src/contract/notifications.ts), property for property.
+const _recordIsServed: Equal<NotificationRecord, Notification> = true;
+
 export interface NewNotification {
   kind: NotificationKind;
   /** Recorded once per key per organization (several schedulers, retried jobs). */

@@ -1,22 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import {
+  MarkedSchema,
+  MarkReadBodySchema,
+  NotificationListQuerySchema,
+  NotificationSchema,
+} from '../../contract/notifications.js';
 import { NotificationInbox } from '../../jobs/notifier.js';
 import type { App } from '../../services/app.js';
 import { orgOf } from '../auth.js';
-import { Nullable, OrgParams } from '../schemas.js';
+import { OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
-
-const Notification = Type.Object({
-  id: Type.String(),
-  kind: Type.String({ description: 'sync_failed, sync_held, secret_expiring or seats_exceeded' }),
-  title: Type.String(),
-  message: Type.String(),
-  runId: Nullable(Type.String()),
-  createdAt: Type.String(),
-  readAt: Nullable(Type.String()),
-  delivery: Nullable(Type.Record(Type.String(), Type.String())),
-});
 
 /** An organization's notifications (failed and held syncs, secret expiry) and marking them read. */
 export const notificationRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
@@ -28,12 +23,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async
       schema: {
         tags: ['notifications'],
         params: OrgParams,
-        querystring: Type.Object({
-          unread: Type.Boolean({ default: false }),
-          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-          offset: Type.Integer({ minimum: 0, default: 0 }),
-        }),
-        response: { 200: Type.Array(Notification), ...errors },
+        querystring: NotificationListQuerySchema,
+        response: { 200: Type.Array(NotificationSchema), ...errors },
       },
     },
     async (request) =>
@@ -50,11 +41,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async
       schema: {
         tags: ['notifications'],
         params: OrgParams,
-        body: Type.Object(
-          { ids: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })) },
-          { additionalProperties: false, description: 'ids to mark read; all unread ones when absent' },
-        ),
-        response: { 200: Type.Object({ marked: Type.Integer() }), ...errors },
+        body: MarkReadBodySchema,
+        response: { 200: MarkedSchema, ...errors },
       },
     },
     async (request) => ({

@@ -19,6 +19,7 @@ import type {
   NewUserBody,
   UserView,
 } from '../../../src/contract/directory.js';
+import type { Notification } from '../../../src/contract/notifications.js';
 import type { DiagnosticReport, EntraSettingsView } from '../../../src/contract/settings.js';
 import type {
   Change,
@@ -46,7 +47,6 @@ import type { Attention, AttentionItem } from '../../../src/jobs/attention.js';
 import type { SyncOverview } from '../../../src/jobs/overview.js';
 import type { AuthService, Session } from '../../../src/services/auth.js';
 import type { listAudit } from '../../../src/store/audit.js';
-import type { NotificationRecord } from '../../../src/store/jobs-repository.js';
 import type { Category } from '../../../src/sync/categories.js';
 
 export type {
@@ -84,7 +84,7 @@ export type {
 export type User = UserView;
 export type Group = GroupView;
 export type GroupKind = GroupView['kind'];
-export type { GroupDetail, Me, NewGroupBody, NewUserBody };
+export type { GroupDetail, Me, NewGroupBody, NewUserBody, Notification };
 export type EntraSettings = EntraSettingsView;
 export type ConnectionTest = DiagnosticReport;
 /** One step of the connection test. */
@@ -95,7 +95,6 @@ export type PlanState = PlanView['state'];
 /** What became of a run. */
 export type RunStatus = RunResult['status'];
 export type RunError = RunResult['errors'][number];
-export type Notification = NotificationRecord;
 /** Billable users before → after a plan, and the seats the licence covers (null: not tracked). */
 export type Seats = Preview['seats'];
 /** Users in scope with sign-in blocked, by what decided their status. */
