@@ -1,3 +1,10 @@
+import {
+  ATTENTION,
+  type Attention,
+  type AttentionItem,
+  type Need,
+  type OverviewSort,
+} from '../contract/overview.js';
 import type { OrgFacts } from '../store/jobs-repository.js';
 import { daysUntil, SECRET_REMINDER_DAYS } from './schedule.js';
 
@@ -7,44 +14,20 @@ import { daysUntil, SECRET_REMINDER_DAYS } from './schedule.js';
  * of organizations; this module only judges and orders them.
  */
 
+// The words and the served item are the contract's (src/contract/overview.ts).
+export {
+  ATTENTION,
+  type Attention,
+  type AttentionItem,
+  NEEDS,
+  type Need,
+  OVERVIEW_SORTS,
+  type OverviewSort,
+} from '../contract/overview.js';
 export type { OrgFacts };
-
-/** What needs attention, most urgent first. */
-export const ATTENTION = ['failing', 'held', 'key_expired', 'key_expiring', 'never_synced', 'ok'] as const;
-export type Attention = (typeof ATTENTION)[number];
-
-/** The `needs` filter: failing, held, key (expired or expiring), never (synced), any (anything but ok). */
-export const NEEDS = ['failing', 'held', 'key', 'never', 'any'] as const;
-export type Need = (typeof NEEDS)[number];
-
-export const OVERVIEW_SORTS = ['attention', 'name', 'lastSuccess'] as const;
-export type OverviewSort = (typeof OVERVIEW_SORTS)[number];
 
 /** Days before its expiry date a key counts as expiring: the first reminder's. */
 export const KEY_EXPIRING_DAYS = SECRET_REMINDER_DAYS[0];
-
-/** One organization of the overview. */
-export interface AttentionItem {
-  id: string;
-  name: string;
-  domains: number;
-  connected: boolean;
-  /** The most urgent of `reasons`; 'ok' when there are none. */
-  attention: Attention;
-  /** Everything that needs attention, most urgent first. */
-  reasons: Exclude<Attention, 'ok'>[];
-  health: {
-    healthy: boolean;
-    consecutiveFailures: number;
-    lastError: { code: string; message: string } | null;
-    lastFailureAt: string | null;
-  };
-  lastRun: { status: string; startedAt: string } | null;
-  lastSuccessAt: string | null;
-  heldRunId: string | null;
-  key: { expiresAt: string; daysLeft: number } | null;
-  frequencyHours: number | null;
-}
 
 export interface OverviewQuery {
   sort: OverviewSort;

@@ -1,26 +1,11 @@
+import type { SyncOverview } from '../contract/overview.js';
 import type { App } from '../services/app.js';
 import { JobsRepository } from '../store/jobs-repository.js';
 import { type AttentionItem, type OverviewQuery, rankAttention } from './attention.js';
 import { nextSyncAt } from './schedule.js';
 
-/** What the console's overview shows of an organization's automatic sync. */
-export interface SyncOverview {
-  connection: {
-    configured: boolean;
-    /** False from a failed sync (automatic, manual or an approval) until one succeeds. */
-    healthy: boolean;
-    lastError: { code: string; message: string; hint?: string } | null;
-    /** Automatic failures in a row: the backoff's streak (manual failures do not add to it). */
-    consecutiveFailures: number;
-    lastFailureAt: string | null;
-  };
-  frequencyHours: number | null;
-  lastSuccessfulSync: { runId: string; startedAt: string; finishedAt: string | null } | null;
-  /** Null: manual only, not connected, or paused while a run awaits approval. */
-  nextScheduledSync: string | null;
-  heldRun: { runId: string; startedAt: string; reason: string | null } | null;
-  unreadNotifications: number;
-}
+/** What the console's overview shows of an organization's automatic sync: the contract's. */
+export type { SyncOverview } from '../contract/overview.js';
 
 /** The automatic-sync state of one organization. */
 export async function syncOverview(app: App, orgId: string): Promise<SyncOverview> {

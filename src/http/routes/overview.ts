@@ -1,67 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AutomationBodySchema, AutomationViewSchema } from '../../contract/automation.js';
+import { ServiceOverviewSchema, SyncOverviewSchema } from '../../contract/overview.js';
 import { RunResultSchema } from '../../contract/sync.js';
 import { invalid } from '../../directory/errors.js';
-import { ATTENTION, NEEDS, type Need, OVERVIEW_SORTS, type OverviewSort } from '../../jobs/attention.js';
+import { NEEDS, type Need, OVERVIEW_SORTS, type OverviewSort } from '../../jobs/attention.js';
 import { AutomationService } from '../../jobs/automation.js';
 import { serviceOverview, syncOverview } from '../../jobs/overview.js';
 import type { App } from '../../services/app.js';
 import { actorOf, orgOf, requireOperator, requirePrincipal } from '../auth.js';
-import { Nullable, Ok, OrgParams } from '../schemas.js';
+import { Ok, OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
 const RunParams = Type.Object({ org: Type.String(), id: Type.String({ maxLength: 64 }) });
 
-const Overview = Type.Object({
-  connection: Type.Object({
-    configured: Type.Boolean(),
-    healthy: Type.Boolean(),
-    lastError: Nullable(
-      Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
-    ),
-    consecutiveFailures: Type.Integer(),
-    lastFailureAt: Nullable(Type.String()),
-  }),
-  frequencyHours: Nullable(Type.Integer()),
-  lastSuccessfulSync: Nullable(
-    Type.Object({ runId: Type.String(), startedAt: Type.String(), finishedAt: Nullable(Type.String()) }),
-  ),
-  nextScheduledSync: Nullable(Type.String()),
-  heldRun: Nullable(
-    Type.Object({ runId: Type.String(), startedAt: Type.String(), reason: Nullable(Type.String()) }),
-  ),
-  unreadNotifications: Type.Integer(),
-});
-
 /** A page at most: thousands of organizations are paged through, never sent at once. */
 export const SERVICE_OVERVIEW_PAGE_MAX = 500;
-
-const Reason = Type.Union(ATTENTION.filter((a) => a !== 'ok').map((a) => Type.Literal(a)));
-const ServiceOverview = Type.Object({
-  total: Type.Integer(),
-  items: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      name: Type.String(),
-      domains: Type.Integer(),
-      connected: Type.Boolean(),
-      attention: Type.Union(ATTENTION.map((a) => Type.Literal(a))),
-      reasons: Type.Array(Reason),
-      health: Type.Object({
-        healthy: Type.Boolean(),
-        consecutiveFailures: Type.Integer(),
-        lastError: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
-        lastFailureAt: Nullable(Type.String()),
-      }),
-      lastRun: Nullable(Type.Object({ status: Type.String(), startedAt: Type.String() })),
-      lastSuccessAt: Nullable(Type.String()),
-      heldRunId: Nullable(Type.String()),
-      key: Nullable(Type.Object({ expiresAt: Type.String(), daysLeft: Type.Integer() })),
-      frequencyHours: Nullable(Type.Integer()),
-    }),
-  ),
-});
 
 /** One of `allowed`, or a 400 naming the parameter and what it may be. */
 function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
@@ -89,7 +43,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ap
           },
           { additionalProperties: false },
         ),
-        response: { 200: ServiceOverview, ...errors },
+        response: { 200: ServiceOverviewSchema, ...errors },
       },
       // The caller is checked before the query is validated: a non-operator learns nothing from it.
       preValidation: async (request) => {
@@ -110,7 +64,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ap
 
   api.get(
     '/orgs/:org/overview',
-    { schema: { tags: ['sync'], params: OrgParams, response: { 200: Overview, ...errors } } },
+    { schema: { tags: ['sync'], params: OrgParams, response: { 200: SyncOverviewSchema, ...errors } } },
     async (request) => syncOverview(app, orgOf(request).id),
   );
 

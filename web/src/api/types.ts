@@ -20,6 +20,7 @@ import type {
   UserView,
 } from '../../../src/contract/directory.js';
 import type { Notification } from '../../../src/contract/notifications.js';
+import type { Attention, AttentionItem, SyncOverview } from '../../../src/contract/overview.js';
 import type { DiagnosticReport, EntraSettingsView } from '../../../src/contract/settings.js';
 import type {
   Change,
@@ -43,8 +44,6 @@ import type { DomainEntry, DomainProof, Organization, Role } from '../../../src/
 import type { Principal } from '../../../src/directory/permissions.js';
 import type { BlockedMailboxRule, MailboxFilter, MailboxKind } from '../../../src/directory/recipients.js';
 import type { Cloud } from '../../../src/graph/clouds.js';
-import type { Attention, AttentionItem } from '../../../src/jobs/attention.js';
-import type { SyncOverview } from '../../../src/jobs/overview.js';
 import type { AuthService, Session } from '../../../src/services/auth.js';
 import type { listAudit } from '../../../src/store/audit.js';
 import type { Category } from '../../../src/sync/categories.js';

@@ -1,0 +1,82 @@
+/**
+ * The overview part of the HTTP contract: one organization's automatic sync (health, schedule,
+ * held run) and the operators' overview across organizations, ranked by what needs attention.
+ * src/jobs/overview.ts and src/jobs/attention.ts take their types and words from here.
+ */
+import { type Static, Type } from 'typebox';
+import { Nullable, OneOf, said } from './common.js';
+
+/** What needs attention, most urgent first. */
+export const ATTENTION = ['failing', 'held', 'key_expired', 'key_expiring', 'never_synced', 'ok'] as const;
+export type Attention = (typeof ATTENTION)[number];
+
+/** The `needs` filter: failing, held, key (expired or expiring), never (synced), any (anything but ok). */
+export const NEEDS = ['failing', 'held', 'key', 'never', 'any'] as const;
+export type Need = (typeof NEEDS)[number];
+
+export const OVERVIEW_SORTS = ['attention', 'name', 'lastSuccess'] as const;
+export type OverviewSort = (typeof OVERVIEW_SORTS)[number];
+
+/** What the console's overview shows of an organization's automatic sync. */
+export const SyncOverviewSchema = Type.Object({
+  connection: Type.Object({
+    configured: Type.Boolean(),
+    healthy: said(
+      Type.Boolean(),
+      'false from a failed sync (automatic, manual or an approval) until one succeeds',
+    ),
+    lastError: Nullable(
+      Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
+    ),
+    consecutiveFailures: said(
+      Type.Integer(),
+      "automatic failures in a row: the backoff's streak (manual failures do not add to it)",
+    ),
+    lastFailureAt: Nullable(Type.String()),
+  }),
+  frequencyHours: Nullable(Type.Integer()),
+  lastSuccessfulSync: Nullable(
+    Type.Object({ runId: Type.String(), startedAt: Type.String(), finishedAt: Nullable(Type.String()) }),
+  ),
+  nextScheduledSync: said(
+    Nullable(Type.String()),
+    'null: manual only, not connected, or paused while a run awaits approval',
+  ),
+  heldRun: Nullable(
+    Type.Object({ runId: Type.String(), startedAt: Type.String(), reason: Nullable(Type.String()) }),
+  ),
+  unreadNotifications: Type.Integer(),
+});
+
+const Reason = OneOf(ATTENTION.filter((a): a is Exclude<Attention, 'ok'> => a !== 'ok'));
+
+/** One organization of the operators' overview. */
+export const AttentionItemSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  domains: Type.Integer(),
+  connected: Type.Boolean(),
+  attention: said(OneOf(ATTENTION), "the most urgent of `reasons`; 'ok' when there are none"),
+  reasons: said(Type.Array(Reason), 'everything that needs attention, most urgent first'),
+  health: Type.Object({
+    healthy: Type.Boolean(),
+    consecutiveFailures: Type.Integer(),
+    lastError: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+    lastFailureAt: Nullable(Type.String()),
+  }),
+  lastRun: Nullable(Type.Object({ status: Type.String(), startedAt: Type.String() })),
+  lastSuccessAt: Nullable(Type.String()),
+  heldRunId: Nullable(Type.String()),
+  key: Nullable(Type.Object({ expiresAt: Type.String(), daysLeft: Type.Integer() })),
+  frequencyHours: Nullable(Type.Integer()),
+});
+
+/** GET /overview: a page of the organizations, ranked. */
+export const ServiceOverviewSchema = Type.Object({
+  total: Type.Integer(),
+  items: Type.Array(AttentionItemSchema),
+});
+
+export type SyncOverview = Static<typeof SyncOverviewSchema>;
+export type AttentionItem = Static<typeof AttentionItemSchema>;
+export type ServiceOverview = Static<typeof ServiceOverviewSchema>;
