@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import type { Emulator } from '../../src/emulator/index.js';
@@ -48,34 +47,9 @@ export async function createJobsApp(
     db,
     async close() {
       await app.close();
-      if ('postgresUrl' in db.location) await connectionsGone(db.location.postgresUrl);
       await db.drop();
     },
   };
-}
-
-/**
- * Waits until no other session uses the database. pg-pool's end() resolves before its sockets
- * have closed, and dropping the database (WITH FORCE) under a closing client makes it throw an
- * uncaught "terminating connection" error.
- */
-async function connectionsGone(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await waitFor(
-      async () => {
-        const { rows } = await client.query<{ n: string }>(
-          'select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
-        );
-        return Number(rows[0]!.n) === 0;
-      },
-      10_000,
-      'the connections to the test database to close',
-    );
-  } finally {
-    await client.end();
-  }
 }
 
 /** Adds `n` member users with mailboxes in `domain` to the emulated tenant; returns their ids. */

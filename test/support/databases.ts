@@ -42,7 +42,10 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
     location: { postgresUrl: url.toString() },
     env: { DATABASE_URL: url.toString(), DATA_DIR: dir },
     drop: async () => {
-      await withClient(serverUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+      await withClient(serverUrl, async (c) => {
+        await connectionsGone(c, name);
+        await c.query(`drop database if exists ${name} with (force)`);
+      });
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -54,6 +57,25 @@ export async function createTestStore(kind: DatabaseKind): Promise<{ store: Stor
   const store = openStore(db.location);
   await migrateToLatest(store);
   return { store, db };
+}
+
+/**
+ * Waits (up to 10 s) until no session uses database `name`. pg-pool's end() resolves before its
+ * sockets have closed, and dropping a database WITH FORCE under a closing client makes that
+ * client throw an uncaught "terminating connection" error, failing whichever test file it lands
+ * in. After 10 s the drop goes ahead: a connection still open then is a leak, and forcing it out
+ * says so.
+ */
+async function connectionsGone(c: pg.Client, name: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { rows } = await c.query<{ n: string }>(
+      'select count(*) as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [name],
+    );
+    if (Number(rows[0]!.n) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
