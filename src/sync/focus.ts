@@ -279,19 +279,16 @@ export interface Judged {
  * identity. Planning never changes its inputs, so an input keyed once stays keyed right; the
  * weak maps let the keys go with the inputs.
  */
-const sourceViews = new WeakMap<SourceSnapshot, Map<boolean, SourceView>>();
-const keyedDirectories = new WeakMap<CurrentDirectory, Map<boolean, KeyedDirectory>>();
+/** Source views with users read, and without (policy.what.users). */
+const sourceViews = {
+  true: new WeakMap<SourceSnapshot, SourceView>(),
+  false: new WeakMap<SourceSnapshot, SourceView>(),
+};
+const keyedDirectories = new WeakMap<CurrentDirectory, KeyedDirectory>();
 
-function keyedOnce<I extends object, K>(
-  cache: WeakMap<I, Map<boolean, K>>,
-  input: I,
-  variant: boolean,
-  key: () => K,
-): K {
-  const byVariant = cache.get(input) ?? new Map<boolean, K>();
-  cache.set(input, byVariant);
-  const keyed = byVariant.get(variant) ?? key();
-  byVariant.set(variant, keyed);
+function keyedOnce<I extends object, K>(cache: WeakMap<I, K>, input: I, key: () => K): K {
+  const keyed = cache.get(input) ?? key();
+  cache.set(input, keyed);
   return keyed;
 }
 
@@ -308,13 +305,13 @@ export function judge(
   focus: Keys,
   options: { plan?: Plan } = {},
 ): Judged {
-  const sourceView = keyedOnce(sourceViews, source, policy.what.users, () =>
+  const sourceView = keyedOnce(sourceViews[`${policy.what.users}`], source, () =>
     viewSource(source, policy.what.users),
   );
   const ctx = planContext(
     current,
     policy,
-    keyedOnce(keyedDirectories, current, true, () => keyDirectory(current)),
+    keyedOnce(keyedDirectories, current, () => keyDirectory(current)),
   );
   const users = scopeUsers(ctx, sourceView, focus.users);
   const groups = scopeGroups(ctx, sourceView, focus.groups);

@@ -5,6 +5,7 @@ import type { App } from '../../src/services/app.js';
 import { DirectoryService } from '../../src/services/directory.js';
 import { createJobsApp } from '../jobs/support.js';
 import { DATABASES } from '../support/databases.js';
+import { expectServedAsReturned, lastReturned } from '../support/served.js';
 
 /**
  * The directory API drops nothing the service returned (as test/http/contract.test.ts does for
@@ -34,15 +35,6 @@ const METHODS: Method[] = [
   'updateGroup',
 ];
 
-const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-
-/** The service's last return value of `spy`, awaited. */
-async function returned(spy: MockInstance): Promise<unknown> {
-  const last = spy.mock.results.at(-1);
-  expect(last?.type, 'the route called the service').toBe('return');
-  return asJson(await last!.value);
-}
-
 describe.each(DATABASES)('the directory API serves every property the service returns, on %s', (kind) => {
   let app: App;
   let close: () => Promise<void>;
@@ -59,18 +51,14 @@ describe.each(DATABASES)('the directory API serves every property the service re
       ...(payload ? { payload } : {}),
     });
 
-  async function expectServed(response: LightMyRequestResponse, method: Method, status = 200) {
-    expect(response.statusCode, response.body).toBe(status);
-    const body = response.json();
-    expect(body).toEqual(await returned(spies[method]));
-    return body;
-  }
+  const expectServed = (response: LightMyRequestResponse, method: Method, status = 200) =>
+    expectServedAsReturned(response, spies[method], status);
 
   async function expectPageServed(response: LightMyRequestResponse, method: Method) {
     expect(response.statusCode, response.body).toBe(200);
     const body = response.json();
     // The route adds the page's limit and offset to what the service found.
-    expect({ items: body.items, total: body.total }).toEqual(await returned(spies[method]));
+    expect({ items: body.items, total: body.total }).toEqual(await lastReturned(spies[method]));
     return body;
   }
 

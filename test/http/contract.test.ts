@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { RunResultSchema } from '../../src/contract/sync.js';
@@ -11,6 +11,7 @@ import { SyncService } from '../../src/services/sync.js';
 import { CATEGORIES, SKIP_REASONS } from '../../src/sync/categories.js';
 import { addUsers, connectOrg, createJobsApp } from '../jobs/support.js';
 import { DATABASES } from '../support/databases.js';
+import { expectServedAsReturned } from '../support/served.js';
 
 /**
  * Nothing the services return is lost on the wire. Fastify serializes a response through its
@@ -25,19 +26,6 @@ const HOW_ALL = ['add-users', 'update-users', 'add-groups', 'update-groups', 're
 const HOLD = async () => ({ message: 'held by the test', removals: 2, syncedUsers: 4 });
 
 type Method = 'preview' | 'execute' | 'planView' | 'runs' | 'run' | 'approve';
-
-/** The JSON the service's value becomes when nothing is dropped: what the client must receive. */
-const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-
-/** Expects the response to carry exactly the service's last return value of `method`. */
-async function expectServedAsReturned(response: LightMyRequestResponse, spy: MockInstance) {
-  expect(response.statusCode, response.body).toBe(200);
-  const last = spy.mock.results.at(-1);
-  expect(last?.type, 'the route called the service').toBe('return');
-  const returned = await last!.value;
-  expect(response.json()).toEqual(asJson(returned));
-  return response.json();
-}
 
 describe('a response drops nothing the service returned (the check itself)', () => {
   it('fails when a schema lacks a property the service returns', async () => {
