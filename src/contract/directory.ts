@@ -123,6 +123,17 @@ export type GroupDetail = Static<typeof GroupDetailSchema>;
 export type NewUserBody = Static<typeof NewUserBodySchema>;
 export type NewGroupBody = Static<typeof NewGroupBodySchema>;
 export type Me = Static<typeof MeSchema>;
+/** A page of a list answer, of any item. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+const _pageIsServed: Equal<
+  Static<ReturnType<typeof PageSchema<typeof UserViewSchema>>>,
+  Page<UserView>
+> = true;
 
 // The recipient facts are the directory's (a leaf the contract does not own): proven the same.
 type ViewedFacts = Pick<UserView, keyof RecipientFacts>;

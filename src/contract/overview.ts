@@ -5,17 +5,10 @@
  */
 import { type Static, Type } from 'typebox';
 import { Nullable, OneOf, said } from './common.js';
+import { ATTENTION, type Attention } from './words.js';
 
-/** What needs attention, most urgent first. */
-export const ATTENTION = ['failing', 'held', 'key_expired', 'key_expiring', 'never_synced', 'ok'] as const;
-export type Attention = (typeof ATTENTION)[number];
-
-/** The `needs` filter: failing, held, key (expired or expiring), never (synced), any (anything but ok). */
-export const NEEDS = ['failing', 'held', 'key', 'never', 'any'] as const;
-export type Need = (typeof NEEDS)[number];
-
-export const OVERVIEW_SORTS = ['attention', 'name', 'lastSuccess'] as const;
-export type OverviewSort = (typeof OVERVIEW_SORTS)[number];
+// The words are plain lists in words.ts (no imports), so the console can take them as values.
+export { ATTENTION, type Attention, NEEDS, type Need, OVERVIEW_SORTS, type OverviewSort } from './words.js';
 
 /** What the console's overview shows of an organization's automatic sync. */
 export const SyncOverviewSchema = Type.Object({

@@ -28,8 +28,9 @@ export interface Organization {
   createdAt: string;
 }
 
+export const DOMAIN_PROOFS = ['operator', 'dns', 'entra', 'before_proof'] as const;
 /** How a domain came to count: an operator added it, a DNS TXT record, the Entra tenant, or before proof existed. */
-export type DomainProof = 'operator' | 'dns' | 'entra' | 'before_proof';
+export type DomainProof = (typeof DOMAIN_PROOFS)[number];
 
 /** One domain of an organization, with what it takes to prove it while it is pending. */
 export interface DomainEntry {

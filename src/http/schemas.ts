@@ -24,24 +24,10 @@ export const ErrorBody = Type.Object(
   { $id: 'Error' },
 );
 
-/** `T | null`, null first: the contract's one helper (src/contract/common.ts says why). */
-export { Nullable };
-
-export const Organization = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  /** Proven domains: they accept addresses. */
-  domains: Type.Array(Type.String()),
-  /** Added by an organization admin and not proven yet: they accept no address. */
-  pendingDomains: Type.Array(Type.String()),
-  licensedSeats: Nullable(Type.Integer()),
-  createdAt: Type.String(),
-});
-
 /*
- * The directory's shapes live in the contract (src/contract/directory.ts); the routes take them
- * by these names.
+ * The shapes themselves live in the contract (src/contract/); the routes take them by these names.
  */
+export { SessionSchema as SessionBody } from '../contract/auth.js';
 export {
   GroupDetailSchema as GroupDetail,
   GroupPatchBodySchema as GroupPatchBody,
@@ -55,26 +41,13 @@ export {
   UserPatchBodySchema as UserPatchBody,
   UserViewSchema as UserView,
 } from '../contract/directory.js';
+/** `T | null`, null first: the contract's one helper (src/contract/common.ts says why). */
+export { Nullable };
 
 export const OrgParams = Type.Object({ org: Type.String({ minLength: 1, maxLength: 253 }) });
 export const OrgItemParams = Type.Object({
   org: Type.String({ minLength: 1, maxLength: 253 }),
   id: Type.String({ minLength: 1, maxLength: 64 }),
-});
-
-export const Principal = Type.Object({
-  type: Type.Union([Type.Literal('operator'), Type.Literal('user'), Type.Literal('token')]),
-  id: Type.String(),
-  email: Type.Optional(Type.String()),
-  orgId: Type.Optional(Nullable(Type.String())),
-  role: Type.Optional(Type.String()),
-  name: Type.Optional(Type.String()),
-});
-
-export const SessionBody = Type.Object({
-  principal: Principal,
-  csrfToken: Type.String(),
-  expiresAt: Type.String(),
 });
 
 export const Ok = Type.Object({ ok: Type.Boolean() });

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
+import type { ServedPrincipal, Session } from '../contract/auth.js';
+import type { Equal } from '../contract/common.js';
 import { TOKEN_DAYS } from '../contract/limits.js';
+import type { ApiToken, CreatedApiToken } from '../contract/organizations.js';
 import { normalizeAddress } from '../directory/addresses.js';
 import { AppError, invalid, notFound } from '../directory/errors.js';
 import type { Role, UserStatus } from '../directory/model.js';
@@ -21,11 +24,10 @@ export { TOKEN_DAYS };
 export const FIRST_OPERATOR_EMAIL = 'admin@entrasync.local';
 
 /** A signed-in session: the principal, and the CSRF token its state-changing requests must echo. */
-export interface Session {
-  principal: Principal;
-  csrfToken: string;
-  expiresAt: string;
-}
+export type { Session };
+
+// Who may do what is decided on the permissions' Principal; the session serves it whole.
+const _principalIsServed: Equal<Principal, ServedPrincipal> = true;
 
 /** What makes an API token. */
 export interface NewApiToken {
@@ -199,7 +201,7 @@ export class AuthService {
   }
 
   /** Creates an API token; the clear value is returned once and stored only as a hash. */
-  async createApiToken(input: NewApiToken): Promise<{ id: string; token: string; expiresAt: string }> {
+  async createApiToken(input: NewApiToken): Promise<CreatedApiToken> {
     const name = input.name.trim();
     if (!name) throw invalid('name', 'Give the token a name that says what uses it.');
     const days = input.expiresInDays ?? TOKEN_DAYS.default;
@@ -237,7 +239,7 @@ export class AuthService {
    * cleaned up; tokens whose creator may no longer hold them (an account a sync removed or
    * deactivated) are revoked first, so the list shows only tokens that could still work.
    */
-  async listApiTokens(orgId: string | null) {
+  async listApiTokens(orgId: string | null): Promise<ApiToken[]> {
     const creators = await this.#repo.tokenCreators(orgId);
     for (const c of creators) {
       if (!c.creator_type || !c.creator_id) continue;

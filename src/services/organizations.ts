@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { Equal } from '../contract/common.js';
+import type { AuditEntryView } from '../contract/organizations.js';
 import { parseDomain } from '../directory/addresses.js';
 import {
   type DnsFinding,
@@ -161,7 +163,7 @@ export class OrganizationService {
   }
 
   /** The organization's newest audit entries, each with its target's label where one is known. */
-  audit(orgId: string, limit: number) {
+  audit(orgId: string, limit: number): Promise<AuditEntryView[]> {
     return listAudit(this.store.db, orgId, limit);
   }
 
@@ -367,3 +369,6 @@ function parseSeats(input: unknown): number | null {
     `${JSON.stringify(input)} is not a seat count: give a whole number from 0 to ${MAX_SEATS.toLocaleString('en')}, or null (not tracked).`,
   );
 }
+
+// The store reads the log (it may not import the contract): its entries are the served shape.
+const _auditIsServed: Equal<Awaited<ReturnType<typeof listAudit>>[number], AuditEntryView> = true;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { LoginBodySchema } from '../../contract/auth.js';
 import { AppError } from '../../directory/errors.js';
 import { recipientFacts } from '../../directory/recipients.js';
 import type { App } from '../../services/app.js';
@@ -18,13 +18,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
       config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: {
         tags: ['auth'],
-        body: Type.Object(
-          {
-            email: Type.String({ minLength: 1, maxLength: 254 }),
-            password: Type.String({ minLength: 1, maxLength: 512 }),
-          },
-          { additionalProperties: false },
-        ),
+        body: LoginBodySchema,
         response: { 200: SessionBody, ...errors },
       },
     },

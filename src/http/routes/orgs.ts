@@ -1,44 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import {
+  ApiTokenSchema as ApiToken,
+  AuditEntrySchema,
+  AuditQuerySchema,
+  CreatedApiTokenSchema,
+  DomainBodySchema as DomainBody,
+  DomainEntrySchema as DomainEntry,
+  DomainParamsSchema as DomainParams,
+  NewApiTokenBodySchema,
+  NewOrganizationBodySchema,
+  OrganizationSchema as Organization,
+  OrganizationPatchBodySchema,
+} from '../../contract/organizations.js';
 import { canManageService } from '../../directory/permissions.js';
 import type { App } from '../../services/app.js';
-import { TOKEN_DAYS } from '../../services/auth.js';
 import { actorOf, orgOf, requireOperator, requireOrgAdmin, requirePrincipal } from '../auth.js';
-import { Nullable, Ok, Organization, OrgParams } from '../schemas.js';
+import { Ok, OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
-const DomainBody = Type.Object(
-  { domain: Type.String({ minLength: 1, maxLength: 253 }) },
-  { additionalProperties: false },
-);
-const DomainParams = Type.Object({ org: Type.String(), domain: Type.String({ maxLength: 253 }) });
-const DomainEntry = Type.Object({
-  domain: Type.String(),
-  status: Type.Union([Type.Literal('verified'), Type.Literal('pending')]),
-  provenBy: Nullable(
-    Type.Union([
-      Type.Literal('operator'),
-      Type.Literal('dns'),
-      Type.Literal('entra'),
-      Type.Literal('before_proof'),
-    ]),
-  ),
-  provenAt: Nullable(Type.String()),
-  createdAt: Type.String(),
-  txtRecord: Nullable(Type.Object({ name: Type.String(), type: Type.Literal('TXT'), value: Type.String() })),
-  lastCheck: Nullable(Type.Object({ at: Type.String(), outcome: Type.String() })),
-});
-const ApiToken = Type.Object({
-  id: Type.String(),
-  orgId: Type.Union([Type.String(), Type.Null()]),
-  name: Type.String(),
-  createdBy: Type.String(),
-  createdAt: Type.String(),
-  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
-  expiresAt: Type.String(),
-  canCreateTokens: Type.Boolean(),
-});
-
 /** Organizations, domains, API tokens and the audit log. */
 export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
   api.get(
@@ -59,13 +39,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
     {
       schema: {
         tags: ['organizations'],
-        body: Type.Object(
-          {
-            name: Type.String({ maxLength: 200 }),
-            domains: Type.Array(Type.String({ maxLength: 253 }), { minItems: 1, maxItems: 100 }),
-          },
-          { additionalProperties: false },
-        ),
+        body: NewOrganizationBodySchema,
         response: { 201: Organization, ...errors },
       },
     },
@@ -91,14 +65,7 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       schema: {
         tags: ['organizations'],
         params: OrgParams,
-        body: Type.Object(
-          {
-            name: Type.Optional(Type.String({ maxLength: 200 })),
-            // The licence is the operator's contract with the customer: operators set it.
-            licensedSeats: Type.Optional(Nullable(Type.Integer())),
-          },
-          { additionalProperties: false, minProperties: 1 },
-        ),
+        body: OrganizationPatchBodySchema,
         response: { 200: Organization, ...errors },
       },
     },
@@ -210,19 +177,9 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       schema: {
         tags: ['api tokens'],
         params: OrgParams,
-        body: Type.Object(
-          {
-            name: Type.String({ maxLength: 100 }),
-            expiresInDays: Type.Optional(
-              Type.Integer({ minimum: 1, maximum: TOKEN_DAYS.max, default: TOKEN_DAYS.default }),
-            ),
-            // Whether requests made with the new token may create tokens themselves.
-            canCreateTokens: Type.Optional(Type.Boolean({ default: false })),
-          },
-          { additionalProperties: false },
-        ),
+        body: NewApiTokenBodySchema,
         response: {
-          201: Type.Object({ id: Type.String(), token: Type.String(), expiresAt: Type.String() }),
+          201: CreatedApiTokenSchema,
           ...errors,
         },
       },
@@ -262,25 +219,9 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { 
       schema: {
         tags: ['organizations'],
         params: OrgParams,
-        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
+        querystring: AuditQuerySchema,
         response: {
-          200: Type.Array(
-            Type.Object({
-              id: Type.Integer(),
-              at: Type.String(),
-              actor: Type.String(),
-              action: Type.String(),
-              targetType: Type.String(),
-              targetId: Type.Union([Type.String(), Type.Null()]),
-              targetLabel: Type.Union([Type.String(), Type.Null()], {
-                description:
-                  "the target as people know it (a user's address, a group's name, a run's trigger and start), recorded with the entry; null: show the id",
-              }),
-              // What each action recorded (its own small JSON, written by the service that audits it,
-              // never a secret): free-form by design, so not described field by field.
-              detail: Type.Unknown(),
-            }),
-          ),
+          200: Type.Array(AuditEntrySchema),
           ...errors,
         },
       },

@@ -1,15 +1,16 @@
 /**
  * The shapes of the JSON API (/api/v1) as the console reads them. The HTTP contract is the
  * source: the static types of its TypeBox schemas (src/contract/), imported type-only (erased by
- * the build, so neither typebox nor server code reaches the bundle); the areas not yet in the
- * contract come from the server's own types the same way. What is declared here is only what
- * the wire adds or what the console alone needs. The server's values (word lists, defaults,
- * limits, rules) are imported as values, only from its pure modules (no node builtins, no server
- * libraries): src/contract/limits.ts, src/sync/categories.ts, src/sync/deactivation.ts,
- * src/sync/policy.ts, src/sync/schedule-words.ts, src/graph/clouds.ts, src/directory/recipients.ts,
- * src/jobs/attention.ts.
+ * the build, so neither typebox nor server code reaches the bundle), and the pure word lists
+ * they are built on (src/directory/model.ts, src/directory/recipients.ts, src/graph/clouds.ts,
+ * src/sync/categories.ts). What is declared here is only what the console alone needs. The
+ * server's values (word lists, defaults, limits, rules) are imported as values, only from its pure
+ * modules (no node builtins, no server libraries): src/contract/limits.ts, src/contract/words.ts,
+ * src/sync/categories.ts, src/sync/deactivation.ts, src/sync/policy.ts,
+ * src/sync/schedule-words.ts, src/graph/clouds.ts, src/directory/recipients.ts.
  */
 
+import type { ServedPrincipal as Principal, Session } from '../../../src/contract/auth.js';
 import type { AutomationInput, AutomationView } from '../../../src/contract/automation.js';
 import type {
   GroupDetail,
@@ -17,9 +18,16 @@ import type {
   Me,
   NewGroupBody,
   NewUserBody,
+  Page,
   UserView,
 } from '../../../src/contract/directory.js';
 import type { Notification } from '../../../src/contract/notifications.js';
+import type {
+  ApiToken,
+  AuditEntryView,
+  DomainEntryView,
+  OrganizationView,
+} from '../../../src/contract/organizations.js';
 import type { Attention, AttentionItem, SyncOverview } from '../../../src/contract/overview.js';
 import type { DiagnosticReport, EntraSettingsView } from '../../../src/contract/settings.js';
 import type {
@@ -40,12 +48,9 @@ import type {
   SyncRunDetail,
   WhatSwitches,
 } from '../../../src/contract/sync.js';
-import type { DomainEntry, DomainProof, Organization, Role } from '../../../src/directory/model.js';
-import type { Principal } from '../../../src/directory/permissions.js';
+import type { DomainProof, Role } from '../../../src/directory/model.js';
 import type { BlockedMailboxRule, MailboxFilter, MailboxKind } from '../../../src/directory/recipients.js';
 import type { Cloud } from '../../../src/graph/clouds.js';
-import type { AuthService, Session } from '../../../src/services/auth.js';
-import type { listAudit } from '../../../src/store/audit.js';
 import type { Category } from '../../../src/sync/categories.js';
 
 export type {
@@ -57,7 +62,6 @@ export type {
   ChangeOutcome,
   Cloud,
   DefaultRole,
-  DomainEntry,
   DomainProof,
   HoldReason,
   HowSwitches,
@@ -65,7 +69,6 @@ export type {
   MailboxIssueCause,
   MailboxKind,
   MailboxReads,
-  Organization,
   PlannedMember,
   PlanView,
   Preview,
@@ -83,7 +86,7 @@ export type {
 export type User = UserView;
 export type Group = GroupView;
 export type GroupKind = GroupView['kind'];
-export type { GroupDetail, Me, NewGroupBody, NewUserBody, Notification };
+export type { GroupDetail, Me, NewGroupBody, NewUserBody, Notification, Page };
 export type EntraSettings = EntraSettingsView;
 export type ConnectionTest = DiagnosticReport;
 /** One step of the connection test. */
@@ -100,17 +103,10 @@ export type Seats = Preview['seats'];
 export type BlockedSignIn = Preview['blockedSignIn'];
 export type Automation = AutomationView;
 export type AutomationBody = AutomationInput;
-/** An API token as listed: never the token itself, which is shown once on creation. */
-export type ApiToken = Awaited<ReturnType<AuthService['listApiTokens']>>[number];
-export type AuditEntry = Awaited<ReturnType<typeof listAudit>>[number];
-
-/** A page of a list answer (users, groups). */
-export interface Page<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export type { ApiToken };
+export type AuditEntry = AuditEntryView;
+export type Organization = OrganizationView;
+export type DomainEntry = DomainEntryView;
 
 /** The plan categories in the order the preview shows them: the server's own list. */
 export { CATEGORIES } from '../../../src/sync/categories.js';

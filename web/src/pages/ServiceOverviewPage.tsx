@@ -2,7 +2,7 @@ import { Anchor, Badge, Group, Select, Stack, Text, Title } from '@mantine/core'
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { DataTable, type DataTableSortStatus } from 'mantine-datatable';
 import { Link, Navigate, useSearchParams } from 'react-router';
-import { OVERVIEW_SORTS } from '../../../src/jobs/attention.js';
+import { OVERVIEW_SORTS } from '../../../src/contract/words.js';
 import { api } from '../api/client';
 import { keys } from '../api/keys';
 import type { Attention, AttentionItem } from '../api/types';
