@@ -7,6 +7,9 @@
 export const PLAN_PAGE_MAX = 500;
 export const PLAN_OFFSET_MAX = 10_000_000;
 
+/** The most searches one list answers. */
+export const SEARCH_LIST_MAX = 50;
+
 /** An API token's lifetime in days: when none is asked for, and the longest allowed. */
 export const TOKEN_DAYS = { default: 90, max: 365 } as const;
 

@@ -15,6 +15,7 @@ import type {
 } from '../graph/mailboxes.js';
 import { CATEGORIES, SKIP_REASONS } from '../sync/categories.js';
 import { CountsOf, type Equal, Nullable, OneOf, said } from './common.js';
+import { HOW_WORDS, WHAT_WORDS } from './words.js';
 
 // ---------------------------------------------------------------- the planner's change kinds
 
@@ -612,3 +613,24 @@ export type SyncRun = Static<typeof RunRecordSchema>;
 export type SyncRunDetail = Static<typeof RunDetailSchema>;
 export type MailboxReads = Static<typeof MailboxReadsSchema>;
 export type MailboxIssueCause = (typeof MAILBOX_ISSUE_CAUSES)[number];
+
+/**
+ * The what/how words that override the saved switches for one Search, preview or execute.
+ * Strings, not an enum: an unknown word is refused by name, with the words it may be.
+ */
+export const runOverrideFields = {
+  what: Type.Optional(
+    Type.Array(Type.String({ maxLength: 20 }), {
+      maxItems: 10,
+      description: `words: ${WHAT_WORDS.join(', ')}`,
+    }),
+  ),
+  how: Type.Optional(
+    Type.Array(Type.String({ maxLength: 20 }), {
+      maxItems: 10,
+      description: `words: ${HOW_WORDS.join(', ')}`,
+    }),
+  ),
+};
+export const RunOverridesSchema = Type.Object(runOverrideFields, { additionalProperties: false });
+export type RunOverrides = Static<typeof RunOverridesSchema>;

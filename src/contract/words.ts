@@ -13,3 +13,18 @@ export type Need = (typeof NEEDS)[number];
 
 export const OVERVIEW_SORTS = ['attention', 'name', 'lastSuccess'] as const;
 export type OverviewSort = (typeof OVERVIEW_SORTS)[number];
+
+/** The words of `--what` and of a run's `what` override, in display order. */
+export const WHAT_WORDS = ['users', 'distribution', 'security'] as const;
+export type WhatWord = (typeof WHAT_WORDS)[number];
+
+/** The words of `--how` and of a run's `how` override, in display order. */
+export const HOW_WORDS = [
+  'add-users',
+  'update-users',
+  'add-groups',
+  'update-groups',
+  'remove-users',
+  'remove-groups',
+] as const;
+export type HowWord = (typeof HOW_WORDS)[number];

@@ -4,26 +4,6 @@ import { Nullable } from '../contract/common.js';
 /** Request and response schemas of the JSON API: responses are serialized through these, so a field
  * not listed here (a password hash, a client secret) cannot leak by accident. */
 
-export const ErrorBody = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String(),
-      message: Type.String(),
-      field: Type.Optional(Type.String()),
-      fields: Type.Optional(
-        Type.Array(
-          Type.Object({
-            field: Type.String(),
-            message: Type.String(),
-            untested: Type.Optional(Type.Literal(true)),
-          }),
-        ),
-      ),
-    }),
-  },
-  { $id: 'Error' },
-);
-
 /*
  * The shapes themselves live in the contract (src/contract/); the routes take them by these names.
  */
@@ -41,6 +21,8 @@ export {
   UserPatchBodySchema as UserPatchBody,
   UserViewSchema as UserView,
 } from '../contract/directory.js';
+export { ErrorBodySchema as ErrorBody } from '../contract/errors.js';
+
 /** `T | null`, null first: the contract's one helper (src/contract/common.ts says why). */
 export { Nullable };
 

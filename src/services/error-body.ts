@@ -1,13 +1,13 @@
+import type { Equal } from '../contract/common.js';
+import type { ErrorBody, FieldError as ServedFieldError } from '../contract/errors.js';
 import { AppError, type FieldError } from '../directory/errors.js';
 import { GraphError } from '../graph/index.js';
 
 /** The `error` of an API error response: a stable code and a sentence to act on. */
-export interface ErrorBody {
-  code: string;
-  message: string;
-  field?: string;
-  fields?: FieldError[];
-}
+export type { ErrorBody };
+
+// The directory's field error is what the API serves: proven the same.
+const _fieldErrorIsServed: Equal<FieldError, ServedFieldError> = true;
 
 /** What the API answers for an unexpected failure: its detail goes to the log, never to the caller. */
 export const INTERNAL_ERROR: ErrorBody = {

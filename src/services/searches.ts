@@ -1,3 +1,6 @@
+import type { Equal } from '../contract/common.js';
+import { SEARCH_LIST_MAX } from '../contract/limits.js';
+import type { SearchView } from '../contract/searches.js';
 import { AppError, invalid, notFound } from '../directory/errors.js';
 import type { ReadProgress } from '../graph/index.js';
 import type { Store } from '../store/database.js';
@@ -18,12 +21,15 @@ import type { SyncOptions, SyncService } from './sync.js';
  * A Search (the manual-sync preview) as the API shows it: what it is doing, what it has read,
  * and once done the stored preview's id (read it with GET …/sync/plans/{planId}).
  */
-export type SearchView = SearchRecord;
+export type { SearchView };
+
+// The store keeps a search as it is served (it may not import the contract): proven the same.
+const _recordIsServed: Equal<SearchRecord, SearchView> = true;
 
 /** A running search whose runner wrote nothing for this long is taken for dead (its server stopped). */
 export const SEARCH_SILENT_MS = 2 * 60_000;
-/** The most searches one list answers. */
-export const SEARCH_LIST_MAX = 50;
+export { SEARCH_LIST_MAX };
+
 /** The runner writes at most once a tick, and at least every HEARTBEAT_TICKS ticks. */
 const TICK_MS = 1000;
 const HEARTBEAT_TICKS = 10;

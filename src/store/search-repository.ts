@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { FieldError } from '../directory/errors.js';
 import type { DialectInfo } from './dialect.js';
 import type { Database, SyncSearchesTable } from './schema.js';
 
@@ -14,7 +15,7 @@ export interface SearchError {
   message: string;
   hint?: string;
   field?: string;
-  fields?: { field: string; message: string }[];
+  fields?: FieldError[];
 }
 
 /** A search as stored. */

@@ -1,4 +1,5 @@
 import type { DefaultRole, HowSwitches, SyncPolicy, WhatSwitches } from '../contract/sync.js';
+import { HOW_WORDS, type HowWord, WHAT_WORDS, type WhatWord } from '../contract/words.js';
 import { invalid } from '../directory/errors.js';
 import { DEFAULT_BLOCKED_MAILBOX_RULE } from '../directory/recipients.js';
 
@@ -11,20 +12,8 @@ import { DEFAULT_BLOCKED_MAILBOX_RULE } from '../directory/recipients.js';
 // The shapes that cross the wire: static types of the HTTP contract's schemas (src/contract/sync.ts).
 export type { DefaultRole, HowSwitches, SyncPolicy, WhatSwitches };
 
-/** The words of `--what`, in display order. */
-export const WHAT_WORDS = ['users', 'distribution', 'security'] as const;
-export type WhatWord = (typeof WHAT_WORDS)[number];
-
-/** The words of `--how`, in display order. */
-export const HOW_WORDS = [
-  'add-users',
-  'update-users',
-  'add-groups',
-  'update-groups',
-  'remove-users',
-  'remove-groups',
-] as const;
-export type HowWord = (typeof HOW_WORDS)[number];
+// The what and how words are the contract's too (a run's overrides), kept where the console reads them.
+export { HOW_WORDS, type HowWord, WHAT_WORDS, type WhatWord };
 
 const WHAT_KEY: Record<WhatWord, keyof WhatSwitches> = {
   users: 'users',

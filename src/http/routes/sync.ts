@@ -12,35 +12,22 @@ import {
   PreviewSchema,
   RUN_STATUSES,
   RunDetailSchema,
+  type RunOverrides,
+  RunOverridesSchema,
   RunRecordSchema,
   RunResultSchema,
+  runOverrideFields,
   TRIGGERS,
 } from '../../contract/sync.js';
 import { canManageService } from '../../directory/permissions.js';
 import type { App } from '../../services/app.js';
 import { SKIP_REASONS } from '../../sync/changes.js';
 import { type CsvCell, toCsv } from '../../sync/csv.js';
-import { HOW_WORDS, parseHow, parseWhat, WHAT_WORDS } from '../../sync/policy.js';
+import { parseHow, parseWhat } from '../../sync/policy.js';
 import { actorOf, orgOf, requirePrincipal } from '../auth.js';
 import { OrgParams } from '../schemas.js';
 
 const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
-
-/** The what/how words that override the saved switches for one preview or run. */
-export const RunOverrides = {
-  what: Type.Optional(
-    Type.Array(Type.String({ maxLength: 20 }), {
-      maxItems: 10,
-      description: `words: ${WHAT_WORDS.join(', ')}`,
-    }),
-  ),
-  how: Type.Optional(
-    Type.Array(Type.String({ maxLength: 20 }), {
-      maxItems: 10,
-      description: `words: ${HOW_WORDS.join(', ')}`,
-    }),
-  ),
-};
 
 /** Entra settings, connection test, sync preview/execute and run history. */
 export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, { app }) => {
@@ -88,7 +75,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
         description:
           'Reads Entra, plans and stores a preview, and answers only then (a large tenant takes a while): prefer POST …/sync/searches, which answers at once and reports progress.',
         params: OrgParams,
-        body: Type.Optional(Type.Object(RunOverrides, { additionalProperties: false })),
+        body: Type.Optional(RunOverridesSchema),
         response: { 200: PreviewSchema, ...errors },
       },
     },
@@ -110,7 +97,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
             excludedChangeIds: Type.Optional(
               Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1_000_000 }),
             ),
-            ...RunOverrides,
+            ...runOverrideFields,
           },
           { additionalProperties: false },
         ),
@@ -263,7 +250,7 @@ function sendCsv(reply: FastifyReply, filename: string, rows: CsvCell[][]) {
 }
 
 /** The body's what/how words as switches (unknown words refused by name). */
-export function overrides(body: { what?: string[]; how?: string[] } | undefined) {
+export function overrides(body: RunOverrides | undefined) {
   return {
     what: body?.what === undefined ? undefined : parseWhat(body.what),
     how: body?.how === undefined ? undefined : parseHow(body.how),

@@ -1,4 +1,5 @@
 /** The console's only way to the server: JSON over fetch, with the session's CSRF token. */
+import type { ErrorBody, FieldError } from '../../../src/contract/errors.js';
 
 /** An error answer of the API: `{error: {code, message, field?}}` with its HTTP status. */
 export class ApiError extends Error {
@@ -15,11 +16,7 @@ export class ApiError extends Error {
 }
 
 /** One field's refusal; `untested` when saving untested would pass it (a new key Entra refused). */
-export interface FieldError {
-  field: string;
-  message: string;
-  untested?: true;
-}
+export type { FieldError };
 
 let csrfToken: string | null = null;
 let onSessionLost: ((message: string) => void) | null = null;
@@ -57,7 +54,7 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
   if (response.ok) return json as T;
   const error = (
     json as {
-      error?: { code?: string; message?: string; field?: string; fields?: FieldError[] };
+      error?: Partial<ErrorBody>;
     } | null
   )?.error;
   const failure = new ApiError(

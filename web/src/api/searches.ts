@@ -1,45 +1,15 @@
+import type { SearchView } from '../../../src/contract/searches.js';
+import type { RunOverrides } from '../../../src/contract/sync.js';
 import { api, query } from './client';
 
-/** One collection's reading so far: pages fetched and objects in them. */
-export interface CollectionProgress {
-  pages: number;
-  objects: number;
-}
-
 /**
- * A Search (the manual-sync preview) running as a job on the server, as
- * `…/sync/searches` answers it (the contract in src/http/routes/searches.ts).
+ * A Search (the manual-sync preview) running as a job on the server, as `…/sync/searches` answers
+ * it, and the what/how words a run may override: the contract's (src/contract/searches.ts, sync.ts).
  */
-export interface SearchView {
-  id: string;
-  state: 'running' | 'done' | 'failed' | 'cancelled';
-  /** What it is doing now; null once finished. */
-  phase: 'read' | 'plan' | 'store' | null;
-  cancelRequested: boolean;
-  startedAt: string;
-  /** The runner's last heartbeat or progress write. */
-  updatedAt: string;
-  finishedAt: string | null;
-  startedBy: string;
-  /** Per collection read so far; collections not reached yet are absent. */
-  progress: {
-    users?: CollectionProgress;
-    groups?: CollectionProgress;
-    mailboxes?: CollectionProgress;
-  };
-  /** The stored preview once `done`: read it with loadPlan. */
-  planId: string | null;
-  /** Why it failed, in the API's error shape. */
-  error: { code: string; message: string; hint?: string } | null;
-}
+export type { RunOverrides, SearchView };
+/** One collection's reading so far: pages fetched and objects in them. */
+export type CollectionProgress = NonNullable<SearchView['progress']['users']>;
 
-/** This run's switches, as /sync/preview and /sync/searches take them. */
-export interface RunOverrides {
-  what: string[];
-  how: string[];
-}
-
-/** Starts a search (202), or answers the organization's running one (200): one at a time. */
 export function startSearch(orgPath: string, overrides: RunOverrides): Promise<SearchView> {
   return api<SearchView>('POST', `${orgPath}/sync/searches`, overrides);
 }

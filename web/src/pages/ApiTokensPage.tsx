@@ -18,6 +18,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { useState } from 'react';
 import { TOKEN_DAYS } from '../../../src/contract/limits.js';
+import type { CreatedApiToken, NewApiTokenBody } from '../../../src/contract/organizations.js';
 import { api } from '../api/client';
 import { keys } from '../api/keys';
 import type { ApiToken } from '../api/types';
@@ -26,17 +27,14 @@ import { ConfirmDialog, showFieldError } from '../components/forms';
 import { orgPath, useOrgRef } from '../components/hooks';
 import { toast } from '../toast';
 
-interface NewToken {
-  name: string;
-  expiresInDays: number;
-  canCreateTokens: boolean;
-}
+/** The form: the contract's body, every field filled. */
+type NewToken = Required<NewApiTokenBody>;
 
 /** The organization's API tokens: list, create (the token is shown once), revoke. */
 export function ApiTokensPage() {
   const org = useOrgRef();
   const queryClient = useQueryClient();
-  const [created, setCreated] = useState<{ name: string; token: string; expiresAt: string } | null>(null);
+  const [created, setCreated] = useState<(Omit<CreatedApiToken, 'id'> & { name: string }) | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const tokens = useQuery({
     queryKey: keys.apiTokens(org),
@@ -53,8 +51,7 @@ export function ApiTokensPage() {
     },
   });
   const create = useMutation({
-    mutationFn: (input: NewToken) =>
-      api<{ id: string; token: string; expiresAt: string }>('POST', `${orgPath(org)}/api-tokens`, input),
+    mutationFn: (input: NewToken) => api<CreatedApiToken>('POST', `${orgPath(org)}/api-tokens`, input),
     onMutate: () => setCreated(null),
     onSuccess: (result, input) => {
       setCreated({ name: input.name, token: result.token, expiresAt: result.expiresAt });
