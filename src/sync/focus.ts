@@ -103,8 +103,12 @@ const groupKey = (ext: string): NodeKey => `g${ext}`;
 export interface SourceIndex {
   /** Address (as normalizeAddress would give it, or a superset) → the objects claiming it. */
   claims: Map<string, NodeKey | NodeKey[]>;
-  /** Object → the Entra ids of the groups listing it as a direct member. */
-  listers: Map<NodeKey, string | string[]>;
+  /**
+   * A member's Entra id → the Entra ids of the groups listing it as a direct member, one map per
+   * kind of member (keyed by the raw id: a prefixed key would be a new string to hash per membership).
+   */
+  userListers: Map<string, string | string[]>;
+  groupListers: Map<string, string | string[]>;
   /** Every record indexed, by Entra id (several when the snapshots differ). */
   users: Map<string, SourceUser[]>;
   groups: Map<string, SourceGroup[]>;
@@ -140,7 +144,13 @@ export function recordsOf(source: SourceSnapshot, keys: Keys): SourceSnapshot {
 
 /** Indexes the relations of every record of `snapshots` (e.g. the next snapshot and the changed records of the previous). */
 export function indexSources(snapshots: readonly SourceSnapshot[]): SourceIndex {
-  const index: SourceIndex = { claims: new Map(), listers: new Map(), users: new Map(), groups: new Map() };
+  const index: SourceIndex = {
+    claims: new Map(),
+    userListers: new Map(),
+    groupListers: new Map(),
+    users: new Map(),
+    groups: new Map(),
+  };
   const seen = new Set<object>();
   for (const s of snapshots) {
     for (const u of s.users) {
@@ -154,8 +164,8 @@ export function indexSources(snapshots: readonly SourceSnapshot[]): SourceIndex 
       seen.add(g);
       append(index.groups, g.externalId, g);
       for (const a of claimKeys(g)) add(index.claims, a, groupKey(g.externalId));
-      for (const id of g.memberUserIds) add(index.listers, userKey(id), g.externalId);
-      for (const id of g.memberGroupIds) add(index.listers, groupKey(id), g.externalId);
+      for (const id of g.memberUserIds) add(index.userListers, id, g.externalId);
+      for (const id of g.memberGroupIds) add(index.groupListers, id, g.externalId);
     }
   }
   return index;
@@ -211,7 +221,10 @@ export function closeFocus(seed: Keys, index: SourceIndex): Keys {
       for (const a of claimKeys(r)) for (const other of list(index.claims.get(a))) visit(other, l);
       if (key[0] === 'g') for (const m of (r as SourceGroup).memberGroupIds) visit(groupKey(m), JUDGED);
     }
-    if (l === SPREADS) for (const g of list(index.listers.get(key))) visit(groupKey(g), JUDGED);
+    if (l === SPREADS) {
+      const listers = key[0] === 'u' ? index.userListers : index.groupListers;
+      for (const g of list(listers.get(ext))) visit(groupKey(g), JUDGED);
+    }
   }
   const users = new Set<string>();
   const groups = new Set<string>();

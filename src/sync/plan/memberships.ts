@@ -1,4 +1,4 @@
-import type { Group } from '../../directory/model.js';
+import type { Group, MemberRef } from '../../directory/model.js';
 import type { PlannedMember } from '../changes.js';
 import type { SourceGroup } from '../source.js';
 import { cmp } from './fields.js';
@@ -64,16 +64,14 @@ export function plannedMembers(
   return { members, membersLeftOut };
 }
 
-/** The directory group's members as a plan shows them (a member not in the directory keeps its id as label). */
-function currentMembers(target: Group, directory: DirectoryView): PlannedMember[] {
-  return target.members.map((m): PlannedMember => {
-    if (m.type === 'user') {
-      const u = directory.usersById.get(m.id);
-      return { type: 'user', id: m.id, externalId: u?.externalId ?? null, label: u?.email ?? m.id };
-    }
-    const g = directory.groupsById.get(m.id);
-    return { type: 'group', id: m.id, externalId: g?.externalId ?? null, label: g ? groupLabel(g) : m.id };
-  });
+/** A directory group's member as a plan shows it (a member not in the directory keeps its id as label). */
+function currentMember(m: MemberRef, directory: DirectoryView): PlannedMember {
+  if (m.type === 'user') {
+    const u = directory.usersById.get(m.id);
+    return { type: 'user', id: m.id, externalId: u?.externalId ?? null, label: u?.email ?? m.id };
+  }
+  const g = directory.groupsById.get(m.id);
+  return { type: 'group', id: m.id, externalId: g?.externalId ?? null, label: g ? groupLabel(g) : m.id };
 }
 
 /**
@@ -86,11 +84,14 @@ export function membershipChange(
   planned: readonly PlannedMember[],
   directory: DirectoryView,
 ): { added: PlannedMember[]; removed: PlannedMember[] } | null {
-  const current = currentMembers(target, directory);
-  const currentKeys = new Set(current.map(memberKey));
+  // Keyed as memberKey keys a directory member (it always has an id); only the removed ones are
+  // shown, so only those are looked up (groups of thousands mostly change by a few).
+  const currentKeys = new Set(target.members.map((m) => `${m.type}:${m.id}`));
   const plannedKeys = new Set(planned.map(memberKey));
   const added = planned.filter((m) => !currentKeys.has(memberKey(m)));
-  const removed = current.filter((m) => !plannedKeys.has(memberKey(m)));
+  const removed = target.members
+    .filter((m) => !plannedKeys.has(`${m.type}:${m.id}`))
+    .map((m) => currentMember(m, directory));
   if (added.length === 0 && removed.length === 0) return null;
   return { added: sortMembers(added), removed: sortMembers(removed) };
 }
