@@ -62,6 +62,7 @@ import {
   type SourceIndex,
   unsteadyKeys,
   unsteadySeeds,
+  WholeGroupNeeded,
 } from '../sync/focus.js';
 import { billableAfter, plan as makePlan } from '../sync/plan.js';
 import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
@@ -758,7 +759,7 @@ export class SyncService {
     // longer stands for the plan: those are judged, focused.
     const unsteady = basis?.focus ? unsteadyKeys(basis.focus) : null;
     const settled = basis && (!unsteady || unsteady.users.size + unsteady.groups.size === 0);
-    let result: Plan;
+    let result: Plan | null = null;
     let directory: Planned['directory'] = null;
     let index: SourceIndex | undefined;
     if (basis && sourceUnchanged && settled) {
@@ -776,11 +777,13 @@ export class SyncService {
       // After an apply, with the same policy, domains and directory: only what the delta changed
       // and what that affects is judged, against the rows it needs (src/sync/focus.ts). An
       // expired delta link (a full read), a first sync or any other change plans in full.
-      ({ result, directory, index } = await this.#planFocused(await mirror(), await nextSource(), policy, {
+      const focused = await this.#planFocused(await mirror(), await nextSource(), policy, {
         ...basis,
         focus: basis.focus,
-      }));
-    } else {
+      });
+      if (focused) ({ result, directory, index } = focused);
+    }
+    if (!result) {
       directory = await this.#directory.loadAll();
       result = makePlan(
         {
@@ -850,7 +853,7 @@ export class SyncService {
     next: SourceSnapshot,
     policy: SyncPolicy,
     basis: SyncBasis & { focus: FocusBasis },
-  ): Promise<{ result: Plan; directory: NonNullable<Planned['directory']>; index: SourceIndex }> {
+  ): Promise<{ result: Plan; directory: NonNullable<Planned['directory']>; index: SourceIndex } | null> {
     const changed = changedObjects(previous, next);
     const unsteady = unsteadyKeys(basis.focus);
     const index = indexSources([next, recordsOf(previous, changed)]);
@@ -860,6 +863,9 @@ export class SyncService {
         groups: new Set([...changed.groups, ...unsteady.groups]),
       },
       index,
+      // Groups in step but for a focused member are read in part, unless a switched-off update
+      // of groups may have left them out of step.
+      { readInPart: policy.how.updateGroups },
     );
     const rows = await this.#directory.loadFocused(directoryKeys(focus, index));
     const current = {
@@ -868,16 +874,23 @@ export class SyncService {
       pendingDomains: this.org.pendingDomains,
       ...rows,
     };
-    const result = focusedPlan({
-      focus,
-      next: judge(current, next, policy, focus),
-      previousFocus: judge(current, previous, policy, focus),
-      previousUnsteady: judge(current, previous, policy, unsteady),
-      steady: basis.focus.steady,
-      skipped: basis.skipped,
-      seats: basis.seats,
-      loadedUsers: rows.users,
-    });
+    let result: Plan;
+    try {
+      result = focusedPlan({
+        focus,
+        next: judge(current, next, policy, focus),
+        previousFocus: judge(current, previous, policy, focus),
+        previousUnsteady: judge(current, previous, policy, unsteady),
+        steady: basis.focus.steady,
+        skipped: basis.skipped,
+        seats: basis.seats,
+        loadedUsers: rows.users,
+      });
+    } catch (error) {
+      // A group read in part would be added: it was not in step after all. Plan in full.
+      if (error instanceof WholeGroupNeeded) return null;
+      throw error;
+    }
     return { result, directory: { ...rows, partial: true }, index };
   }
 

@@ -137,8 +137,9 @@ export class DirectoryRepository {
     userExternalIds: readonly string[];
     memberExternalIds: readonly string[];
     groupExternalIds: readonly string[];
+    partialGroupExternalIds: readonly string[];
     addresses: readonly string[];
-  }): Promise<{ users: User[]; groups: Group[] }> {
+  }): Promise<{ users: User[]; groups: Group[]; memberTotals: Map<string, number> }> {
     const users = new Map<string, Database['users']>();
     const groups = new Map<string, Database['groups']>();
     const members = new Map<string, MemberRef[]>();
@@ -176,6 +177,11 @@ export class DirectoryRepository {
 
     await byKey('users', 'external_id', keys.userExternalIds, users);
     await byKey('groups', 'external_id', keys.groupExternalIds, groups);
+    const partial = new Map<string, Database['groups']>();
+    await byKey('groups', 'external_id', keys.partialGroupExternalIds, partial);
+    // The focused objects, by directory id: what a group read in part holds of its members.
+    const focused = [...users.keys(), ...groups.keys(), ...partial.keys()];
+    for (const [id, row] of partial) groups.set(id, row);
     // Judged or holders, read whole; the rest only as members.
     const whole = new Set(users.keys());
     await byKey('users', 'external_id', keys.memberExternalIds, users);
@@ -193,7 +199,8 @@ export class DirectoryRepository {
         if (r.owner_type === 'user') whole.add(r.owner_id);
       }
     }
-    await membersOf([...groups.keys()]);
+    await membersOf([...groups.keys()].filter((id) => !partial.has(id)));
+    const memberTotals = await this.#partMembers(partial, focused, members);
     for (const list of members.values()) {
       for (const m of list) (m.type === 'user' ? wantedUsers : wantedGroups).add(m.id);
     }
@@ -210,7 +217,47 @@ export class DirectoryRepository {
     return {
       users: [...users.values()].map((r) => toUser(r, aliases.get(r.id) ?? [])),
       groups: [...groups.values()].map((r) => toGroup(r, aliases.get(r.id) ?? [], members.get(r.id) ?? [])),
+      memberTotals,
     };
+  }
+
+  /**
+   * Of the groups in `partial`, the members among `focused` (directory ids) into `members`, and
+   * how many members each has in all (the map returned).
+   */
+  async #partMembers(
+    partial: ReadonlyMap<string, unknown>,
+    focused: readonly string[],
+    members: Map<string, MemberRef[]>,
+  ): Promise<Map<string, number>> {
+    const totals = new Map<string, number>();
+    if (partial.size === 0) return totals;
+    for (const part of chunks([...partial.keys()], IN_CHUNK)) {
+      const rows = await this.db
+        .selectFrom('group_members')
+        .select(['group_id', (eb) => eb.fn.countAll<number | string>().as('n')])
+        .where('org_id', '=', this.orgId)
+        .where('group_id', 'in', part)
+        .groupBy('group_id')
+        .execute();
+      for (const r of rows) totals.set(r.group_id, Number(r.n));
+    }
+    for (const id of partial.keys()) if (!totals.has(id)) totals.set(id, 0);
+    for (const part of chunks([...new Set(focused)], IN_CHUNK)) {
+      const rows = await this.db
+        .selectFrom('group_members')
+        .select(['group_id', 'member_type', 'member_id'])
+        .where('org_id', '=', this.orgId)
+        .where('member_id', 'in', part)
+        .execute();
+      for (const r of rows) {
+        if (!partial.has(r.group_id)) continue;
+        const list = members.get(r.group_id) ?? [];
+        list.push({ type: r.member_type, id: r.member_id });
+        members.set(r.group_id, list);
+      }
+    }
+    return totals;
   }
 
   /** Entra ids of the groups whose members include one of `members` (hand-made groups have none). */

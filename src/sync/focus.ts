@@ -24,6 +24,10 @@ import { cmp } from './plan/fields.js';
 import { compareGroups, scopeGroups } from './plan/groups.js';
 import { compareUsers, scopeUsers } from './plan/users.js';
 import { type SourceView, viewSource } from './plan/view.js';
+
+// What a focus that read a group in part throws when the group needs its whole member list.
+export { WholeGroupNeeded } from './plan/memberships.js';
+
 import {
   billableAfter,
   type CurrentDirectory,
@@ -71,6 +75,17 @@ import { sameRecord } from './source-changes.js';
 export interface Keys {
   users: ReadonlySet<string>;
   groups: ReadonlySet<string>;
+}
+
+/** A closed focus: its objects, and the groups among them that are read in part. */
+export interface Focus extends Keys {
+  /**
+   * Groups judged only because they list an object of the focus (or a focused group lists them),
+   * with their own record unchanged and steady: in step with the directory but for those members.
+   * Only their members among the focus are read and compared (src/sync/plan/memberships.ts
+   * partialMembershipChange), not lists of thousands.
+   */
+  readInPart: ReadonlySet<string>;
 }
 
 /** The parts of a plan that are sums over objects. */
@@ -198,8 +213,14 @@ function claimKeys(o: SourceUser | SourceGroup): string[] {
  * claiming an address one of them claims (recursively); groups listing such an object are
  * judged too (their member list may change). Every judged object brings the claimants of its
  * addresses and, a group, the groups it lists: the comparers need them to judge it exactly.
+ *
+ * `readInPart`: the groups judged only as listers are in step but for their focused members
+ * (they are steady, and their record did not change), so they are read in part (Focus) and bring
+ * no groups of their own. That holds when updates of groups are switched on — a switched-off
+ * update leaves a group out of step — and against the directory the basis was judged on, so
+ * not for the basis of an apply (judged before its writes).
  */
-export function closeFocus(seed: Keys, index: SourceIndex): Keys {
+export function closeFocus(seed: Keys, index: SourceIndex, options: { readInPart?: boolean } = {}): Focus {
   const SPREADS = 2;
   const JUDGED = 1;
   const level = new Map<NodeKey, number>();
@@ -219,7 +240,8 @@ export function closeFocus(seed: Keys, index: SourceIndex): Keys {
       key[0] === 'u' ? (index.users.get(ext) ?? []) : (index.groups.get(ext) ?? []);
     for (const r of records) {
       for (const a of claimKeys(r)) for (const other of list(index.claims.get(a))) visit(other, l);
-      if (key[0] === 'g') for (const m of (r as SourceGroup).memberGroupIds) visit(groupKey(m), JUDGED);
+      const bringsItsGroups = key[0] === 'g' && !(options.readInPart && l === JUDGED);
+      if (bringsItsGroups) for (const m of (r as SourceGroup).memberGroupIds) visit(groupKey(m), JUDGED);
     }
     if (l === SPREADS) {
       const listers = key[0] === 'u' ? index.userListers : index.groupListers;
@@ -228,8 +250,16 @@ export function closeFocus(seed: Keys, index: SourceIndex): Keys {
   }
   const users = new Set<string>();
   const groups = new Set<string>();
-  for (const key of level.keys()) (key[0] === 'u' ? users : groups).add(key.slice(1));
-  return { users, groups };
+  const readInPart = new Set<string>();
+  for (const [key, l] of level) {
+    const ext = key.slice(1);
+    if (key[0] === 'u') users.add(ext);
+    else {
+      groups.add(ext);
+      if (options.readInPart && l === JUDGED) readInPart.add(ext);
+    }
+  }
+  return { users, groups, readInPart };
 }
 
 /** What a focus needs of the directory: loaded by key (DirectoryRepository.loadFocused). */
@@ -241,13 +271,19 @@ export interface DirectoryKeys {
    * to as members (by directory id, address and Entra id), so their aliases are not read.
    */
   memberExternalIds: string[];
+  /** Groups by Entra id, read whole. */
   groupExternalIds: string[];
+  /** Groups by Entra id read in part (Focus.readInPart): their members among the focused objects only. */
+  partialGroupExternalIds: string[];
   /** Holders of the addresses the focused objects claim (normalized). */
   addresses: string[];
 }
 
 /** The directory rows a focus is judged against, from the index's records of it. */
-export function directoryKeys(focus: Keys, index: SourceIndex): DirectoryKeys {
+export function directoryKeys(
+  focus: Keys & { readInPart?: ReadonlySet<string> },
+  index: SourceIndex,
+): DirectoryKeys {
   const members = new Set<string>();
   const addresses = new Set<string>();
   const claim = (o: SourceUser | SourceGroup) => {
@@ -258,16 +294,21 @@ export function directoryKeys(focus: Keys, index: SourceIndex): DirectoryKeys {
     }
   };
   for (const ext of focus.users) for (const u of index.users.get(ext) ?? []) claim(u);
+  const whole: string[] = [];
+  const partial: string[] = [];
   for (const ext of focus.groups) {
+    const inPart = focus.readInPart?.has(ext) ?? false;
+    (inPart ? partial : whole).push(ext);
     for (const g of index.groups.get(ext) ?? []) {
       claim(g);
-      for (const id of g.memberUserIds) if (!focus.users.has(id)) members.add(id);
+      if (!inPart) for (const id of g.memberUserIds) if (!focus.users.has(id)) members.add(id);
     }
   }
   return {
     userExternalIds: [...focus.users],
     memberExternalIds: [...members],
-    groupExternalIds: [...focus.groups],
+    groupExternalIds: whole,
+    partialGroupExternalIds: partial,
     addresses: [...addresses],
   };
 }
@@ -315,7 +356,7 @@ export function judge(
   current: CurrentDirectory,
   source: SourceSnapshot,
   policy: SyncPolicy,
-  focus: Keys,
+  focus: Keys & { readInPart?: ReadonlySet<string> },
   options: { plan?: Plan } = {},
 ): Judged {
   const sourceView = keyedOnce(sourceViews[`${policy.what.users}`], source, () =>
@@ -338,6 +379,8 @@ export function judge(
   }
   const refs = new Map<string, PlannedMember>();
   for (const ext of focus.groups) {
+    // A group read in part is compared on its focused members only: they have refs of their own.
+    if (focus.readInPart?.has(ext)) continue;
     for (const id of sourceView.groups.get(ext)?.memberUserIds ?? []) {
       if (focus.users.has(id) || refs.has(id)) continue;
       // As compareUsers refers to users: as added, as updated, gone when removed, else as they are.
@@ -353,7 +396,7 @@ export function judge(
     }
   }
   for (const [ext, ref] of userChanges.refs) refs.set(ext, ref);
-  const groupChanges = compareGroups(ctx, groups, refs, focus.groups);
+  const groupChanges = compareGroups(ctx, groups, refs, focus.groups, focus);
   const { report } = ctx;
   return {
     usersToAdd: userChanges.toAdd,

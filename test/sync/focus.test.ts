@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { changedObjects, closeFocus, directoryKeys, indexSources, recordsOf } from '../../src/sync/focus.js';
-import { srcGroup, srcUser } from './fixtures.js';
+import {
+  changedObjects,
+  closeFocus,
+  directoryKeys,
+  indexSources,
+  judge,
+  recordsOf,
+  WholeGroupNeeded,
+} from '../../src/sync/focus.js';
+import { plan } from '../../src/sync/plan.js';
+import { ALL_ON, directory, dirGroup, dirUser, srcGroup, srcUser } from './fixtures.js';
 
 /** The focus computation of src/sync/focus.ts; its equality with full planning is test/sync/focused-plan.test.ts. */
 describe('focus', () => {
@@ -42,5 +51,47 @@ describe('focus', () => {
     const index = indexSources([before]);
     const focus = closeFocus(changedObjects(before, structuredClone(before)), index);
     expect(focus.users.size + focus.groups.size).toBe(0);
+  });
+
+  it('reads a group judged only as a lister in part, and it brings no groups of its own', () => {
+    const after = { users: [a, { ...b, displayName: 'B' }, c, d], groups: [g, h, inner] };
+    const changed = changedObjects(before, after);
+    const index = indexSources([after, recordsOf(before, changed)]);
+    const focus = closeFocus(changed, index, { readInPart: true });
+    expect([...focus.groups]).toEqual(['gext-g']);
+    expect([...focus.readInPart]).toEqual(['gext-g']);
+    const keys = directoryKeys(focus, index);
+    expect(keys.groupExternalIds).toEqual([]);
+    expect(keys.partialGroupExternalIds).toEqual(['gext-g']);
+    // Its other members are not read: only the focused ones can change in it.
+    expect(keys.memberExternalIds).toEqual([]);
+  });
+
+  describe('a group read in part', () => {
+    // g lists a, b, c, d and x (unknown to the directory); b was deleted in Entra.
+    const users = ['a', 'b', 'c', 'd'].map((k) => dirUser(k));
+    const listed = srcGroup('g', { memberUserIds: ['ext-a', 'ext-b', 'ext-c', 'ext-d', 'ext-x'] });
+    const whole = dirGroup('g', { members: users.map((u) => ({ type: 'user' as const, id: u.id })) });
+    const source = { users: [a, c, d], groups: [listed] };
+    const focus = { users: new Set(['ext-b']), groups: new Set(['gext-g']), readInPart: new Set(['gext-g']) };
+
+    it('changes as the whole group would: the focused member removed, the rest left out counted', () => {
+      const full = plan(directory(users, [whole]), source, ALL_ON);
+      const inPart = {
+        ...directory([users[1]!], [{ ...whole, members: [{ type: 'user' as const, id: 'u-b' }] }]),
+        memberTotals: new Map([['g-g', 4]]),
+      };
+      const judged = judge(inPart, source, ALL_ON, focus);
+      expect(judged.groupsToUpdate).toEqual(full.groupsToUpdate);
+      expect(judged.groupsToUpdate[0]).toMatchObject({
+        membersRemoved: [expect.objectContaining({ id: 'u-b' })],
+        membersLeftOut: 2,
+      });
+    });
+
+    it('that the directory does not hold says its whole member list is needed', () => {
+      const inPart = { ...directory([users[1]!], []), memberTotals: new Map<string, number>() };
+      expect(() => judge(inPart, source, ALL_ON, focus)).toThrow(WholeGroupNeeded);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { AppError } from '../../directory/errors.js';
 import type { Group, GroupKind } from '../../directory/model.js';
 import {
   type AddGroupChange,
@@ -13,7 +14,16 @@ import type { SourceGroup } from '../source.js';
 import { type Candidate, validAddresses } from './addresses.js';
 import { type OutOfScope, type PlanContext, skippedEntry } from './context.js';
 import { clean, diffAliases, diffFields } from './fields.js';
-import { groupLabel, type MemberRefs, membershipChange, plannedMembers, sortMembers } from './memberships.js';
+import {
+  type FocusedObjects,
+  groupLabel,
+  type MemberRefs,
+  membershipChange,
+  partialMembershipChange,
+  plannedMembers,
+  sortMembers,
+  WholeGroupNeeded,
+} from './memberships.js';
 import { type SourceView, unionKeys } from './view.js';
 
 /** Groups: which Entra groups are in scope, and how each compares with its directory group. */
@@ -111,18 +121,21 @@ export function groupKeys(ctx: PlanContext, scoped: ScopedGroups): Set<string> {
  * Compares the groups of `keys` (default: all) with the directory: adds, updates (fields and
  * members) and removals. `userRefs` must name every user the groups may list as a member; the
  * groups' own refs come from the first pass, so `keys` must also cover every group listed as a
- * member by a group compared. Candidates must have their addresses settled first.
+ * member by a group compared. Candidates must have their addresses settled first. A group the
+ * directory holds in part (DirectoryView.memberTotals) is compared on its members among `focused`
+ * only, which `userRefs` and `keys` must then cover.
  */
 export function compareGroups(
   ctx: PlanContext,
   scoped: ScopedGroups,
   userRefs: ReadonlyMap<string, PlannedMember>,
   keys: Iterable<string> = groupKeys(ctx, scoped),
+  focused?: FocusedObjects,
 ): GroupComparison {
   const settled = settleGroups(ctx, scoped, keys);
   const refs: MemberRefs = { users: userRefs, groups: settled.refs };
   const result: GroupComparison = { toAdd: [], toUpdate: [], toRemove: settled.toRemove };
-  for (const planned of settled.planned) compareGroup(ctx, planned, refs, result);
+  for (const planned of settled.planned) compareGroup(ctx, planned, refs, result, focused);
   return result;
 }
 
@@ -223,10 +236,19 @@ function compareGroup(
   { c, wanted }: PlannedGroup,
   refs: MemberRefs,
   result: GroupComparison,
+  focused: FocusedObjects | undefined,
 ): void {
-  const { policy, report } = ctx;
-  const { members, membersLeftOut } = plannedMembers(c.src, refs);
   const target = c.target as Group | undefined;
+  const total = target ? ctx.directory.memberTotals.get(target.id) : undefined;
+  if (target && total !== undefined) {
+    // Read in part (focused planning): only its members among the focused objects can differ.
+    if (!focused) throw new AppError('internal', `The group ${target.id} was read in part, outside a focus.`);
+    const partial = partialMembershipChange(target, c.src, refs, focused, total, ctx.directory);
+    compareFields(ctx, { c, wanted }, target, partial.change, partial.membersLeftOut, result);
+    return;
+  }
+  if (!target && focused?.readInPart?.has(c.externalId)) throw new WholeGroupNeeded(c.externalId);
+  const { members, membersLeftOut } = plannedMembers(c.src, refs);
   if (!target) {
     const group = {
       ...wanted,
@@ -245,6 +267,26 @@ function compareGroup(
     });
     return;
   }
+  compareFields(
+    ctx,
+    { c, wanted },
+    target,
+    membershipChange(target, members, ctx.directory),
+    membersLeftOut,
+    result,
+  );
+}
+
+/** A directory group against what Entra wants: updated when its fields or its members differ. */
+function compareFields(
+  ctx: PlanContext,
+  { c, wanted }: PlannedGroup,
+  target: Group,
+  membership: { added: PlannedMember[]; removed: PlannedMember[] } | null,
+  membersLeftOut: number,
+  result: GroupComparison,
+): void {
+  const { policy, report } = ctx;
   const before: GroupFieldChanges = {};
   const after: GroupFieldChanges = {};
   diffFields(before, after, target, wanted, ['name', 'kind', 'email'] as const);
@@ -254,7 +296,6 @@ function compareGroup(
     (before as Record<string, unknown>).source = target.source;
     (after as Record<string, unknown>).source = 'entra';
   }
-  const membership = membershipChange(target, members, ctx.directory);
   const fields = [...Object.keys(after), ...(membership ? ['members'] : [])];
   if (fields.length === 0) {
     report.unchanged++;

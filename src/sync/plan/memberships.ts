@@ -95,3 +95,53 @@ export function membershipChange(
   if (added.length === 0 && removed.length === 0) return null;
   return { added: sortMembers(added), removed: sortMembers(removed) };
 }
+
+/** The objects of a focus, by Entra id: a group read in part holds only its members among them. */
+export interface FocusedObjects {
+  users: ReadonlySet<string>;
+  groups: ReadonlySet<string>;
+  /** The groups of the focus read in part (src/sync/focus.ts closeFocus). */
+  readInPart?: ReadonlySet<string>;
+}
+
+/**
+ * Thrown when a group read in part turns out to need its whole member list (it would be added):
+ * the focus it was judged in assumed it in step, so the caller plans in full instead.
+ */
+export class WholeGroupNeeded extends Error {
+  constructor(readonly externalId: string) {
+    super(`The group ${externalId} was read in part, but its whole member list is needed.`);
+  }
+}
+
+/**
+ * The membership change of a group read in part (CurrentDirectory.memberTotals), and how many of
+ * its members are left out — what membershipChange and plannedMembers give for the whole group,
+ * provided the group is in step with the directory outside `focused`: every member that is not a
+ * focused object keeps its ref, so only the focused ones can be added or removed, and the ones
+ * left out are the rest of the source list beyond the `total` the directory holds.
+ */
+export function partialMembershipChange(
+  target: Group,
+  s: SourceGroup,
+  refs: MemberRefs,
+  focused: FocusedObjects,
+  total: number,
+  directory: DirectoryView,
+): { change: { added: PlannedMember[]; removed: PlannedMember[] } | null; membersLeftOut: number } {
+  const listedUsers = new Set(s.memberUserIds);
+  const listedGroups = new Set(s.memberGroupIds);
+  listedGroups.delete(s.externalId);
+  const planned: PlannedMember[] = [];
+  for (const id of listedUsers) {
+    const ref = focused.users.has(id) ? refs.users.get(id) : undefined;
+    if (ref) planned.push(ref);
+  }
+  for (const id of listedGroups) {
+    const ref = focused.groups.has(id) ? refs.groups.get(id) : undefined;
+    if (ref) planned.push(ref);
+  }
+  const change = membershipChange(target, planned, directory);
+  const kept = total - target.members.length + planned.length;
+  return { change, membersLeftOut: listedUsers.size + listedGroups.size - kept };
+}

@@ -17,6 +17,11 @@ export interface CurrentDirectory {
   pendingDomains: string[];
   users: User[];
   groups: Group[];
+  /**
+   * Groups read in part (focused planning, src/sync/focus.ts), by directory id: how many members
+   * each has in all. Their `members` hold only those that are objects of the focus.
+   */
+  memberTotals?: ReadonlyMap<string, number>;
 }
 
 /** The directory, keyed. */
@@ -26,6 +31,8 @@ export interface DirectoryView {
   /** Objects linked to Entra, by Entra id (hand-made objects without one are not here). */
   usersByExternalId: ReadonlyMap<string, User>;
   groupsByExternalId: ReadonlyMap<string, Group>;
+  /** See CurrentDirectory.memberTotals: empty when every group was read whole. */
+  memberTotals: ReadonlyMap<string, number>;
 }
 
 /** The snapshot, keyed by Entra id, in the order Entra listed it. */
@@ -40,6 +47,7 @@ export function viewDirectory(current: CurrentDirectory): DirectoryView {
     groupsById: new Map(current.groups.map((g) => [g.id, g])),
     usersByExternalId: byExternalId(current.users),
     groupsByExternalId: byExternalId(current.groups),
+    memberTotals: current.memberTotals ?? new Map(),
   };
 }
 
