@@ -159,21 +159,7 @@ export class DirectoryRepository {
         for (const r of rows) into.set(r.id, r);
       }
     };
-    const membersOf = async (groupIds: string[]) => {
-      for (const part of chunks(groupIds, IN_CHUNK)) {
-        const rows = await this.db
-          .selectFrom('group_members')
-          .select(['group_id', 'member_type', 'member_id'])
-          .where('org_id', '=', this.orgId)
-          .where('group_id', 'in', part)
-          .execute();
-        for (const r of rows) {
-          const list = members.get(r.group_id) ?? [];
-          list.push({ type: r.member_type, id: r.member_id });
-          members.set(r.group_id, list);
-        }
-      }
-    };
+    const membersOf = (groupIds: string[]) => this.#membershipsBy('group_id', groupIds, members);
 
     await byKey('users', 'external_id', keys.userExternalIds, users);
     await byKey('groups', 'external_id', keys.groupExternalIds, groups);
@@ -243,21 +229,31 @@ export class DirectoryRepository {
       for (const r of rows) totals.set(r.group_id, Number(r.n));
     }
     for (const id of partial.keys()) if (!totals.has(id)) totals.set(id, 0);
-    for (const part of chunks([...new Set(focused)], IN_CHUNK)) {
+    await this.#membershipsBy('member_id', [...new Set(focused)], members, (group) => partial.has(group));
+    return totals;
+  }
+
+  /** The membership rows whose group (or member) is one of `ids`, by group into `into`; `keep` filters by group. */
+  async #membershipsBy(
+    column: 'group_id' | 'member_id',
+    ids: readonly string[],
+    into: Map<string, MemberRef[]>,
+    keep: (groupId: string) => boolean = () => true,
+  ): Promise<void> {
+    for (const part of chunks([...ids], IN_CHUNK)) {
       const rows = await this.db
         .selectFrom('group_members')
         .select(['group_id', 'member_type', 'member_id'])
         .where('org_id', '=', this.orgId)
-        .where('member_id', 'in', part)
+        .where(column, 'in', part)
         .execute();
       for (const r of rows) {
-        if (!partial.has(r.group_id)) continue;
-        const list = members.get(r.group_id) ?? [];
+        if (!keep(r.group_id)) continue;
+        const list = into.get(r.group_id) ?? [];
         list.push({ type: r.member_type, id: r.member_id });
-        members.set(r.group_id, list);
+        into.set(r.group_id, list);
       }
     }
-    return totals;
   }
 
   /** Entra ids of the groups whose members include one of `members` (hand-made groups have none). */
