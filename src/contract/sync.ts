@@ -634,3 +634,18 @@ export const runOverrideFields = {
 };
 export const RunOverridesSchema = Type.Object(runOverrideFields, { additionalProperties: false });
 export type RunOverrides = Static<typeof RunOverridesSchema>;
+
+/** The changes of a plan left unticked, by change id: every other change is applied. */
+const excludedChangeIds = Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1_000_000 }));
+
+/** POST …/sync/execute: a stored preview (none: read and apply at once), its unticked changes, the run's overrides. */
+export const ExecuteBodySchema = Type.Object(
+  { planId: Type.Optional(Type.String({ maxLength: 64 })), excludedChangeIds, ...runOverrideFields },
+  { additionalProperties: false },
+);
+
+/** POST …/sync/runs/{id}/approve: the held plan's unticked changes (without them every change is applied). */
+export const ApproveBodySchema = Type.Object({ excludedChangeIds }, { additionalProperties: false });
+
+export type ExecuteBody = Static<typeof ExecuteBodySchema>;
+export type ApproveBody = Static<typeof ApproveBodySchema>;

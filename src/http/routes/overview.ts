@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AutomationBodySchema, AutomationViewSchema } from '../../contract/automation.js';
 import { ServiceOverviewSchema, SyncOverviewSchema } from '../../contract/overview.js';
-import { RunResultSchema } from '../../contract/sync.js';
+import { ApproveBodySchema, RunResultSchema } from '../../contract/sync.js';
 import { invalid } from '../../directory/errors.js';
 import { NEEDS, type Need, OVERVIEW_SORTS, type OverviewSort } from '../../jobs/attention.js';
 import { AutomationService } from '../../jobs/automation.js';
@@ -75,14 +75,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ap
         tags: ['sync'],
         params: RunParams,
         // Without a body (or without excludedChangeIds) every change of the held plan is applied.
-        body: Type.Object(
-          {
-            excludedChangeIds: Type.Optional(
-              Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1_000_000 }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: ApproveBodySchema,
         response: { 200: RunResultSchema, ...errors },
       },
       // A POST without a body (as before unticking was possible) approves every change.

@@ -8,6 +8,7 @@ import {
   EntraSettingsViewSchema,
 } from '../../contract/settings.js';
 import {
+  ExecuteBodySchema,
   PlanViewSchema,
   PreviewSchema,
   RUN_STATUSES,
@@ -16,7 +17,6 @@ import {
   RunOverridesSchema,
   RunRecordSchema,
   RunResultSchema,
-  runOverrideFields,
   TRIGGERS,
 } from '../../contract/sync.js';
 import { canManageService } from '../../directory/permissions.js';
@@ -91,16 +91,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
       schema: {
         tags: ['sync'],
         params: OrgParams,
-        body: Type.Object(
-          {
-            planId: Type.Optional(Type.String({ maxLength: 64 })),
-            excludedChangeIds: Type.Optional(
-              Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1_000_000 }),
-            ),
-            ...runOverrideFields,
-          },
-          { additionalProperties: false },
-        ),
+        body: ExecuteBodySchema,
         response: { 200: RunResultSchema, ...errors },
       },
     },

@@ -31,9 +31,11 @@ import type {
 import type { Attention, AttentionItem, SyncOverview } from '../../../src/contract/overview.js';
 import type { DiagnosticReport, EntraSettingsView } from '../../../src/contract/settings.js';
 import type {
+  ApproveBody,
   Change,
   ChangeOutcome,
   DefaultRole,
+  ExecuteBody,
   HoldReason,
   HowSwitches,
   MailboxIssueCause,
@@ -54,6 +56,7 @@ import type { Cloud } from '../../../src/graph/clouds.js';
 import type { Category } from '../../../src/sync/categories.js';
 
 export type {
+  ApproveBody,
   Attention,
   AttentionItem,
   BlockedMailboxRule,
@@ -63,6 +66,7 @@ export type {
   Cloud,
   DefaultRole,
   DomainProof,
+  ExecuteBody,
   HoldReason,
   HowSwitches,
   MailboxFilter,

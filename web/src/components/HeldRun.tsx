@@ -6,7 +6,7 @@ import { Link } from 'react-router';
 import { api } from '../api/client';
 import { afterSync, keys } from '../api/keys';
 import { loadPlan } from '../api/plans';
-import { CATEGORIES, type ExecuteResult } from '../api/types';
+import { type ApproveBody, CATEGORIES, type ExecuteResult } from '../api/types';
 import { applySentence, PreviewResults } from './changes';
 import { ErrorAlert, Loading } from './common';
 import { orgPath } from './hooks';
@@ -64,7 +64,7 @@ export function HeldRunReview({
     mutationFn: () =>
       api<ExecuteResult>('POST', `${orgPath(org)}/sync/runs/${runId}/approve`, {
         excludedChangeIds: [...excluded],
-      }),
+      } satisfies ApproveBody),
     onSuccess: (result) => {
       const applied = Object.values(result.applied).reduce((n, v) => n + (v ?? 0), 0);
       notifications.show({

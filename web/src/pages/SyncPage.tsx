@@ -24,6 +24,7 @@ import { cancelSearch, getSearch, listSearches, type SearchView, startSearch } f
 import {
   CATEGORIES,
   type EntraSettings,
+  type ExecuteBody,
   type ExecuteResult,
   type HowSwitches,
   type Preview,
@@ -148,7 +149,7 @@ export function SyncPage() {
       api<ExecuteResult>('POST', `${orgPath(org)}/sync/execute`, {
         planId: plan.planId,
         excludedChangeIds: [...excluded],
-      }),
+      } satisfies ExecuteBody),
     onSuccess: () => {
       setConfirming(false);
       // Executed: a reload shows the empty page, not the spent preview.
