@@ -863,9 +863,9 @@ export class SyncService {
         groups: new Set([...changed.groups, ...unsteady.groups]),
       },
       index,
-      // Groups in step but for a focused member are read in part, unless a switched-off update
-      // of groups may have left them out of step.
-      { readInPart: policy.how.updateGroups },
+      // Steady groups are read in part, unless a switched-off update of groups may have left
+      // them out of step.
+      policy.how.updateGroups ? { readInPart: { whole: unsteady.groups, changed: changed.groups } } : {},
     );
     const rows = await this.#directory.loadFocused(directoryKeys(focus, index));
     const current = {

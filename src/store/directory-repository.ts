@@ -138,6 +138,7 @@ export class DirectoryRepository {
     memberExternalIds: readonly string[];
     groupExternalIds: readonly string[];
     partialGroupExternalIds: readonly string[];
+    deltaMemberExternalIds: readonly string[];
     addresses: readonly string[];
   }): Promise<{ users: User[]; groups: Group[]; memberTotals: Map<string, number> }> {
     const users = new Map<string, Database['users']>();
@@ -171,6 +172,12 @@ export class DirectoryRepository {
     // Judged or holders, read whole; the rest only as members.
     const whole = new Set(users.keys());
     await byKey('users', 'external_id', keys.memberExternalIds, users);
+    const delta = new Map<string, Database['users']>();
+    await byKey('users', 'external_id', keys.deltaMemberExternalIds, delta);
+    for (const [id, row] of delta) {
+      users.set(id, row);
+      focused.push(id);
+    }
     const wantedUsers = new Set<string>();
     const wantedGroups = new Set<string>();
     for (const part of chunks([...new Set(keys.addresses)], IN_CHUNK)) {

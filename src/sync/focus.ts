@@ -80,12 +80,39 @@ export interface Keys {
 /** A closed focus: its objects, and the groups among them that are read in part. */
 export interface Focus extends Keys {
   /**
-   * Groups judged only because they list an object of the focus (or a focused group lists them),
-   * with their own record unchanged and steady: in step with the directory but for those members.
-   * Only their members among the focus are read and compared (src/sync/plan/memberships.ts
+   * Steady groups of the focus that are in both snapshots: their membership is in step with the
+   * directory but for the objects of the focus and the members their own record gained or lost.
+   * Only those members are read and compared (src/sync/plan/memberships.ts
    * partialMembershipChange), not lists of thousands.
    */
   readInPart: ReadonlySet<string>;
+  /** Of the groups read in part whose record changed: the members listed in one record and not the other. */
+  memberDelta: ReadonlyMap<string, MemberDelta>;
+}
+
+/** Entra ids of members, per kind. */
+export interface MemberDelta {
+  users: ReadonlySet<string>;
+  groups: ReadonlySet<string>;
+}
+
+/** The members listed by exactly one of a group's records (none: one record, or none differ). */
+function memberDeltaOf(records: readonly SourceGroup[]): MemberDelta {
+  const [a, b] = records;
+  if (!a || !b) return { users: new Set(), groups: new Set() };
+  return {
+    users: symmetric(a.memberUserIds, b.memberUserIds),
+    groups: symmetric(a.memberGroupIds, b.memberGroupIds),
+  };
+}
+
+function symmetric(a: readonly string[], b: readonly string[]): Set<string> {
+  const inA = new Set(a);
+  const inB = new Set(b);
+  const out = new Set<string>();
+  for (const id of inA) if (!inB.has(id)) out.add(id);
+  for (const id of inB) if (!inA.has(id)) out.add(id);
+  return out;
 }
 
 /** The parts of a plan that are sums over objects. */
@@ -214,13 +241,23 @@ function claimKeys(o: SourceUser | SourceGroup): string[] {
  * judged too (their member list may change). Every judged object brings the claimants of its
  * addresses and, a group, the groups it lists: the comparers need them to judge it exactly.
  *
- * `readInPart`: the groups judged only as listers are in step but for their focused members
- * (they are steady, and their record did not change), so they are read in part (Focus) and bring
- * no groups of their own. That holds when updates of groups are switched on — a switched-off
- * update leaves a group out of step — and against the directory the basis was judged on, so
- * not for the basis of an apply (judged before its writes).
+ * `readInPart`: a steady group (not one of `whole`, the unsteady ones) that is in both snapshots
+ * (not a changed group with one record: added or gone) has its membership in step but for the
+ * focused objects and the members its record gained or lost, so it is read in part (Focus) and
+ * brings only those member groups, not all it lists. That holds when updates of groups are
+ * switched on — a switched-off update leaves a group out of step — and against the directory the
+ * basis was judged on, so not for the basis of an apply (judged before its writes).
  */
-export function closeFocus(seed: Keys, index: SourceIndex, options: { readInPart?: boolean } = {}): Focus {
+export function closeFocus(
+  seed: Keys,
+  index: SourceIndex,
+  options: { readInPart?: { whole: ReadonlySet<string>; changed: ReadonlySet<string> } } = {},
+): Focus {
+  const part = options.readInPart;
+  const inPart = (ext: string) =>
+    part !== undefined &&
+    !part.whole.has(ext) &&
+    (!part.changed.has(ext) || (index.groups.get(ext)?.length ?? 0) === 2);
   const SPREADS = 2;
   const JUDGED = 1;
   const level = new Map<NodeKey, number>();
@@ -240,8 +277,12 @@ export function closeFocus(seed: Keys, index: SourceIndex, options: { readInPart
       key[0] === 'u' ? (index.users.get(ext) ?? []) : (index.groups.get(ext) ?? []);
     for (const r of records) {
       for (const a of claimKeys(r)) for (const other of list(index.claims.get(a))) visit(other, l);
-      const bringsItsGroups = key[0] === 'g' && !(options.readInPart && l === JUDGED);
-      if (bringsItsGroups) for (const m of (r as SourceGroup).memberGroupIds) visit(groupKey(m), JUDGED);
+    }
+    if (key[0] === 'g') {
+      const listed = inPart(ext)
+        ? memberDeltaOf(records as SourceGroup[]).groups
+        : (records as SourceGroup[]).flatMap((r) => r.memberGroupIds);
+      for (const m of listed) visit(groupKey(m), JUDGED);
     }
     if (l === SPREADS) {
       const listers = key[0] === 'u' ? index.userListers : index.groupListers;
@@ -251,15 +292,18 @@ export function closeFocus(seed: Keys, index: SourceIndex, options: { readInPart
   const users = new Set<string>();
   const groups = new Set<string>();
   const readInPart = new Set<string>();
-  for (const [key, l] of level) {
+  const memberDelta = new Map<string, MemberDelta>();
+  for (const key of level.keys()) {
     const ext = key.slice(1);
     if (key[0] === 'u') users.add(ext);
     else {
       groups.add(ext);
-      if (options.readInPart && l === JUDGED) readInPart.add(ext);
+      if (!inPart(ext)) continue;
+      readInPart.add(ext);
+      if (part?.changed.has(ext)) memberDelta.set(ext, memberDeltaOf(index.groups.get(ext) ?? []));
     }
   }
-  return { users, groups, readInPart };
+  return { users, groups, readInPart, memberDelta };
 }
 
 /** What a focus needs of the directory: loaded by key (DirectoryRepository.loadFocused). */
@@ -275,15 +319,17 @@ export interface DirectoryKeys {
   groupExternalIds: string[];
   /** Groups by Entra id read in part (Focus.readInPart): their members among the focused objects only. */
   partialGroupExternalIds: string[];
+  /**
+   * Users by Entra id that a group read in part gained or lost (Focus.memberDelta) and that are not
+   * focused themselves: read as members, and their memberships of those groups with them.
+   */
+  deltaMemberExternalIds: string[];
   /** Holders of the addresses the focused objects claim (normalized). */
   addresses: string[];
 }
 
 /** The directory rows a focus is judged against, from the index's records of it. */
-export function directoryKeys(
-  focus: Keys & { readInPart?: ReadonlySet<string> },
-  index: SourceIndex,
-): DirectoryKeys {
+export function directoryKeys(focus: Keys & Partial<Focus>, index: SourceIndex): DirectoryKeys {
   const members = new Set<string>();
   const addresses = new Set<string>();
   const claim = (o: SourceUser | SourceGroup) => {
@@ -296,6 +342,9 @@ export function directoryKeys(
   for (const ext of focus.users) for (const u of index.users.get(ext) ?? []) claim(u);
   const whole: string[] = [];
   const partial: string[] = [];
+  const delta = new Set<string>();
+  for (const d of focus.memberDelta?.values() ?? [])
+    for (const id of d.users) if (!focus.users.has(id)) delta.add(id);
   for (const ext of focus.groups) {
     const inPart = focus.readInPart?.has(ext) ?? false;
     (inPart ? partial : whole).push(ext);
@@ -309,6 +358,7 @@ export function directoryKeys(
     memberExternalIds: [...members],
     groupExternalIds: whole,
     partialGroupExternalIds: partial,
+    deltaMemberExternalIds: [...delta],
     addresses: [...addresses],
   };
 }
@@ -356,7 +406,7 @@ export function judge(
   current: CurrentDirectory,
   source: SourceSnapshot,
   policy: SyncPolicy,
-  focus: Keys & { readInPart?: ReadonlySet<string> },
+  focus: Keys & Partial<Focus>,
   options: { plan?: Plan } = {},
 ): Judged {
   const sourceView = keyedOnce(sourceViews[`${policy.what.users}`], source, () =>
@@ -379,9 +429,12 @@ export function judge(
   }
   const refs = new Map<string, PlannedMember>();
   for (const ext of focus.groups) {
-    // A group read in part is compared on its focused members only: they have refs of their own.
-    if (focus.readInPart?.has(ext)) continue;
-    for (const id of sourceView.groups.get(ext)?.memberUserIds ?? []) {
+    // A group read in part is compared on its focused members (they have refs of their own) and
+    // on the members its record gained or lost.
+    const listed = focus.readInPart?.has(ext)
+      ? (focus.memberDelta?.get(ext)?.users ?? [])
+      : (sourceView.groups.get(ext)?.memberUserIds ?? []);
+    for (const id of listed) {
       if (focus.users.has(id) || refs.has(id)) continue;
       // As compareUsers refers to users: as added, as updated, gone when removed, else as they are.
       const c = planned.get(id);

@@ -57,7 +57,7 @@ describe('focus', () => {
     const after = { users: [a, { ...b, displayName: 'B' }, c, d], groups: [g, h, inner] };
     const changed = changedObjects(before, after);
     const index = indexSources([after, recordsOf(before, changed)]);
-    const focus = closeFocus(changed, index, { readInPart: true });
+    const focus = closeFocus(changed, index, { readInPart: { whole: new Set(), changed: changed.groups } });
     expect([...focus.groups]).toEqual(['gext-g']);
     expect([...focus.readInPart]).toEqual(['gext-g']);
     const keys = directoryKeys(focus, index);
@@ -65,6 +65,25 @@ describe('focus', () => {
     expect(keys.partialGroupExternalIds).toEqual(['gext-g']);
     // Its other members are not read: only the focused ones can change in it.
     expect(keys.memberExternalIds).toEqual([]);
+  });
+
+  it('reads a steady group whose member list changed in part, with the members it gained or lost', () => {
+    const after = { users: [a, b, c, d], groups: [{ ...g, memberUserIds: ['ext-b', 'ext-d'] }, h, inner] };
+    const changed = changedObjects(before, after);
+    const index = indexSources([after, recordsOf(before, changed)]);
+    const focus = closeFocus(changed, index, { readInPart: { whole: new Set(), changed: changed.groups } });
+    expect([...focus.readInPart]).toEqual(['gext-g']);
+    expect(focus.memberDelta.get('gext-g')).toEqual({ users: new Set(['ext-d']), groups: new Set() });
+    // d is read as the member g gained; inner, listed before and after, is not read at all.
+    expect(directoryKeys(focus, index).deltaMemberExternalIds).toEqual(['ext-d']);
+    expect(focus.groups.has('gext-inner')).toBe(false);
+    // An unsteady group is read whole, and brings the groups it lists …
+    const whole = closeFocus(changed, index, {
+      readInPart: { whole: new Set(['gext-g']), changed: changed.groups },
+    });
+    expect(whole.groups.has('gext-inner')).toBe(true);
+    // … and inner, needed only for how g lists it, is itself steady: read in part.
+    expect([...whole.readInPart]).toEqual(['gext-inner']);
   });
 
   describe('a group read in part', () => {

@@ -102,6 +102,8 @@ export interface FocusedObjects {
   groups: ReadonlySet<string>;
   /** The groups of the focus read in part (src/sync/focus.ts closeFocus). */
   readInPart?: ReadonlySet<string>;
+  /** Per group read in part: the members its record gained or lost, compared as well. */
+  memberDelta?: ReadonlyMap<string, { users: ReadonlySet<string>; groups: ReadonlySet<string> }>;
 }
 
 /**
@@ -117,9 +119,10 @@ export class WholeGroupNeeded extends Error {
 /**
  * The membership change of a group read in part (CurrentDirectory.memberTotals), and how many of
  * its members are left out — what membershipChange and plannedMembers give for the whole group,
- * provided the group is in step with the directory outside `focused`: every member that is not a
- * focused object keeps its ref, so only the focused ones can be added or removed, and the ones
- * left out are the rest of the source list beyond the `total` the directory holds.
+ * provided the group is in step with the directory but for the focused objects and the members
+ * its record gained or lost (`focused.memberDelta`): every other member keeps its ref, so only
+ * those can be added or removed, and the ones left out are the rest of the source list beyond
+ * what the directory holds.
  */
 export function partialMembershipChange(
   target: Group,
@@ -129,19 +132,29 @@ export function partialMembershipChange(
   total: number,
   directory: DirectoryView,
 ): { change: { added: PlannedMember[]; removed: PlannedMember[] } | null; membersLeftOut: number } {
+  const delta = focused.memberDelta?.get(s.externalId);
+  const compared = {
+    user: (ext: string) => focused.users.has(ext) || (delta?.users.has(ext) ?? false),
+    group: (ext: string) => focused.groups.has(ext) || (delta?.groups.has(ext) ?? false),
+  };
   const listedUsers = new Set(s.memberUserIds);
   const listedGroups = new Set(s.memberGroupIds);
   listedGroups.delete(s.externalId);
   const planned: PlannedMember[] = [];
   for (const id of listedUsers) {
-    const ref = focused.users.has(id) ? refs.users.get(id) : undefined;
+    const ref = compared.user(id) ? refs.users.get(id) : undefined;
     if (ref) planned.push(ref);
   }
   for (const id of listedGroups) {
-    const ref = focused.groups.has(id) ? refs.groups.get(id) : undefined;
+    const ref = compared.group(id) ? refs.groups.get(id) : undefined;
     if (ref) planned.push(ref);
   }
-  const change = membershipChange(target, planned, directory);
-  const kept = total - target.members.length + planned.length;
+  // What the directory holds of the group may include memberships read for another group's sake.
+  const held = target.members.filter((m) => {
+    const ext = (m.type === 'user' ? directory.usersById : directory.groupsById).get(m.id)?.externalId;
+    return typeof ext === 'string' && compared[m.type](ext);
+  });
+  const change = membershipChange({ ...target, members: held }, planned, directory);
+  const kept = total - held.length + planned.length;
   return { change, membersLeftOut: listedUsers.size + listedGroups.size - kept };
 }
