@@ -73,3 +73,20 @@ export const ServiceOverviewSchema = Type.Object({
 export type SyncOverview = Static<typeof SyncOverviewSchema>;
 export type AttentionItem = Static<typeof AttentionItemSchema>;
 export type ServiceOverview = Static<typeof ServiceOverviewSchema>;
+
+/** The most organizations one page of the operators' overview holds. */
+export const SERVICE_OVERVIEW_PAGE_MAX = 500;
+
+/** GET /overview: sort, order and the needs filter are words checked by the route, so a bad one is refused by name. */
+export const ServiceOverviewQuerySchema = Type.Object(
+  {
+    sort: Type.String({ maxLength: 40, default: 'attention' }),
+    order: Type.String({ maxLength: 40, default: 'asc' }),
+    needs: Type.Optional(Type.String({ maxLength: 40 })),
+    offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+    limit: Type.Integer({ minimum: 1, maximum: SERVICE_OVERVIEW_PAGE_MAX, default: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+export type ServiceOverviewQuery = Static<typeof ServiceOverviewQuerySchema>;

@@ -15,6 +15,7 @@ import type {
 } from '../graph/mailboxes.js';
 import { CATEGORIES, SKIP_REASONS } from '../sync/categories.js';
 import { CountsOf, type Equal, Nullable, OneOf, said } from './common.js';
+import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX } from './limits.js';
 import { HOW_WORDS, WHAT_WORDS } from './words.js';
 
 // ---------------------------------------------------------------- the planner's change kinds
@@ -649,3 +650,56 @@ export const ApproveBodySchema = Type.Object({ excludedChangeIds }, { additional
 
 export type ExecuteBody = Static<typeof ExecuteBodySchema>;
 export type ApproveBody = Static<typeof ApproveBodySchema>;
+
+/** GET …/sync/plans/{planId}: one page of one category of a stored plan. */
+export const PlanPageQuerySchema = Type.Object(
+  {
+    // Checked by the service, so an unknown category is refused by name.
+    category: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description: 'a category, or skipped (default: the first with changes)',
+      }),
+    ),
+    offset: Type.Integer({ minimum: 0, maximum: PLAN_OFFSET_MAX, default: 0 }),
+    limit: Type.Integer({ minimum: 1, maximum: PLAN_PAGE_MAX, default: 100 }),
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    // Checked by the service, so an unknown reason is refused by name.
+    reason: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description: `with category=skipped: only entries of this reason (${SKIP_REASONS.join(', ')})`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** GET …/sync/runs: runs, newest first, narrowed by trigger, status and start date. */
+export const RunListQuerySchema = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+    // The words and dates are checked by the service, so a bad one is refused by name.
+    trigger: Type.Optional(Type.String({ maxLength: 20, description: TRIGGERS.join(' | ') })),
+    status: Type.Optional(Type.String({ maxLength: 40, description: RUN_STATUSES.join(' | ') })),
+    from: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description:
+          'runs started on or after: a date (YYYY-MM-DD, from 00:00 UTC) or an ISO date-time with offset',
+      }),
+    ),
+    to: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description:
+          'runs started before: a date (YYYY-MM-DD, that whole day included, UTC) or an ISO date-time with offset',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type PlanPageQuery = Static<typeof PlanPageQuerySchema>;
+export type RunListQuery = Static<typeof RunListQuerySchema>;

@@ -1,7 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AutomationBodySchema, AutomationViewSchema } from '../../contract/automation.js';
-import { ServiceOverviewSchema, SyncOverviewSchema } from '../../contract/overview.js';
+import {
+  ServiceOverviewQuerySchema,
+  ServiceOverviewSchema,
+  SyncOverviewSchema,
+} from '../../contract/overview.js';
 import { ApproveBodySchema, RunResultSchema } from '../../contract/sync.js';
 import { invalid } from '../../directory/errors.js';
 import { NEEDS, type Need, OVERVIEW_SORTS, type OverviewSort } from '../../jobs/attention.js';
@@ -15,7 +19,6 @@ const errors = { '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } };
 const RunParams = Type.Object({ org: Type.String(), id: Type.String({ maxLength: 64 }) });
 
 /** A page at most: thousands of organizations are paged through, never sent at once. */
-export const SERVICE_OVERVIEW_PAGE_MAX = 500;
 
 /** One of `allowed`, or a 400 naming the parameter and what it may be. */
 function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
@@ -33,16 +36,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ap
     {
       schema: {
         tags: ['sync'],
-        querystring: Type.Object(
-          {
-            sort: Type.String({ maxLength: 40, default: 'attention' }),
-            order: Type.String({ maxLength: 40, default: 'asc' }),
-            needs: Type.Optional(Type.String({ maxLength: 40 })),
-            offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
-            limit: Type.Integer({ minimum: 1, maximum: SERVICE_OVERVIEW_PAGE_MAX, default: 50 }),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: ServiceOverviewQuerySchema,
         response: { 200: ServiceOverviewSchema, ...errors },
       },
       // The caller is checked before the query is validated: a non-operator learns nothing from it.

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { PLAN_OFFSET_MAX, PLAN_PAGE_MAX } from '../../contract/limits.js';
 import {
   DiagnosticReportSchema,
   EntraSettingsBodySchema,
@@ -9,19 +8,18 @@ import {
 } from '../../contract/settings.js';
 import {
   ExecuteBodySchema,
+  PlanPageQuerySchema,
   PlanViewSchema,
   PreviewSchema,
-  RUN_STATUSES,
   RunDetailSchema,
+  RunListQuerySchema,
   type RunOverrides,
   RunOverridesSchema,
   RunRecordSchema,
   RunResultSchema,
-  TRIGGERS,
 } from '../../contract/sync.js';
 import { canManageService } from '../../directory/permissions.js';
 import type { App } from '../../services/app.js';
-import { SKIP_REASONS } from '../../sync/changes.js';
 import { type CsvCell, toCsv } from '../../sync/csv.js';
 import { parseHow, parseWhat } from '../../sync/policy.js';
 import { actorOf, orgOf, requirePrincipal } from '../auth.js';
@@ -117,28 +115,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
         description:
           "A stored plan — a preview (for the hour it lasts) or a held run's plan — with its summary and one page of one category.",
         params: Type.Object({ org: Type.String(), planId: Type.String({ maxLength: 64 }) }),
-        querystring: Type.Object(
-          {
-            // Checked by the service, so an unknown category is refused by name.
-            category: Type.Optional(
-              Type.String({
-                maxLength: 40,
-                description: 'a category, or skipped (default: the first with changes)',
-              }),
-            ),
-            offset: Type.Integer({ minimum: 0, maximum: PLAN_OFFSET_MAX, default: 0 }),
-            limit: Type.Integer({ minimum: 1, maximum: PLAN_PAGE_MAX, default: 100 }),
-            search: Type.Optional(Type.String({ maxLength: 200 })),
-            // Checked by the service, so an unknown reason is refused by name.
-            reason: Type.Optional(
-              Type.String({
-                maxLength: 40,
-                description: `with category=skipped: only entries of this reason (${SKIP_REASONS.join(', ')})`,
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: PlanPageQuerySchema,
         response: { 200: PlanViewSchema, ...errors },
       },
     },
@@ -152,30 +129,7 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (api, {
         tags: ['sync'],
         params: OrgParams,
         description: 'Sync runs, newest first, optionally narrowed by trigger, status and start date.',
-        querystring: Type.Object(
-          {
-            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-            offset: Type.Integer({ minimum: 0, default: 0 }),
-            // The words and dates are checked by the service, so a bad one is refused by name.
-            trigger: Type.Optional(Type.String({ maxLength: 20, description: TRIGGERS.join(' | ') })),
-            status: Type.Optional(Type.String({ maxLength: 40, description: RUN_STATUSES.join(' | ') })),
-            from: Type.Optional(
-              Type.String({
-                maxLength: 40,
-                description:
-                  'runs started on or after: a date (YYYY-MM-DD, from 00:00 UTC) or an ISO date-time with offset',
-              }),
-            ),
-            to: Type.Optional(
-              Type.String({
-                maxLength: 40,
-                description:
-                  'runs started before: a date (YYYY-MM-DD, that whole day included, UTC) or an ISO date-time with offset',
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: RunListQuerySchema,
         response: { 200: Type.Array(RunRecordSchema), ...errors },
       },
     },

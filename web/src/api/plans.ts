@@ -1,4 +1,5 @@
 import { PLAN_PAGE_MAX } from '../../../src/contract/limits.js';
+import type { PlanPageQuery } from '../../../src/contract/sync.js';
 import { api, query } from './client';
 import type { Category, PlanState, PlanView, Preview, SkippedEntry } from './types';
 import { CATEGORIES } from './types';
@@ -23,7 +24,7 @@ export interface LoadedPlan {
  * fresh Search returns, so one table serves both.
  */
 export async function loadPlan(orgPath: string, planId: string): Promise<LoadedPlan> {
-  const url = (params: Record<string, string | number>) =>
+  const url = (params: Partial<PlanPageQuery>) =>
     `${orgPath}/sync/plans/${encodeURIComponent(planId)}${query(params)}`;
   const first = await api<PlanView>('GET', url({ category: 'usersToAdd', limit: PAGE }));
   const pages: { category: Category | 'skipped'; offset: number }[] = [];

@@ -17,6 +17,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { DataTable } from 'mantine-datatable';
 import { type ReactNode, useDeferredValue, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import type { RunListQuery } from '../../../src/contract/sync.js';
 import { api, query } from '../api/client';
 import { keys } from '../api/keys';
 import {
@@ -99,7 +100,10 @@ export function HistoryPage() {
   const runs = useQuery({
     queryKey: keys.runsPage(org, { offset, filter }),
     queryFn: () =>
-      api<SyncRun[]>('GET', `${orgPath(org)}/sync/runs${query({ limit: PAGE + 1, offset, ...filter })}`),
+      api<SyncRun[]>(
+        'GET',
+        `${orgPath(org)}/sync/runs${query({ limit: PAGE + 1, offset, ...filter } satisfies Partial<RunListQuery>)}`,
+      ),
     placeholderData: keepPreviousData,
   });
   const rows = (runs.data ?? []).slice(0, PAGE);

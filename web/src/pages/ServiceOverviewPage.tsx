@@ -2,6 +2,7 @@ import { Anchor, Badge, Group, Select, Stack, Text, Title } from '@mantine/core'
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { DataTable, type DataTableSortStatus } from 'mantine-datatable';
 import { Link, Navigate, useSearchParams } from 'react-router';
+import type { ServiceOverview } from '../../../src/contract/overview.js';
 import { OVERVIEW_SORTS } from '../../../src/contract/words.js';
 import { api } from '../api/client';
 import { keys } from '../api/keys';
@@ -75,7 +76,7 @@ export function ServiceOverviewPage() {
   if (needs !== 'all') query.set('needs', needs);
   const overview = useQuery({
     queryKey: keys.serviceOverviewPage(query.toString()),
-    queryFn: () => api<{ total: number; items: OverviewItem[] }>('GET', `/overview?${query}`),
+    queryFn: () => api<ServiceOverview>('GET', `/overview?${query}`),
     placeholderData: keepPreviousData,
     enabled: isOperator,
   });
