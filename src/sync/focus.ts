@@ -24,10 +24,6 @@ import { cmp } from './plan/fields.js';
 import { compareGroups, scopeGroups } from './plan/groups.js';
 import { compareUsers, scopeUsers } from './plan/users.js';
 import { type SourceView, viewSource } from './plan/view.js';
-
-// What a focus that read a group in part throws when the group needs its whole member list.
-export { WholeGroupNeeded } from './plan/memberships.js';
-
 import {
   billableAfter,
   type CurrentDirectory,
@@ -38,6 +34,9 @@ import {
 import type { SyncPolicy } from './policy.js';
 import type { SourceGroup, SourceSnapshot, SourceUser } from './source.js';
 import { sameRecord } from './source-changes.js';
+
+// What a focus that read a group in part throws when the group needs its whole member list.
+export { WholeGroupNeeded } from './plan/memberships.js';
 
 /**
  * Focused planning: after an apply, plan only the objects a delta changed and those they affect,
