@@ -22,6 +22,7 @@ import { readAddresses } from './classify.js';
 import { settleAddresses } from './plan/addresses.js';
 import { cmp } from './plan/fields.js';
 import { compareGroups, scopeGroups } from './plan/groups.js';
+import type { MemberDelta } from './plan/memberships.js';
 import { compareUsers, scopeUsers } from './plan/users.js';
 import { type SourceView, viewSource } from './plan/view.js';
 import {
@@ -87,12 +88,6 @@ export interface Focus extends Keys {
   readInPart: ReadonlySet<string>;
   /** Of the groups read in part whose record changed: the members listed in one record and not the other. */
   memberDelta: ReadonlyMap<string, MemberDelta>;
-}
-
-/** Entra ids of members, per kind. */
-export interface MemberDelta {
-  users: ReadonlySet<string>;
-  groups: ReadonlySet<string>;
 }
 
 /** The members listed by exactly one of a group's records (none: one record, or none differ). */

@@ -96,14 +96,18 @@ export function membershipChange(
   return { added: sortMembers(added), removed: sortMembers(removed) };
 }
 
-/** The objects of a focus, by Entra id: a group read in part holds only its members among them. */
-export interface FocusedObjects {
+/** Entra ids of users and of groups. */
+export interface MemberDelta {
   users: ReadonlySet<string>;
   groups: ReadonlySet<string>;
+}
+
+/** The objects of a focus, by Entra id: a group read in part holds only its members among them. */
+export interface FocusedObjects extends MemberDelta {
   /** The groups of the focus read in part (src/sync/focus.ts closeFocus). */
   readInPart?: ReadonlySet<string>;
   /** Per group read in part: the members its record gained or lost, compared as well. */
-  memberDelta?: ReadonlyMap<string, { users: ReadonlySet<string>; groups: ReadonlySet<string> }>;
+  memberDelta?: ReadonlyMap<string, MemberDelta>;
 }
 
 /**
