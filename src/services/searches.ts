@@ -28,7 +28,6 @@ const _recordIsServed: Equal<SearchRecord, SearchView> = true;
 
 /** A running search whose runner wrote nothing for this long is taken for dead (its server stopped). */
 export const SEARCH_SILENT_MS = 2 * 60_000;
-export { SEARCH_LIST_MAX };
 
 /** The runner writes at most once a tick, and at least every HEARTBEAT_TICKS ticks. */
 const TICK_MS = 1000;
