@@ -46,8 +46,9 @@ import {
   type DeltaCursor,
   type GraphConnection,
   GraphConnector,
-  type MirrorLoader,
+  type ReadOnto,
   type ReadResult,
+  type SourceMirror,
 } from '../src/graph/index.js';
 import { readPurposes } from '../src/graph/mailbox-reads.js';
 import { planMailboxReads, withPurposes } from '../src/graph/mailboxes.js';
@@ -114,14 +115,11 @@ class RecordingConnector extends GraphConnector {
   }
 
   // The service reads by readChangesOnto (readChanges goes through it too).
-  override async readChangesOnto(previous: {
-    cursor: DeltaCursor;
-    mirror: MirrorLoader;
-  }): Promise<ReadResult<SourceSnapshot | null>> {
+  override async readChangesOnto(previous: { cursor: DeltaCursor; mirror: SourceMirror }): Promise<ReadOnto> {
     return this.keep(await super.readChangesOnto(previous));
   }
 
-  private keep<R extends ReadResult<SourceSnapshot | null>>(r: R): R {
+  private keep<R extends ReadOnto>(r: R): R {
     const purposes = { needed: r.mailboxes.needed, requests: r.mailboxes.requests, ms: this.clock.take() };
     this.record({ mode: r.mode, ...r.stats, purposes });
     return r;
@@ -230,11 +228,8 @@ class PeerBaselineConnector extends GraphConnector {
   }
 
   // The peer keeps its own picture and rebuilds its import every sync: it always loads ours.
-  override async readChangesOnto(previous: {
-    cursor: DeltaCursor;
-    mirror: MirrorLoader;
-  }): Promise<ReadResult<SourceSnapshot | null>> {
-    return this.readPeer({ cursor: previous.cursor, snapshot: await previous.mirror() });
+  override async readChangesOnto(previous: { cursor: DeltaCursor; mirror: SourceMirror }): Promise<ReadOnto> {
+    return this.readPeer({ cursor: previous.cursor, snapshot: await previous.mirror.load() });
   }
 
   private async readPeer(

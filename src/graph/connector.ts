@@ -4,7 +4,14 @@
  * A leaf: it knows Graph and MSAL, and nothing of our database.
  */
 import type { z } from 'zod';
-import type { SourceSnapshot, SourceUser } from '../sync/source.js';
+import {
+  applyDelta,
+  type SourceDelta,
+  type SourceGroup,
+  type SourceSnapshot,
+  type SourceUser,
+  sourceDelta,
+} from '../sync/source.js';
 import { GraphClient } from './client.js';
 import { adminConsentUrl, CLOUDS, type Cloud, type Endpoints, resolveEndpoints } from './clouds.js';
 import { GroupDelta, UserDelta } from './delta.js';
@@ -25,7 +32,7 @@ import {
   type MailboxReads,
   planMailboxReads,
   purposeChanges,
-  unreadPurposes,
+  purposeUnread,
   withPurposes,
 } from './mailboxes.js';
 import { type PagerCounters, pages } from './pager.js';
@@ -61,10 +68,31 @@ export interface DeltaCursor {
    * (then they are looked for in the previous snapshot).
    */
   unreadPurposes?: number;
+  /** Their Entra ids (absent in a cursor stored before they were kept: then the count alone). */
+  unreadPurposeIds?: string[];
 }
 
-/** The previous snapshot of a delta read, loaded only if the read needs it (a delta that brings nothing does not). */
-export type MirrorLoader = () => Promise<SourceSnapshot>;
+/**
+ * The previous read's records, as a delta read asks for them: by Entra id, those its pages name
+ * (a 1 % change asks for 1 %); whole only when a collection is read in full again.
+ */
+export interface SourceMirror {
+  /** The mirror's records of these users (ids it does not hold are left out). */
+  users(ids: readonly string[]): Promise<SourceUser[]>;
+  /** The mirror's records of these groups, member lists sorted. */
+  groups(ids: readonly string[]): Promise<SourceGroup[]>;
+  /** The whole mirror, in Entra id order. */
+  load(): Promise<SourceSnapshot>;
+}
+
+/** A snapshot in memory as a mirror. */
+export function mirrorOf(snapshot: SourceSnapshot): SourceMirror {
+  const byId = <T extends { externalId: string }>(all: readonly T[]) => {
+    const map = new Map(all.map((o) => [o.externalId, o]));
+    return async (ids: readonly string[]) => ids.flatMap((id) => map.get(id) ?? []);
+  };
+  return { users: byId(snapshot.users), groups: byId(snapshot.groups), load: async () => snapshot };
+}
 
 /** Request counts of one read (Graph requests; token requests apart). */
 export interface ReadStats {
@@ -82,13 +110,9 @@ export interface ReadStats {
   roundRestarts: number;
 }
 
-/**
- * A completed read: the tenant's picture, the cursor for the next delta, how it was made.
- * `S` is `SourceSnapshot | null` for readChangesOnto: null when nothing changed and the previous
- * snapshot was never loaded (it is the picture, unchanged).
- */
-export interface ReadResult<S extends SourceSnapshot | null = SourceSnapshot> {
-  snapshot: S;
+/** A completed read: the tenant's picture, the cursor for the next delta, how it was made. */
+export interface ReadResult {
+  snapshot: SourceSnapshot;
   cursor: DeltaCursor;
   /** 'full-after-expired-delta': a delta link had expired or was reset, so that collection was read fully. */
   mode: 'full' | 'delta' | 'full-after-expired-delta';
@@ -101,6 +125,14 @@ export interface ReadResult<S extends SourceSnapshot | null = SourceSnapshot> {
   /** The mailbox purposes read after the users round (only where they decide something). */
   mailboxes: MailboxReads;
 }
+
+/**
+ * A read onto the mirror (readChangesOnto): a delta read answers what it changed, as records
+ * (`delta`; empty when nothing changed); a read with a collection read in full answers the
+ * whole picture.
+ */
+export type ReadOnto = Omit<ReadResult, 'snapshot'> &
+  ({ snapshot: null; delta: SourceDelta } | { snapshot: SourceSnapshot; delta?: undefined });
 
 /** Progress of a read, reported after every page. */
 export interface ReadProgress {
@@ -296,27 +328,23 @@ export class GraphConnector {
   async readChanges(previous: { snapshot: SourceSnapshot; cursor: DeltaCursor }): Promise<ReadResult> {
     const result = await this.readChangesOnto({
       cursor: previous.cursor,
-      mirror: async () => previous.snapshot,
+      mirror: mirrorOf(previous.snapshot),
     });
-    return { ...result, snapshot: result.snapshot ?? previous.snapshot };
+    return { ...result, snapshot: result.snapshot ?? applyDelta(previous.snapshot, result.delta) };
   }
 
   /**
-   * readChanges with the previous snapshot loaded only when the read needs it: when a delta
-   * brings changes to merge onto it, a delta link expired, or mailbox purposes are still to be
-   * read. A delta that brings nothing answers `snapshot: null` without loading it.
+   * Delta read on top of the mirror, asking it only for the records a round's pages name (and
+   * the users whose purpose is still to be read): the answer is the delta, as records before and
+   * after (`delta`, `snapshot: null`). A collection read in full (its delta link expired) makes
+   * the answer a whole snapshot instead, the mirror loaded whole to build it.
    */
-  readChangesOnto(previous: {
-    cursor: DeltaCursor;
-    mirror: MirrorLoader;
-  }): Promise<ReadResult<SourceSnapshot | null>> {
-    return this.read({ cursor: previous.cursor, mirror: once(previous.mirror) });
+  readChangesOnto(previous: { cursor: DeltaCursor; mirror: SourceMirror }): Promise<ReadOnto> {
+    return this.read({ cursor: previous.cursor, mirror: previous.mirror });
   }
 
-  private async read(
-    previous: { cursor: DeltaCursor; mirror: MirrorLoader } | undefined,
-  ): Promise<ReadResult<SourceSnapshot | null>> {
-    const mirror = previous?.mirror;
+  private async read(previous: { cursor: DeltaCursor; mirror: SourceMirror } | undefined): Promise<ReadOnto> {
+    const mirror = previous && { ...previous.mirror, load: once(() => previous.mirror.load()) };
     const w = this.ready();
     const before = { ...w.transport.stats, pages: this.pagerCounters.pages };
     // Users and groups are independent chains of pages: read them side by side. When one fails,
@@ -334,21 +362,33 @@ export class GraphConnector {
         (prior) => new UserDelta(prior),
         previous?.cursor.usersDeltaLink,
         stop,
-        mirror && (async () => (await mirror()).users),
+        mirror && { byId: mirror.users, whole: async () => (await mirror.load()).users },
       );
-      // Nothing changed and no purpose left to read: the users are the previous ones, unread.
-      if (round.state === null && previous?.cursor.unreadPurposes === 0) {
+      if (round.part.kind === 'whole') {
+        const read = await this.readMailboxes(round.part.records, round.part.before, stop);
         return {
           ...round,
-          ...(await this.readMailboxes([], undefined, stop)),
-          users: null,
-          before: undefined,
+          ...read,
+          part: { kind: 'whole' as const, records: read.users, before: round.part.before },
         };
       }
-      const users = round.state ? round.state.result() : (await mirror!()).users;
-      const before = mirror ? (await mirror()).users : undefined;
+      // A delta round: its users, and those whose purpose is still unknown (tried again even when
+      // the delta brings nothing). A cursor from before the ids were kept names none: all are looked at.
+      const cursor = previous!.cursor;
+      const touched = new Set([...round.part.before, ...round.part.after].map((u) => u.externalId));
+      const retry =
+        cursor.unreadPurposeIds !== undefined
+          ? cursor.unreadPurposeIds.length > 0
+            ? await mirror!.users(cursor.unreadPurposeIds)
+            : []
+          : cursor.unreadPurposes === 0
+            ? []
+            : (await mirror!.load()).users;
+      const untouched = retry.filter((u) => !touched.has(u.externalId));
+      const prior = [...round.part.before, ...untouched];
       // Purposes are read while the groups round goes on: they need only the users.
-      return { ...round, ...(await this.readMailboxes(users, before, stop)), before };
+      const read = await this.readMailboxes([...round.part.after, ...untouched], prior, stop);
+      return { ...round, ...read, part: { kind: 'delta' as const, before: prior, after: read.users } };
     };
     const [users, groups] = await settleAll([
       guard(readUsers()),
@@ -359,28 +399,32 @@ export class GraphConnector {
           (prior) => new GroupDelta(prior),
           previous?.cursor.groupsDeltaLink,
           stop,
-          mirror && (async () => (await mirror()).groups),
+          mirror && { byId: mirror.groups, whole: async () => (await mirror.load()).groups },
         ),
       ),
     ] as const);
     const after = w.transport.stats;
-    const groupList = groups.state ? groups.state.result() : null;
-    const purposesChanged = users.users && users.before ? purposeChanges(users.users, users.before) : 0;
-    const snapshot =
-      users.users === null && groupList === null
-        ? null
-        : {
-            users: users.users ?? (await mirror!()).users,
-            groups: groupList ?? (await mirror!()).groups,
-          };
-    return {
-      snapshot,
+    const u = users.part;
+    const g = groups.part;
+    const purposesChanged = u.before ? purposeChanges(u.kind === 'whole' ? u.records : u.after, u.before) : 0;
+    // Purposes still unknown: carried over from the cursor but for the users looked at now.
+    const unread = new Set(u.kind === 'delta' ? (previous?.cursor.unreadPurposeIds ?? []) : []);
+    for (const user of u.before ?? []) unread.delete(user.externalId);
+    for (const user of u.kind === 'whole' ? u.records : u.after) {
+      if (purposeUnread(user)) unread.add(user.externalId);
+    }
+    const rest = {
       cursor: {
         usersDeltaLink: users.deltaLink,
         groupsDeltaLink: groups.deltaLink,
-        unreadPurposes: users.users ? unreadPurposes(users.users) : 0,
+        unreadPurposes: unread.size,
+        unreadPurposeIds: [...unread].sort(),
       },
-      mode: !previous ? 'full' : users.fellBack || groups.fellBack ? 'full-after-expired-delta' : 'delta',
+      mode: !previous
+        ? ('full' as const)
+        : users.fellBack || groups.fellBack
+          ? ('full-after-expired-delta' as const)
+          : ('delta' as const),
       changes: users.objectsRead + groups.objectsRead + purposesChanged,
       stats: {
         requests: after.requests - before.requests,
@@ -392,6 +436,25 @@ export class GraphConnector {
       },
       mailboxes: users.mailboxes,
     };
+    if (u.kind === 'delta' && g.kind === 'delta') {
+      const delta = sourceDelta({ users: u.before, groups: g.before }, { users: u.after, groups: g.after });
+      return { ...rest, snapshot: null, delta };
+    }
+    // A collection read whole: the other, read as a delta, is applied onto the whole mirror.
+    const m = await mirror?.load();
+    const snapshot = {
+      users:
+        u.kind === 'whole'
+          ? u.records
+          : applyDelta(m!, sourceDelta({ users: u.before, groups: [] }, { users: u.after, groups: [] }))
+              .users,
+      groups:
+        g.kind === 'whole'
+          ? g.records
+          : applyDelta(m!, sourceDelta({ users: [], groups: g.before }, { users: [], groups: g.after }))
+              .groups,
+    };
+    return { ...rest, snapshot };
   }
 
   /**
@@ -444,9 +507,9 @@ export class GraphConnector {
    * A round whose page token expired is started over from its own start, with fresh state.
    */
   private async readCollection<
-    S extends z.ZodType,
+    S extends z.ZodType<{ id: string }>,
     P extends { externalId: string },
-    D extends { apply(items: z.output<S>[]): void },
+    D extends { apply(items: z.output<S>[]): void; result(): P[] },
   >(
     phase: 'users' | 'groups',
     schema: S,
@@ -454,11 +517,15 @@ export class GraphConnector {
     makeState: (prior: readonly P[] | undefined) => D,
     deltaLink: string | undefined,
     stop: { failed: boolean },
-    /** The previous read's records of this collection, loaded only when needed. */
-    prior: (() => Promise<readonly P[]>) | undefined,
+    /** The previous read's records of this collection: those of some objects, or all. */
+    prior: { byId(ids: string[]): Promise<P[]>; whole(): Promise<readonly P[]> } | undefined,
   ): Promise<{
-    /** null: a delta round that brought nothing (the previous records stand, not loaded). */
-    state: D | null;
+    /**
+     * `delta`: a delta round — the previous records of the objects its pages named and their
+     * records now (none for one removed). `whole`: a full round's records, and on a fallback
+     * after an expired link the previous ones (`before`).
+     */
+    part: { kind: 'delta'; before: P[]; after: P[] } | { kind: 'whole'; records: P[]; before?: readonly P[] };
     deltaLink: string;
     objectsRead: number;
     fellBack: boolean;
@@ -475,21 +542,32 @@ export class GraphConnector {
       try {
         if (incremental) {
           // A delta round brings changes only (how many is not known beforehand): its pages are
-          // kept and merged once it is complete, onto the previous records — loaded only if
-          // there is something to merge.
+          // kept and merged once it is complete, onto the previous records of the objects they
+          // name — asked of the mirror by id, so a 1 % change reads 1 % of it.
           const pages: z.output<S>[][] = [];
           const round = await this.round(phase, start, schema, { apply: (items) => pages.push(items) }, stop);
-          if (round.objectsRead === 0) return { state: null, ...round, fellBack: false, restarts };
-          const state = makeState(await prior!());
+          const ids = [...new Set(pages.flatMap((items) => items.map((item) => item.id)))];
+          const before = ids.length > 0 ? await prior!.byId(ids) : [];
+          const state = makeState(before);
           for (const items of pages) state.apply(items);
-          return { state, ...round, fellBack: false, restarts };
+          return {
+            part: { kind: 'delta', before, after: state.result() },
+            ...round,
+            fellBack: false,
+            restarts,
+          };
         }
         const fellBack = deltaLink !== undefined;
         // A full read after an expired link is expected to bring about what the previous one held.
-        const expected = fellBack && prior ? (await prior()).length : undefined;
+        const previous = fellBack && prior ? await prior.whole() : undefined;
         const state = makeState(undefined);
-        const round = await this.round(phase, start, schema, state, stop, expected);
-        return { state, ...round, fellBack, restarts };
+        const round = await this.round(phase, start, schema, state, stop, previous?.length);
+        return {
+          part: { kind: 'whole', records: state.result(), ...(previous ? { before: previous } : {}) },
+          ...round,
+          fellBack,
+          restarts,
+        };
       } catch (error) {
         if (!(error instanceof GraphError)) throw error;
         if (error.code === 'delta_expired' && incremental) {

@@ -14,10 +14,12 @@ export {
   type DiagnosticStep,
   type GraphConnection,
   GraphConnector,
-  type MirrorLoader,
+  mirrorOf,
+  type ReadOnto,
   type ReadProgress,
   type ReadResult,
   type ReadStats,
+  type SourceMirror,
   type TenantDomain,
   validateConnection,
 } from './connector.js';

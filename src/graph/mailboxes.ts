@@ -113,11 +113,9 @@ function purposeDecides(user: SourceUser): boolean {
   return !user.accountEnabled && hasMailbox(user);
 }
 
-/** Users whose purpose decides something and is unknown: the next read tries them again. */
-export function unreadPurposes(users: readonly SourceUser[]): number {
-  let n = 0;
-  for (const user of users) if (user.mailbox === null && purposeDecides(user)) n++;
-  return n;
+/** A user whose purpose decides something and is unknown: the next read tries it again. */
+export function purposeUnread(user: SourceUser): boolean {
+  return user.mailbox === null && purposeDecides(user);
 }
 
 /** The users of a plan with the purposes read filled in (those not read stay null). */

@@ -22,7 +22,7 @@ import {
   type GraphConnection,
   GraphConnector,
   GraphError,
-  type ReadResult,
+  type ReadOnto,
 } from '../graph/index.js';
 import { recordAudit } from '../store/audit.js';
 import { PackedJson, packJsonAsync, unpackJsonAsync } from '../store/blobs.js';
@@ -49,17 +49,17 @@ import {
 import type { CsvCell } from '../sync/csv.js';
 import { isDeactivation } from '../sync/deactivation.js';
 import {
-  changedObjects,
   closeFocus,
+  deltaRelations,
   directoryKeys,
   type FocusBasis,
   focusBasis,
   focusedPlan,
+  focusSources,
+  indexRelations,
   indexSources,
   judge,
   nothingJudged,
-  recordsOf,
-  type SourceIndex,
   unsteadyKeys,
   unsteadySeeds,
   WholeGroupNeeded,
@@ -67,7 +67,7 @@ import {
 import { billableAfter, plan as makePlan } from '../sync/plan.js';
 import type { HowSwitches, SyncPolicy, WhatSwitches } from '../sync/policy.js';
 import { type ApplyStep, allChanges, selectChanges } from '../sync/select.js';
-import type { SourceSnapshot } from '../sync/source.js';
+import { applyDelta, deltaIds, type SourceDelta, type SourceSnapshot } from '../sync/source.js';
 import { sourceChanges } from '../sync/source-changes.js';
 import type { Runtime } from './clock.js';
 import type { EntraSettingsService } from './entra-settings.js';
@@ -124,6 +124,8 @@ type PlannedSource =
   /** `mirror`: the source mirror as this call loaded it (null: none yet), what the apply writes the difference to. */
   | { kind: 'read'; snapshot: SourceSnapshot; mirror: SourceSnapshot | null }
   | { kind: 'packed'; blob: Buffer }
+  /** A delta read's changes, as records: the source is the mirror with them applied. */
+  | { kind: 'delta'; delta: SourceDelta }
   /** A delta read that brought nothing: the source is the mirror as it is. */
   | { kind: 'unchanged' };
 
@@ -138,8 +140,6 @@ interface Planned extends PlanBody {
    * `partial`: only the rows a focused plan read (src/sync/focus.ts) — every object a change targets.
    */
   directory: { users: User[]; groups: Group[]; partial?: boolean } | null;
-  /** The source's relations, when this call indexed them (focused planning): the apply's focus basis re-uses them. */
-  index?: SourceIndex;
 }
 
 /**
@@ -730,15 +730,20 @@ export class SyncService {
     options.onPhase?.('read');
     const readStart = performance.now();
     const previous = await this.#repo.loadState<DeltaCursor, SyncBasis>();
-    // The mirror is loaded once, and only when needed: a delta that brings nothing against a
-    // settled basis plans without it.
+    // The mirror is asked for the records a delta names; it is loaded whole only for a plan in
+    // full or a collection read in full again (its delta link expired), and then once.
     let loaded: Promise<SourceSnapshot> | undefined;
-    const mirror = () => {
+    const wholeMirror = () => {
       loaded ??= this.#mirror.load();
       return loaded;
     };
+    const mirror = {
+      users: (ids: readonly string[]) => this.#mirror.users(ids),
+      groups: (ids: readonly string[]) => this.#mirror.groups(ids),
+      load: wholeMirror,
+    };
     const connector = this.connectors(connection, { onProgress: options.onProgress, signal: options.signal });
-    let read: ReadResult<SourceSnapshot | null>;
+    let read: ReadOnto;
     try {
       read = previous
         ? await connector.readChangesOnto({ cursor: previous.cursor, mirror })
@@ -751,8 +756,12 @@ export class SyncService {
     options.onPhase?.('plan');
     const planStart = performance.now();
     const sourceUnchanged = previous !== null && read.mode === 'delta' && read.changes === 0;
-    // The source read, or — a delta that brought nothing, unread — the mirror.
-    const nextSource = async () => read.snapshot ?? (await mirror());
+    // The whole source: read whole, or the mirror with the delta applied.
+    let whole: SourceSnapshot | undefined;
+    const nextSource = async () => {
+      whole ??= read.snapshot ?? applyDelta(await wholeMirror(), read.delta);
+      return whole;
+    };
     const fingerprint = await this.#directory.fingerprint();
     const basis = previous ? this.#stillValid(previous.basis, policy, fingerprint) : null;
     // A basis with unsteady objects (unticked changes, conflicts an apply may have resolved) no
@@ -761,7 +770,6 @@ export class SyncService {
     const settled = basis && (!unsteady || unsteady.users.size + unsteady.groups.size === 0);
     let result: Plan | null = null;
     let directory: Planned['directory'] = null;
-    let index: SourceIndex | undefined;
     if (basis && sourceUnchanged && settled) {
       result = {
         ...emptyPlan(),
@@ -773,15 +781,12 @@ export class SyncService {
         blockedSignIn: basis.blockedSignIn,
         seats: { before: basis.seats, after: basis.seats },
       };
-    } else if (basis?.focus && previous && read.mode === 'delta' && FOCUSED_PLANNING && !options.fullPlan) {
+    } else if (basis?.focus && read.snapshot === null && FOCUSED_PLANNING && !options.fullPlan) {
       // After an apply, with the same policy, domains and directory: only what the delta changed
       // and what that affects is judged, against the rows it needs (src/sync/focus.ts). An
       // expired delta link (a full read), a first sync or any other change plans in full.
-      const focused = await this.#planFocused(await mirror(), await nextSource(), policy, {
-        ...basis,
-        focus: basis.focus,
-      });
-      if (focused) ({ result, directory, index } = focused);
+      const focused = await this.#planFocused(read.delta, policy, { ...basis, focus: basis.focus });
+      if (focused) ({ result, directory } = focused);
     }
     if (!result) {
       directory = await this.#directory.loadAll();
@@ -810,7 +815,7 @@ export class SyncService {
         throttled: read.stats.throttled,
         objects: read.snapshot
           ? { users: read.snapshot.users.length, groups: read.snapshot.groups.length }
-          : await this.#mirror.counts(),
+          : countsAfter(await this.#mirror.counts(), read.delta),
         durationMs: Math.round(readMs),
         mailboxes: read.mailboxes,
       },
@@ -825,11 +830,12 @@ export class SyncService {
       ...(directory === null && basis?.focus ? { focus: basis.focus } : {}),
       source: sourceUnchanged
         ? { kind: 'unchanged' }
-        : { kind: 'read', snapshot: await nextSource(), mirror: previous ? await mirror() : null },
+        : read.snapshot === null
+          ? { kind: 'delta', delta: read.delta }
+          : { kind: 'read', snapshot: read.snapshot, mirror: previous ? await wholeMirror() : null },
       cursor: read.cursor,
       stored: false,
       directory,
-      ...(index ? { index } : {}),
     };
   }
 
@@ -844,36 +850,36 @@ export class SyncService {
   }
 
   /**
-   * The focused plan of `next` (src/sync/focus.ts): the objects the delta from `previous`
-   * changed, the basis's unsteady ones, and what they affect, judged against only the directory
-   * rows they need; counts and skipped entries of every other object come from the basis.
+   * The focused plan of the mirror with `delta` applied (src/sync/focus.ts): the objects the
+   * delta changed, the basis's unsteady ones, and what they affect, closed over the mirror's
+   * tables by key and judged against only the directory rows they need; counts and skipped
+   * entries of every other object come from the basis.
    */
   async #planFocused(
-    previous: SourceSnapshot,
-    next: SourceSnapshot,
+    delta: SourceDelta,
     policy: SyncPolicy,
     basis: SyncBasis & { focus: FocusBasis },
-  ): Promise<{ result: Plan; directory: NonNullable<Planned['directory']>; index: SourceIndex } | null> {
-    const changed = changedObjects(previous, next);
+  ): Promise<{ result: Plan; directory: NonNullable<Planned['directory']> } | null> {
+    const changed = deltaIds(delta);
     const unsteady = unsteadyKeys(basis.focus);
-    const index = indexSources([next, recordsOf(previous, changed)]);
-    const focus = closeFocus(
+    const focus = await closeFocus(
       {
         users: new Set([...changed.users, ...unsteady.users]),
         groups: new Set([...changed.groups, ...unsteady.groups]),
       },
-      index,
+      deltaRelations(this.#mirror, delta),
       // Steady groups are read in part, unless a switched-off update of groups may have left
       // them out of step.
       policy.how.updateGroups ? { readInPart: { whole: unsteady.groups, changed: changed.groups } } : {},
     );
-    const rows = await this.#directory.loadFocused(directoryKeys(focus, index));
+    const rows = await this.#directory.loadFocused(directoryKeys(focus, focus.records));
     const current = {
       orgId: this.org.id,
       domains: this.org.domains,
       pendingDomains: this.org.pendingDomains,
       ...rows,
     };
+    const { previous, next } = focusSources(focus, delta);
     let result: Plan;
     try {
       result = focusedPlan({
@@ -891,7 +897,7 @@ export class SyncService {
       if (error instanceof WholeGroupNeeded) return null;
       throw error;
     }
-    return { result, directory: { ...rows, partial: true }, index };
+    return { result, directory: { ...rows, partial: true } };
   }
 
   /**
@@ -925,13 +931,23 @@ export class SyncService {
     // Nothing left unsteady (a first sync applied whole): no source to index, no rows to judge.
     if (seeds.users.size + seeds.groups.size === 0)
       return focusBasis(preview, seeds, nothingJudged(), unapplied);
-    const source =
-      planned.source.kind === 'read'
-        ? planned.source.snapshot
-        : await unpackJsonAsync<SourceSnapshot>(planned.source.blob);
-    const index = planned.index ?? indexSources([source]);
-    const unsteady = closeFocus(seeds, index);
-    const rows = await directory.loadFocused(directoryKeys(unsteady, index));
+    // Closed over the plan's source: the mirror (not written yet) with the delta on top, or the
+    // whole source in memory.
+    const { source: planSource } = planned;
+    const whole =
+      planSource.kind === 'delta'
+        ? null
+        : planSource.kind === 'read'
+          ? planSource.snapshot
+          : await unpackJsonAsync<SourceSnapshot>(planSource.blob);
+    const unsteady = await closeFocus(
+      seeds,
+      whole
+        ? indexRelations(indexSources([whole]))
+        : deltaRelations(this.#mirror.with(trx), (planSource as { delta: SourceDelta }).delta),
+    );
+    const source = whole ?? focusSources(unsteady, (planSource as { delta: SourceDelta }).delta).next;
+    const rows = await directory.loadFocused(directoryKeys(unsteady, unsteady.records));
     const current = {
       orgId: this.org.id,
       domains: this.org.domains,
@@ -950,6 +966,10 @@ export class SyncService {
   async #writeMirror(trx: StoreTransaction, source: PlannedSource): Promise<void> {
     if (source.kind === 'unchanged') return;
     const mirror = this.#mirror.with(trx);
+    if (source.kind === 'delta') {
+      await mirror.write(sourceChanges(source.delta.before, source.delta.after));
+      return;
+    }
     // A stored preview's source is compared with the mirror as it is: unchanged since the
     // preview, or the preview could not be executed (#storedPlan).
     const [next, previous] =
@@ -971,7 +991,7 @@ export class SyncService {
           ...(planned.fingerprint !== undefined ? { fingerprint: planned.fingerprint } : {}),
           ...(planned.focus ? { focus: planned.focus } : {}),
         } satisfies PlanBody,
-        snapshot: await packSource(planned.source),
+        snapshot: await packSource(planned.source, () => this.#mirror.load()),
         cursor: planned.cursor,
       },
       { createdAt: preview.createdAt, expiresAt, createdBy: actor },
@@ -1131,16 +1151,40 @@ export class SyncService {
   }
 }
 
-/** The packed snapshot to store, or null when the source is the mirror unchanged. */
-async function packSource(source: PlannedSource): Promise<Buffer | null> {
+/**
+ * The packed snapshot to store, or null when the source is the mirror unchanged. A delta is
+ * packed as the whole source it makes of the mirror (`mirror`), as a stored preview keeps it.
+ */
+async function packSource(
+  source: PlannedSource,
+  mirror: () => Promise<SourceSnapshot>,
+): Promise<Buffer | null> {
   switch (source.kind) {
     case 'read':
       return packJsonAsync(source.snapshot);
+    case 'delta':
+      return packJsonAsync(applyDelta(await mirror(), source.delta));
     case 'packed':
       return source.blob;
     case 'unchanged':
       return null;
   }
+}
+
+/** How many users and groups the mirror holds once `delta` is applied to it. */
+function countsAfter(
+  counts: { users: number; groups: number },
+  delta: SourceDelta,
+): { users: number; groups: number } {
+  const moved = <T extends { externalId: string }>(before: readonly T[], after: readonly T[]) => {
+    const was = new Set(before.map((o) => o.externalId));
+    const is = new Set(after.map((o) => o.externalId));
+    return [...is].filter((id) => !was.has(id)).length - [...was].filter((id) => !is.has(id)).length;
+  };
+  return {
+    users: counts.users + moved(delta.before.users, delta.after.users),
+    groups: counts.groups + moved(delta.before.groups, delta.after.groups),
+  };
 }
 
 /** The updatedAt of every object a plan targets, to detect changes made after the preview. */

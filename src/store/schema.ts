@@ -88,6 +88,17 @@ export interface GroupMembersTable {
   member_id: string;
 }
 
+/**
+ * An address an object of the source mirror claims (0012_source_claims), keyed as claimKeys
+ * (src/sync/source.ts) keys it: who else claims it is what focused planning asks of a change.
+ */
+export interface SourceClaimsTable {
+  org_id: string;
+  claim_key: string;
+  object_type: 'user' | 'group';
+  external_id: string;
+}
+
 export interface AuditLogTable {
   /** Null for service-wide events (an operator creating an organization is logged under it). */
   org_id: string | null;
@@ -289,6 +300,7 @@ export interface Database {
   source_users: SourceObjectsTable;
   source_groups: SourceObjectsTable;
   source_members: SourceMembersTable;
+  source_claims: SourceClaimsTable;
   sync_plans: SyncPlansTable;
   sync_runs: SyncRunsTable;
   sync_searches: SyncSearchesTable;

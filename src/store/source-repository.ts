@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { SourceGroup, SourceSnapshot, SourceUser } from '../sync/source.js';
+import { claimKeys, type SourceGroup, type SourceSnapshot, type SourceUser } from '../sync/source.js';
 import type { GroupRecord, SourceChanges, SourceMembership } from '../sync/source-changes.js';
 import type { DialectInfo } from './dialect.js';
 import { chunks } from './directory-repository.js';
@@ -70,6 +70,99 @@ export class SourceRepository {
     return { users, groups };
   }
 
+  /** The mirror's records of these users (ids it does not hold are left out), in Entra id order. */
+  async users(ids: readonly string[]): Promise<SourceUser[]> {
+    const rows = await this.byKeys('source_users', ids);
+    return rows.map((r) => ({ externalId: r.external_id, ...JSON.parse(r.record) })).sort(byExternalId);
+  }
+
+  /** The mirror's records of these groups with their member lists (sorted), in Entra id order. */
+  async groups(ids: readonly string[]): Promise<SourceGroup[]> {
+    const rows = await this.byKeys('source_groups', ids);
+    const members = new Map<string, { users: string[]; groups: string[] }>();
+    for (const part of chunks(
+      rows.map((r) => r.external_id),
+      KEYS_PER_STATEMENT,
+    )) {
+      const memberRows = await this.db
+        .selectFrom('source_members')
+        .select(['group_id', 'member_type', 'member_id'])
+        .where('org_id', '=', this.orgId)
+        .where('group_id', 'in', part)
+        .execute();
+      for (const m of memberRows) {
+        let lists = members.get(m.group_id);
+        if (!lists) {
+          lists = { users: [], groups: [] };
+          members.set(m.group_id, lists);
+        }
+        (m.member_type === 'user' ? lists.users : lists.groups).push(m.member_id);
+      }
+    }
+    return rows
+      .map((r) => {
+        const lists = members.get(r.external_id);
+        return {
+          externalId: r.external_id,
+          ...(JSON.parse(r.record) as Omit<GroupRecord, 'externalId'>),
+          memberUserIds: lists ? lists.users.sort(byCodeUnit) : [],
+          memberGroupIds: lists ? lists.groups.sort(byCodeUnit) : [],
+        };
+      })
+      .sort(byExternalId);
+  }
+
+  /** Which objects claim these address keys (claimKeys): per key, the claimants' kind and Entra id. */
+  async claimants(
+    keys: readonly string[],
+  ): Promise<{ key: string; type: 'user' | 'group'; externalId: string }[]> {
+    const out: { key: string; type: 'user' | 'group'; externalId: string }[] = [];
+    for (const part of chunks([...keys], KEYS_PER_STATEMENT)) {
+      const rows = await this.db
+        .selectFrom('source_claims')
+        .select(['claim_key', 'object_type', 'external_id'])
+        .where('org_id', '=', this.orgId)
+        .where('claim_key', 'in', part)
+        .execute();
+      for (const r of rows) out.push({ key: r.claim_key, type: r.object_type, externalId: r.external_id });
+    }
+    return out;
+  }
+
+  /** The groups listing these objects as direct members: per member, the group's Entra id. */
+  async listers(
+    type: 'user' | 'group',
+    ids: readonly string[],
+  ): Promise<{ memberId: string; groupId: string }[]> {
+    const out: { memberId: string; groupId: string }[] = [];
+    for (const part of chunks([...ids], KEYS_PER_STATEMENT)) {
+      const rows = await this.db
+        .selectFrom('source_members')
+        .select(['member_id', 'group_id'])
+        .where('org_id', '=', this.orgId)
+        .where('member_type', '=', type)
+        .where('member_id', 'in', part)
+        .execute();
+      for (const r of rows) out.push({ memberId: r.member_id, groupId: r.group_id });
+    }
+    return out;
+  }
+
+  private async byKeys(table: 'source_users' | 'source_groups', ids: readonly string[]) {
+    const rows: { external_id: string; record: string }[] = [];
+    for (const part of chunks([...ids], KEYS_PER_STATEMENT)) {
+      rows.push(
+        ...(await this.db
+          .selectFrom(table)
+          .select(['external_id', 'record'])
+          .where('org_id', '=', this.orgId)
+          .where('external_id', 'in', part)
+          .execute()),
+      );
+    }
+    return rows;
+  }
+
   /** How many users and groups the mirror holds. */
   async counts(): Promise<{ users: number; groups: number }> {
     const count = async (table: 'source_users' | 'source_groups') => {
@@ -95,12 +188,12 @@ export class SourceRepository {
       external_id: externalId,
       record: JSON.stringify(record),
     }));
-    // A changed record is replaced: deleted with the removed ones, then inserted.
-    await this.deleteObjects('source_users', [
+    // A changed record is replaced: deleted with the removed ones (and their claims), then inserted.
+    await this.deleteObjects('source_users', 'user', [
       ...changes.removedUsers,
       ...changes.users.map((u) => u.externalId),
     ]);
-    await this.deleteObjects('source_groups', [
+    await this.deleteObjects('source_groups', 'group', [
       ...changes.removedGroups,
       ...changes.groups.map((g) => g.externalId),
     ]);
@@ -114,6 +207,19 @@ export class SourceRepository {
     await this.deleteMemberships(changes.removedMembers);
     await this.insert('source_users', users);
     await this.insert('source_groups', groups);
+    const claims = (type: 'user' | 'group', records: readonly (SourceUser | GroupRecord)[]) =>
+      records.flatMap((o) =>
+        claimKeys(o).map((key) => ({
+          org_id: this.orgId,
+          claim_key: key,
+          object_type: type,
+          external_id: o.externalId,
+        })),
+      );
+    await this.insert('source_claims', [
+      ...claims('user', changes.users),
+      ...claims('group', changes.groups),
+    ]);
     await this.insert(
       'source_members',
       changes.addedMembers.map((m) => ({
@@ -125,11 +231,21 @@ export class SourceRepository {
     );
   }
 
-  private async deleteObjects(table: 'source_users' | 'source_groups', ids: string[]): Promise<void> {
+  private async deleteObjects(
+    table: 'source_users' | 'source_groups',
+    type: 'user' | 'group',
+    ids: string[],
+  ): Promise<void> {
     for (const part of chunks(ids, KEYS_PER_STATEMENT)) {
       await this.db
         .deleteFrom(table)
         .where('org_id', '=', this.orgId)
+        .where('external_id', 'in', part)
+        .execute();
+      await this.db
+        .deleteFrom('source_claims')
+        .where('org_id', '=', this.orgId)
+        .where('object_type', '=', type)
         .where('external_id', 'in', part)
         .execute();
     }
@@ -165,7 +281,7 @@ export class SourceRepository {
    * Rows in bulk, as the dialect carries them best (a first sync writes the whole tenant:
    * `unnest` on PostgreSQL, multi-row values on SQLite). Every column of these tables is text.
    */
-  private async insert<T extends 'source_users' | 'source_groups' | 'source_members'>(
+  private async insert<T extends 'source_users' | 'source_groups' | 'source_members' | 'source_claims'>(
     table: T,
     rows: Database[T][],
   ): Promise<void> {

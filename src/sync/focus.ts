@@ -33,8 +33,14 @@ import {
   planContext,
 } from './plan.js';
 import type { SyncPolicy } from './policy.js';
-import type { SourceGroup, SourceSnapshot, SourceUser } from './source.js';
-import { sameRecord } from './source-changes.js';
+import {
+  claimKeys,
+  deltaIds,
+  type SourceDelta,
+  type SourceGroup,
+  type SourceSnapshot,
+  type SourceUser,
+} from './source.js';
 
 // What a focus that read a group in part throws when the group needs its whole member list.
 export { WholeGroupNeeded } from './plan/memberships.js';
@@ -150,34 +156,6 @@ export interface SourceIndex {
   groups: Map<string, SourceGroup[]>;
 }
 
-/** The objects whose record differs between two snapshots (changed, added or gone). */
-export function changedObjects(previous: SourceSnapshot, next: SourceSnapshot): Keys {
-  return {
-    users: changedOf(previous.users, next.users),
-    groups: changedOf(previous.groups, next.groups),
-  };
-}
-
-function changedOf<T extends { externalId: string }>(before: readonly T[], after: readonly T[]): Set<string> {
-  const changed = new Set<string>();
-  const old = new Map(before.map((o) => [o.externalId, o]));
-  for (const o of after) {
-    const was = old.get(o.externalId);
-    if (!was || !sameRecord(was, o)) changed.add(o.externalId);
-    old.delete(o.externalId);
-  }
-  for (const ext of old.keys()) changed.add(ext);
-  return changed;
-}
-
-/** The records of `source` whose Entra ids are in `keys`: the part of a snapshot a focus reads. */
-export function recordsOf(source: SourceSnapshot, keys: Keys): SourceSnapshot {
-  return {
-    users: source.users.filter((u) => keys.users.has(u.externalId)),
-    groups: source.groups.filter((g) => keys.groups.has(g.externalId)),
-  };
-}
-
 /** Indexes the relations of every record of `snapshots` (e.g. the next snapshot and the changed records of the previous). */
 export function indexSources(snapshots: readonly SourceSnapshot[]): SourceIndex {
   const index: SourceIndex = {
@@ -207,26 +185,128 @@ export function indexSources(snapshots: readonly SourceSnapshot[]): SourceIndex 
   return index;
 }
 
+/** The records of a focus's objects: one each, or two for an object a delta changed (before and after). */
+export interface FocusRecords {
+  users: ReadonlyMap<string, readonly SourceUser[]>;
+  groups: ReadonlyMap<string, readonly SourceGroup[]>;
+}
+
+/** A closed focus with the records it was closed over (what directoryKeys and judging read). */
+export interface ClosedFocus extends Focus {
+  records: FocusRecords;
+}
+
 /**
- * The addresses a record may claim, keyed so that two raw addresses normalizeAddress makes equal
- * get the same key (a superset of plan()'s claims: neither validity nor domains are judged here).
+ * What a focus is closed under, asked in batches: the relations of every record of the previous
+ * and the next source (an object the delta changed has both records). deltaRelations answers
+ * from the source mirror's tables by key; indexRelations from sources in memory.
  */
-function claimKeys(o: SourceUser | SourceGroup): string[] {
-  const out: string[] = [];
-  const take = (raw: string) => {
-    let key = raw.toLowerCase();
-    if (/\s/.test(key)) key = normalizeAddress(raw) ?? key.trim();
-    else if (key.endsWith('.')) key = key.slice(0, -1);
-    out.push(key);
+export interface SourceRelations {
+  records(ids: { users: readonly string[]; groups: readonly string[] }): Promise<{
+    users: Map<string, SourceUser[]>;
+    groups: Map<string, SourceGroup[]>;
+  }>;
+  /** Address key (claimKeys) → the objects claiming it. */
+  claimants(keys: readonly string[]): Promise<Map<string, NodeKey[]>>;
+  /** Member id → the groups listing it as a direct member, per kind of member. */
+  listers(ids: {
+    users: readonly string[];
+    groups: readonly string[];
+  }): Promise<{ users: Map<string, string[]>; groups: Map<string, string[]> }>;
+}
+
+/** The relations of sources indexed in memory (indexSources). */
+export function indexRelations(index: SourceIndex): SourceRelations {
+  const pick = <V>(map: ReadonlyMap<string, V>, keys: readonly string[], each: (v: V) => string[] | V) => {
+    const out = new Map<string, never>();
+    for (const k of keys) {
+      const v = map.get(k);
+      if (v !== undefined) out.set(k, each(v) as never);
+    }
+    return out;
   };
-  for (const entry of o.proxyAddresses) {
-    const colon = entry.indexOf(':');
-    if (colon < 0 || entry.slice(0, colon).trim().toLowerCase() !== 'smtp') continue;
-    const address = entry.slice(colon + 1);
-    if (address.trim()) take(address);
-  }
-  if (o.mail?.trim()) take(o.mail);
-  return out;
+  return {
+    records: async (ids) => ({
+      users: pick(index.users, ids.users, (v) => v),
+      groups: pick(index.groups, ids.groups, (v) => v),
+    }),
+    claimants: async (keys) => pick(index.claims, keys, (v) => [...list(v)]),
+    listers: async (ids) => ({
+      users: pick(index.userListers, ids.users, (v) => [...list(v)]),
+      groups: pick(index.groupListers, ids.groups, (v) => [...list(v)]),
+    }),
+  };
+}
+
+/** The source mirror's rows, by key (src/store/source-repository.ts). */
+export interface MirrorLookup {
+  users(ids: readonly string[]): Promise<SourceUser[]>;
+  groups(ids: readonly string[]): Promise<SourceGroup[]>;
+  claimants(keys: readonly string[]): Promise<{ key: string; type: 'user' | 'group'; externalId: string }[]>;
+  listers(type: 'user' | 'group', ids: readonly string[]): Promise<{ memberId: string; groupId: string }[]>;
+}
+
+/**
+ * The relations of the mirror (the previous source) and of the next source, the mirror with
+ * `delta` applied: the mirror's rows by key, and the delta's records in memory. The mirror
+ * holds the previous records of every changed object, so its claims and listers with those of
+ * the delta's new records are those of both sources — as indexSources([next, previous's changed]).
+ */
+export function deltaRelations(mirror: MirrorLookup, delta: SourceDelta): SourceRelations {
+  const changed = deltaIds(delta);
+  const overlay = indexSources([delta.after, delta.before]);
+  const merge = (into: Map<string, string[]>, key: string, values: Iterable<string>) => {
+    const l = into.get(key) ?? [];
+    for (const v of values) if (!l.includes(v)) l.push(v);
+    into.set(key, l);
+  };
+  return {
+    async records(ids) {
+      const users = new Map<string, SourceUser[]>();
+      const groups = new Map<string, SourceGroup[]>();
+      for (const id of ids.users) if (changed.users.has(id)) users.set(id, index(overlay.users, id));
+      for (const id of ids.groups) if (changed.groups.has(id)) groups.set(id, index(overlay.groups, id));
+      for (const u of await mirror.users(ids.users.filter((id) => !changed.users.has(id))))
+        users.set(u.externalId, [u]);
+      for (const g of await mirror.groups(ids.groups.filter((id) => !changed.groups.has(id))))
+        groups.set(g.externalId, [g]);
+      return { users, groups };
+    },
+    async claimants(keys) {
+      const out = new Map<string, NodeKey[]>();
+      for (const c of await mirror.claimants(keys)) {
+        merge(out, c.key, [c.type === 'user' ? userKey(c.externalId) : groupKey(c.externalId)]);
+      }
+      for (const k of keys) {
+        const extra = overlay.claims.get(k);
+        if (extra !== undefined) merge(out, k, list(extra));
+      }
+      return out;
+    },
+    async listers(ids) {
+      const of = async (
+        type: 'user' | 'group',
+        keys: readonly string[],
+        extra: Map<string, string | string[]>,
+      ) => {
+        const out = new Map<string, string[]>();
+        for (const l of await mirror.listers(type, keys)) merge(out, l.memberId, [l.groupId]);
+        for (const k of keys) {
+          const more = extra.get(k);
+          if (more !== undefined) merge(out, k, list(more));
+        }
+        return out;
+      };
+      return {
+        users: await of('user', ids.users, overlay.userListers),
+        groups: await of('group', ids.groups, overlay.groupListers),
+      };
+    },
+  };
+}
+
+function index<V>(map: ReadonlyMap<string, V[]>, key: string): V[] {
+  return map.get(key) ?? [];
 }
 
 /**
@@ -234,6 +314,7 @@ function claimKeys(o: SourceUser | SourceGroup): string[] {
  * claiming an address one of them claims (recursively); groups listing such an object are
  * judged too (their member list may change). Every judged object brings the claimants of its
  * addresses and, a group, the groups it lists: the comparers need them to judge it exactly.
+ * The relations are asked for a wave of objects at a time (a few queries per wave, not per object).
  *
  * `readInPart`: a steady group (not one of `whole`, the unsteady ones) that is in both snapshots
  * (not a changed group with one record: added or gone) has its membership in step but for the
@@ -242,45 +323,86 @@ function claimKeys(o: SourceUser | SourceGroup): string[] {
  * switched on — a switched-off update leaves a group out of step — and against the directory the
  * basis was judged on, so not for the basis of an apply (judged before its writes).
  */
-export function closeFocus(
+export async function closeFocus(
   seed: Keys,
-  index: SourceIndex,
+  relations: SourceRelations,
   options: { readInPart?: { whole: ReadonlySet<string>; changed: ReadonlySet<string> } } = {},
-): Focus {
+): Promise<ClosedFocus> {
+  const records = { users: new Map<string, SourceUser[]>(), groups: new Map<string, SourceGroup[]>() };
+  const claimants = new Map<string, readonly NodeKey[]>();
+  const listers = {
+    users: new Map<string, readonly string[]>(),
+    groups: new Map<string, readonly string[]>(),
+  };
+  const listed = { users: new Set<string>(), groups: new Set<string>() };
   const part = options.readInPart;
   const inPart = (ext: string) =>
     part !== undefined &&
     !part.whole.has(ext) &&
-    (!part.changed.has(ext) || (index.groups.get(ext)?.length ?? 0) === 2);
+    (!part.changed.has(ext) || (records.groups.get(ext)?.length ?? 0) === 2);
   const SPREADS = 2;
   const JUDGED = 1;
   const level = new Map<NodeKey, number>();
-  const queue: NodeKey[] = [];
+  let wave: NodeKey[] = [];
   const visit = (key: NodeKey, l: number) => {
     if ((level.get(key) ?? 0) >= l) return;
     level.set(key, l);
-    queue.push(key);
+    wave.push(key);
   };
   for (const ext of seed.users) visit(userKey(ext), SPREADS);
   for (const ext of seed.groups) visit(groupKey(ext), SPREADS);
-  while (queue.length > 0) {
-    const key = queue.pop()!;
-    const l = level.get(key)!;
-    const ext = key.slice(1);
-    const records: (SourceUser | SourceGroup)[] =
-      key[0] === 'u' ? (index.users.get(ext) ?? []) : (index.groups.get(ext) ?? []);
-    for (const r of records) {
-      for (const a of claimKeys(r)) for (const other of list(index.claims.get(a))) visit(other, l);
+  while (wave.length > 0) {
+    const keys = wave;
+    wave = [];
+    // What this wave reads and no earlier wave fetched: records, then the claimants of their
+    // addresses and, for objects that spread, the groups listing them.
+    const fresh = { users: [] as string[], groups: [] as string[] };
+    for (const key of keys) {
+      const ext = key.slice(1);
+      if (key[0] === 'u' ? !records.users.has(ext) : !records.groups.has(ext)) {
+        (key[0] === 'u' ? fresh.users : fresh.groups).push(ext);
+      }
     }
-    if (key[0] === 'g') {
-      const listed = inPart(ext)
-        ? memberDeltaOf(records as SourceGroup[]).groups
-        : (records as SourceGroup[]).flatMap((r) => r.memberGroupIds);
-      for (const m of listed) visit(groupKey(m), JUDGED);
+    const found = await relations.records({ users: unique(fresh.users), groups: unique(fresh.groups) });
+    for (const ext of fresh.users) records.users.set(ext, found.users.get(ext) ?? []);
+    for (const ext of fresh.groups) records.groups.set(ext, found.groups.get(ext) ?? []);
+    const ownRecords = (key: NodeKey): readonly (SourceUser | SourceGroup)[] =>
+      (key[0] === 'u' ? records.users.get(key.slice(1)) : records.groups.get(key.slice(1))) ?? [];
+    const addresses = new Set<string>();
+    for (const key of keys)
+      for (const r of ownRecords(key)) for (const a of claimKeys(r)) if (!claimants.has(a)) addresses.add(a);
+    const asked = { users: [] as string[], groups: [] as string[] };
+    for (const key of keys) {
+      if (level.get(key) !== SPREADS) continue;
+      const ext = key.slice(1);
+      const kind = key[0] === 'u' ? 'users' : 'groups';
+      if (!listed[kind].has(ext)) {
+        listed[kind].add(ext);
+        asked[kind].push(ext);
+      }
     }
-    if (l === SPREADS) {
-      const listers = key[0] === 'u' ? index.userListers : index.groupListers;
-      for (const g of list(listers.get(ext))) visit(groupKey(g), JUDGED);
+    const [claimed, listing] = await Promise.all([
+      relations.claimants([...addresses]),
+      relations.listers({ users: unique(asked.users), groups: unique(asked.groups) }),
+    ]);
+    for (const a of addresses) claimants.set(a, claimed.get(a) ?? []);
+    for (const ext of asked.users) listers.users.set(ext, listing.users.get(ext) ?? []);
+    for (const ext of asked.groups) listers.groups.set(ext, listing.groups.get(ext) ?? []);
+    for (const key of keys) {
+      const l = level.get(key)!;
+      const ext = key.slice(1);
+      const own = ownRecords(key);
+      for (const r of own)
+        for (const a of claimKeys(r)) for (const other of claimants.get(a) ?? []) visit(other, l);
+      if (key[0] === 'g') {
+        const groups = own as SourceGroup[];
+        const members = inPart(ext) ? memberDeltaOf(groups).groups : groups.flatMap((r) => r.memberGroupIds);
+        for (const m of members) visit(groupKey(m), JUDGED);
+      }
+      if (l === SPREADS) {
+        for (const g of (key[0] === 'u' ? listers.users : listers.groups).get(ext) ?? [])
+          visit(groupKey(g), JUDGED);
+      }
     }
   }
   const users = new Set<string>();
@@ -294,10 +416,44 @@ export function closeFocus(
       groups.add(ext);
       if (!inPart(ext)) continue;
       readInPart.add(ext);
-      if (part?.changed.has(ext)) memberDelta.set(ext, memberDeltaOf(index.groups.get(ext) ?? []));
+      if (part?.changed.has(ext)) memberDelta.set(ext, memberDeltaOf(records.groups.get(ext) ?? []));
     }
   }
-  return { users, groups, readInPart, memberDelta };
+  return { users, groups, readInPart, memberDelta, records };
+}
+
+function unique(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
+}
+
+/**
+ * The previous and the next source as judging a focus reads them: the records of its objects
+ * only — the delta's before and after for a changed object, the mirror's (in both) for any other.
+ */
+export function focusSources(
+  focus: ClosedFocus,
+  delta: SourceDelta,
+): { previous: SourceSnapshot; next: SourceSnapshot } {
+  const changed = deltaIds(delta);
+  const side = <T extends { externalId: string }>(
+    ids: ReadonlySet<string>,
+    records: ReadonlyMap<string, readonly T[]>,
+    changedIds: ReadonlySet<string>,
+    delta: readonly T[],
+  ): T[] => {
+    const of = new Map(delta.map((o) => [o.externalId, o]));
+    const out: T[] = [];
+    for (const id of ids) {
+      const r = changedIds.has(id) ? of.get(id) : records.get(id)?.[0];
+      if (r) out.push(r);
+    }
+    return out;
+  };
+  const build = (s: SourceSnapshot): SourceSnapshot => ({
+    users: side(focus.users, focus.records.users, changed.users, s.users),
+    groups: side(focus.groups, focus.records.groups, changed.groups, s.groups),
+  });
+  return { previous: build(delta.before), next: build(delta.after) };
 }
 
 /** What a focus needs of the directory: loaded by key (DirectoryRepository.loadFocused). */
@@ -323,7 +479,7 @@ export interface DirectoryKeys {
 }
 
 /** The directory rows a focus is judged against, from the index's records of it. */
-export function directoryKeys(focus: Keys & Partial<Focus>, index: SourceIndex): DirectoryKeys {
+export function directoryKeys(focus: Keys & Partial<Focus>, index: FocusRecords): DirectoryKeys {
   const members = new Set<string>();
   const addresses = new Set<string>();
   const claim = (o: SourceUser | SourceGroup) => {

@@ -1,4 +1,4 @@
-import type { SourceGroup, SourceSnapshot, SourceUser } from './source.js';
+import { type SourceGroup, type SourceSnapshot, type SourceUser, sameRecord } from './source.js';
 
 /**
  * What turns one source snapshot into the next, row by row: the records to write, the objects
@@ -70,23 +70,6 @@ export function noSourceChanges(c: SourceChanges): boolean {
       c.removedMembers.length ===
     0
   );
-}
-
-/** Field by field (lists element by element): any field a record gains is compared too. */
-export function sameRecord(a: object, b: object): boolean {
-  if (a === b) return true;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  const keys = Object.keys(x);
-  if (keys.length !== Object.keys(y).length) return false;
-  for (const k of keys) {
-    const u = x[k];
-    const v = y[k];
-    if (u === v) continue;
-    if (!Array.isArray(u) || !Array.isArray(v) || u.length !== v.length) return false;
-    for (let i = 0; i < u.length; i++) if (u[i] !== v[i]) return false;
-  }
-  return true;
 }
 
 function recordOf({ memberUserIds: _u, memberGroupIds: _g, ...record }: SourceGroup): GroupRecord {

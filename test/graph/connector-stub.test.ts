@@ -156,6 +156,7 @@ describe('GraphConnector over HTTPS (scripted server)', () => {
       groupsDeltaLink: `${stub.origin}/v1.0/groups/delta?$deltatoken=d1`,
       // Both members are ordinary people whose purpose a users read decides.
       unreadPurposes: 0,
+      unreadPurposeIds: [],
     });
     expect(result.stats).toEqual({
       requests: 4,

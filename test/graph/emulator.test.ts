@@ -10,9 +10,16 @@ import {
   type GraphConnection,
   GraphConnector,
   type GraphError,
+  mirrorOf,
   type ReadResult,
 } from '../../src/graph/index.js';
-import type { SourceGroup, SourceSnapshot, SourceUser } from '../../src/sync/source.js';
+import {
+  applyDelta,
+  emptyDelta,
+  type SourceGroup,
+  type SourceSnapshot,
+  type SourceUser,
+} from '../../src/sync/source.js';
 
 let emu: Emulator;
 
@@ -171,38 +178,54 @@ describe('GraphConnector against the emulator', () => {
     expect(delta.stats.pages).toBe(2);
   });
 
-  it('loads the previous snapshot only when a delta brings something to merge onto it', async () => {
-    const loads: string[] = [];
+  it('asks the mirror only for the records a delta names; whole only for a cursor without the unread purposes’ ids', async () => {
+    const asked: string[] = [];
     const onto = async (cursor: DeltaCursor, why: string) => {
+      const base = mirrorOf(first.snapshot);
       const c = new GraphConnector(connection(), noWait);
       try {
         return await c.readChangesOnto({
           cursor,
-          mirror: async () => {
-            loads.push(why);
-            return first.snapshot;
+          mirror: {
+            users: async (ids) => {
+              asked.push(`${why}: users ${ids.join(',')}`);
+              return base.users(ids);
+            },
+            groups: async (ids) => {
+              asked.push(`${why}: groups ${ids.join(',')}`);
+              return base.groups(ids);
+            },
+            load: async () => {
+              asked.push(`${why}: whole`);
+              return base.load();
+            },
           },
         });
       } finally {
         await c.close();
       }
     };
-    // Nothing changed and no purpose left unread: the mirror stays unloaded.
-    expect(first.cursor.unreadPurposes).toBe(0);
+    // Nothing changed and no purpose left unread: the mirror is not asked at all.
+    expect(first.cursor.unreadPurposeIds).toEqual([]);
     const quiet = await onto(first.cursor, 'quiet');
     expect(quiet.snapshot).toBeNull();
+    expect(quiet.delta && emptyDelta(quiet.delta)).toBe(true);
     expect(quiet.changes).toBe(0);
-    expect(quiet.cursor.unreadPurposes).toBe(0);
-    // A cursor stored before it counted unread purposes: the users are looked at again.
-    const { unreadPurposes: _, ...older } = first.cursor;
-    expect((await onto(older, 'older cursor')).snapshot).toEqual(first.snapshot);
-    // A change: loaded once, though both collections and the purposes need it.
+    expect(asked).toEqual([]);
+    // A cursor stored before it kept the ids of unread purposes: the users are looked at whole.
+    const { unreadPurposes: _, unreadPurposeIds: __, ...older } = first.cursor;
+    const again = await onto(older, 'older cursor');
+    expect(again.delta && emptyDelta(again.delta)).toBe(true);
+    expect(asked).toEqual(['older cursor: whole']);
+    // A change: only the changed user is asked for, and the delta applied is the tenant now.
     const u = emu.tenant.listUsers()[0]!;
-    emu.tenant.updateUser(u.id, { displayName: 'Loaded Once' });
+    emu.tenant.updateUser(u.id, { displayName: 'Asked By Id' });
     const changed = await onto(first.cursor, 'changed');
-    expect(changed.snapshot).toEqual(expectedSnapshot());
-    expect(loads).toEqual(['older cursor', 'changed']);
-    first = { ...changed, snapshot: changed.snapshot! };
+    expect(asked.slice(1)).toEqual([`changed: users ${u.id}`]);
+    expect(changed.delta?.after.users.map((x) => x.displayName)).toEqual(['Asked By Id']);
+    const next = applyDelta(first.snapshot, changed.delta!);
+    expect(next).toEqual(expectedSnapshot());
+    first = { ...changed, snapshot: next };
   });
 
   it.each(['syncStateNotFound', 'resync'] as const)(

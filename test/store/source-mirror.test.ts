@@ -5,14 +5,17 @@ import type { Store } from '../../src/store/database.js';
 import { openStore } from '../../src/store/database.js';
 import { migrateTo, migrateToLatest } from '../../src/store/migrations/index.js';
 import { SourceRepository } from '../../src/store/source-repository.js';
-import type { SourceGroup, SourceSnapshot, SourceUser } from '../../src/sync/source.js';
+import { indexSources } from '../../src/sync/focus.js';
+import { claimKeys, type SourceGroup, type SourceSnapshot, type SourceUser } from '../../src/sync/source.js';
 import { noSourceChanges, sourceChanges } from '../../src/sync/source-changes.js';
 import { createTestDatabase, createTestStore, DATABASES, type TestDatabase } from '../support/databases.js';
 
 /**
  * The source mirror in tables (src/store/source-repository.ts): the row changes of
- * sourceChanges() bring the mirror from one snapshot to the next exactly, on both databases; and
- * migration 0010 unpacks the mirrors stored as one blob into rows.
+ * sourceChanges() bring the mirror from one snapshot to the next exactly, on both databases, and
+ * its answers by key (records, the claimants of an address, the groups listing an object) are
+ * those of the snapshot indexed in memory; migration 0010 unpacks the mirrors stored as one blob
+ * into rows, and 0012 indexes their addresses.
  */
 
 /** mulberry32: a failing case replays from its seed. */
@@ -110,6 +113,32 @@ function mutate(r: Rng, s: SourceSnapshot, round: number): SourceSnapshot {
   return { users: users.sort(byId), groups: nested.sort(byId) };
 }
 
+/** The mirror's answers by key are the snapshot's, indexed in memory (src/sync/focus.ts indexSources). */
+async function expectKeyedAnswers(mirror: SourceRepository, snapshot: SourceSnapshot, what: string) {
+  const index = indexSources([snapshot]);
+  const all = (v: string | string[] | undefined) => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
+  const some = <T extends { externalId: string }>(list: T[]) => list.filter((_, i) => i % 3 === 0);
+  const users = some(snapshot.users);
+  const groups = some(snapshot.groups);
+  expect(await mirror.users([...users.map((u) => u.externalId), 'not-mirrored']), what).toEqual(users);
+  expect(await mirror.groups(groups.map((g) => g.externalId)), what).toEqual(groups);
+  const keys = [...new Set([...snapshot.users, ...snapshot.groups].flatMap(claimKeys))];
+  const claimed = (await mirror.claimants(keys)).map((c) => `${c.key} ${c.type[0]}${c.externalId}`).sort();
+  expect(claimed, what).toEqual(keys.flatMap((k) => all(index.claims.get(k)).map((n) => `${k} ${n}`)).sort());
+  const ids = users.map((u) => u.externalId);
+  const listing = (await mirror.listers('user', ids)).map((l) => `${l.memberId} ${l.groupId}`).sort();
+  expect(listing, what).toEqual(
+    ids.flatMap((id) => all(index.userListers.get(id)).map((g) => `${id} ${g}`)).sort(),
+  );
+  const nested = groups.map((g) => g.externalId);
+  const nestedListing = (await mirror.listers('group', nested))
+    .map((l) => `${l.memberId} ${l.groupId}`)
+    .sort();
+  expect(nestedListing, what).toEqual(
+    nested.flatMap((id) => all(index.groupListers.get(id)).map((g) => `${id} ${g}`)).sort(),
+  );
+}
+
 describe.each(DATABASES)('the source mirror on %s', (kind) => {
   const opened: { store: Store; db: TestDatabase }[] = [];
   afterAll(async () => {
@@ -141,6 +170,7 @@ describe.each(DATABASES)('the source mirror on %s', (kind) => {
       const changes = sourceChanges(previous, snapshot);
       await t.store.db.transaction().execute((trx) => mirror.with(trx).write(changes));
       expect(await mirror.load(), `round ${round}`).toEqual(snapshot);
+      await expectKeyedAnswers(mirror, snapshot, `round ${round}`);
       // Another organization's rows are never touched.
       expect(await other.load()).toEqual(bystander);
       if (previous) {
@@ -184,7 +214,7 @@ describe.each(DATABASES)('the source mirror on %s', (kind) => {
     expect(await mirror.load()).toEqual(emptied);
   });
 
-  it('unpacks a mirror stored as one blob into rows when migrating (0010), keeping cursor and basis', async () => {
+  it('unpacks a mirror stored as one blob into rows when migrating (0010), keeping cursor and basis, and indexes its addresses (0012)', async () => {
     const db = await createTestDatabase(kind);
     const store = openStore(db.location);
     opened.push({ store, db });
@@ -197,7 +227,10 @@ describe.each(DATABASES)('the source mirror on %s', (kind) => {
       store.db,
     );
     await migrateToLatest(store);
-    expect(await new SourceRepository(store.db, store.dialect, 'org-old').load()).toEqual(snapshot);
+    const mirror = new SourceRepository(store.db, store.dialect, 'org-old');
+    expect(await mirror.load()).toEqual(snapshot);
+    // 0012 indexed the addresses of the mirror 0010 unpacked.
+    await expectKeyedAnswers(mirror, snapshot, 'migrated');
     const state = await sql<{ cursor: string; basis: string }>`select * from sync_state`.execute(store.db);
     expect(state.rows).toEqual([expect.objectContaining({ cursor, basis: '{"policy":"p"}' })]);
     expect(Object.keys(state.rows[0]!)).not.toContain('snapshot');

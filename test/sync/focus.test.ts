@@ -1,15 +1,48 @@
 import { describe, expect, it } from 'vitest';
 import {
-  changedObjects,
   closeFocus,
+  deltaRelations,
   directoryKeys,
+  indexRelations,
   indexSources,
   judge,
-  recordsOf,
+  type MirrorLookup,
   WholeGroupNeeded,
 } from '../../src/sync/focus.js';
 import { plan } from '../../src/sync/plan.js';
+import { deltaIds, type SourceSnapshot, sourceDelta } from '../../src/sync/source.js';
 import { ALL_ON, directory, dirGroup, dirUser, srcGroup, srcUser } from './fixtures.js';
+
+/** A mirror in memory, asked by key as the source mirror's tables are (src/store/source-repository.ts). */
+function memoryMirror(snapshot: SourceSnapshot): MirrorLookup {
+  const index = indexSources([snapshot]);
+  const all = (v: string | string[] | undefined) => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
+  return {
+    users: async (ids) => ids.flatMap((id) => index.users.get(id) ?? []),
+    groups: async (ids) => ids.flatMap((id) => index.groups.get(id) ?? []),
+    claimants: async (keys) =>
+      keys.flatMap((key) =>
+        all(index.claims.get(key)).map((node) => ({
+          key,
+          type: node[0] === 'u' ? ('user' as const) : ('group' as const),
+          externalId: node.slice(1),
+        })),
+      ),
+    listers: async (type, ids) =>
+      ids.flatMap((id) =>
+        all((type === 'user' ? index.userListers : index.groupListers).get(id)).map((groupId) => ({
+          memberId: id,
+          groupId,
+        })),
+      ),
+  };
+}
+
+/** The delta from `before` to `after`, its changed ids, and the relations a focus is closed over. */
+function deltaOf(before: SourceSnapshot, after: SourceSnapshot) {
+  const delta = sourceDelta(before, after);
+  return { delta, changed: deltaIds(delta), relations: deltaRelations(memoryMirror(before), delta) };
+}
 
 /** The focus computation of src/sync/focus.ts; its equality with full planning is test/sync/focused-plan.test.ts. */
 describe('focus', () => {
@@ -25,60 +58,77 @@ describe('focus', () => {
   it('finds the records that changed, appeared or vanished', () => {
     const e = srcUser('e');
     const after = { users: [a, { ...b, displayName: 'B' }, c, e], groups: [{ ...g }, h, inner] };
-    const changed = changedObjects(before, after);
+    const { changed } = deltaOf(before, after);
     expect([...changed.users].sort()).toEqual(['ext-b', 'ext-d', 'ext-e']);
     expect([...changed.groups]).toEqual([]);
   });
 
-  it('closes over address sharers, groups listing a changed object, and the groups those list', () => {
+  it('closes over address sharers, groups listing a changed object, and the groups those list', async () => {
     const after = { users: [a, { ...b, displayName: 'B' }, c, d], groups: [g, h, inner] };
-    const changed = changedObjects(before, after);
-    const index = indexSources([after, recordsOf(before, changed)]);
-    const focus = closeFocus(changed, index);
+    const { changed, relations } = deltaOf(before, after);
+    const focus = await closeFocus(changed, relations);
     // c claims b's address (spelt otherwise); g lists b, and lists inner (needed to judge g).
     expect([...focus.users].sort()).toEqual(['ext-b', 'ext-c']);
     expect([...focus.groups].sort()).toEqual(['gext-g', 'gext-inner']);
     // A group judged only for its member list does not spread to the groups listing it.
     expect(focus.groups.has('gext-h')).toBe(false);
-    const keys = directoryKeys(focus, index);
+    // Closed over both sources in memory, the focus is the same.
+    const inMemory = await closeFocus(changed, indexRelations(indexSources([after, before])));
+    expect([inMemory.users, inMemory.groups]).toEqual([focus.users, focus.groups]);
+    const keys = directoryKeys(focus, focus.records);
     // Members of focused groups are read to refer to them; addresses to find their holders.
     expect(keys.userExternalIds.sort()).toEqual(['ext-b', 'ext-c']);
     expect(keys.memberExternalIds.sort()).toEqual(['ext-d']);
     expect(keys.addresses.sort()).toEqual(['b@contoso.com', 'b@contoso.onmicrosoft.com', 'c@contoso.com']);
   });
 
-  it('keeps an unchanged tenant out of the focus', () => {
-    const index = indexSources([before]);
-    const focus = closeFocus(changedObjects(before, structuredClone(before)), index);
+  it('closes a seed the delta did not change over the delta’s new records: a new claimant of its address, a new lister', async () => {
+    // a is unsteady (left from the last apply), not changed; b now claims a's address, n lists a.
+    const n = srcGroup('n', { memberUserIds: ['ext-a'] });
+    const after = {
+      users: [a, { ...b, proxyAddresses: [...b.proxyAddresses, 'smtp:A@contoso.com'] }, c, d],
+      groups: [g, h, inner, n],
+    };
+    const { relations } = deltaOf(before, after);
+    const focus = await closeFocus({ users: new Set(['ext-a']), groups: new Set() }, relations);
+    expect([...focus.users].sort()).toEqual(['ext-a', 'ext-b', 'ext-c']);
+    expect([...focus.groups].sort()).toEqual(['gext-g', 'gext-h', 'gext-inner', 'gext-n']);
+  });
+
+  it('keeps an unchanged tenant out of the focus', async () => {
+    const { changed, relations } = deltaOf(before, structuredClone(before));
+    const focus = await closeFocus(changed, relations);
     expect(focus.users.size + focus.groups.size).toBe(0);
   });
 
-  it('reads a group judged only as a lister in part, and it brings no groups of its own', () => {
+  it('reads a group judged only as a lister in part, and it brings no groups of its own', async () => {
     const after = { users: [a, { ...b, displayName: 'B' }, c, d], groups: [g, h, inner] };
-    const changed = changedObjects(before, after);
-    const index = indexSources([after, recordsOf(before, changed)]);
-    const focus = closeFocus(changed, index, { readInPart: { whole: new Set(), changed: changed.groups } });
+    const { changed, relations } = deltaOf(before, after);
+    const focus = await closeFocus(changed, relations, {
+      readInPart: { whole: new Set(), changed: changed.groups },
+    });
     expect([...focus.groups]).toEqual(['gext-g']);
     expect([...focus.readInPart]).toEqual(['gext-g']);
-    const keys = directoryKeys(focus, index);
+    const keys = directoryKeys(focus, focus.records);
     expect(keys.groupExternalIds).toEqual([]);
     expect(keys.partialGroupExternalIds).toEqual(['gext-g']);
     // Its other members are not read: only the focused ones can change in it.
     expect(keys.memberExternalIds).toEqual([]);
   });
 
-  it('reads a steady group whose member list changed in part, with the members it gained or lost', () => {
+  it('reads a steady group whose member list changed in part, with the members it gained or lost', async () => {
     const after = { users: [a, b, c, d], groups: [{ ...g, memberUserIds: ['ext-b', 'ext-d'] }, h, inner] };
-    const changed = changedObjects(before, after);
-    const index = indexSources([after, recordsOf(before, changed)]);
-    const focus = closeFocus(changed, index, { readInPart: { whole: new Set(), changed: changed.groups } });
+    const { changed, relations } = deltaOf(before, after);
+    const focus = await closeFocus(changed, relations, {
+      readInPart: { whole: new Set(), changed: changed.groups },
+    });
     expect([...focus.readInPart]).toEqual(['gext-g']);
     expect(focus.memberDelta.get('gext-g')).toEqual({ users: new Set(['ext-d']), groups: new Set() });
     // d is read as the member g gained; inner, listed before and after, is not read at all.
-    expect(directoryKeys(focus, index).deltaMemberExternalIds).toEqual(['ext-d']);
+    expect(directoryKeys(focus, focus.records).deltaMemberExternalIds).toEqual(['ext-d']);
     expect(focus.groups.has('gext-inner')).toBe(false);
     // An unsteady group is read whole, and brings the groups it lists …
-    const whole = closeFocus(changed, index, {
+    const whole = await closeFocus(changed, relations, {
       readInPart: { whole: new Set(['gext-g']), changed: changed.groups },
     });
     expect(whole.groups.has('gext-inner')).toBe(true);

@@ -257,22 +257,27 @@ describe.each(DATABASES)('focused planning on %s', (kind) => {
     return { emu, orgId, domains };
   }
 
-  it('a sync that finds nothing changed never loads the mirror; one that does, once', async () => {
+  it('a sync never loads the whole mirror: a change asks it for the changed records by id', async () => {
     const { emu, orgId } = await connected(50);
     const run = async () => (await app.sync(orgId)).execute({ trigger: 'manual' }, 'test');
     expect((await run()).status).toBe('succeeded');
     const load = vi.spyOn(SourceRepository.prototype, 'load');
+    const users = vi.spyOn(SourceRepository.prototype, 'users');
     try {
       const quiet = await run();
       expect(quiet.status).toBe('succeeded');
-      expect(load).not.toHaveBeenCalled();
+      expect(users).not.toHaveBeenCalled();
       const u = emu.tenant.listUsers().find((x) => x.accountEnabled !== false)!;
       emu.tenant.updateUser(u.id, { displayName: 'Changed Once' });
       const changed = await run();
       expect(changed.applied.usersToUpdate).toBe(1);
-      expect(load).toHaveBeenCalledTimes(1);
+      // The delta's one user, asked for by the merge; then the focus's records, by id.
+      expect(users.mock.calls[0]).toEqual([[u.id]]);
+      expect(users.mock.calls.flat().flat().length).toBeLessThan(10);
+      expect(load).not.toHaveBeenCalled();
     } finally {
       load.mockRestore();
+      users.mockRestore();
     }
   });
 

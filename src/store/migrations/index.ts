@@ -12,6 +12,7 @@ import { syncSearchesMigration } from './0008_sync_searches.js';
 import { includeGuestsMigration } from './0009_include_guests.js';
 import { sourceTablesMigration } from './0010_source_tables.js';
 import { fingerprintIndexMigration } from './0011_fingerprint_index.js';
+import { sourceClaimsMigration } from './0012_source_claims.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
@@ -27,6 +28,7 @@ function migrations(d: DialectInfo): Record<string, Migration> {
     '0009_include_guests': includeGuestsMigration(d),
     '0010_source_tables': sourceTablesMigration(),
     '0011_fingerprint_index': fingerprintIndexMigration(),
+    '0012_source_claims': sourceClaimsMigration(),
   };
 }
 
