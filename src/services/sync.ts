@@ -49,6 +49,7 @@ import {
 import type { CsvCell } from '../sync/csv.js';
 import { isDeactivation } from '../sync/deactivation.js';
 import {
+  type ClosedFocus,
   closeFocus,
   deltaRelations,
   directoryKeys,
@@ -933,20 +934,19 @@ export class SyncService {
       return focusBasis(preview, seeds, nothingJudged(), unapplied);
     // Closed over the plan's source: the mirror (not written yet) with the delta on top, or the
     // whole source in memory.
-    const { source: planSource } = planned;
-    const whole =
-      planSource.kind === 'delta'
-        ? null
-        : planSource.kind === 'read'
+    const planSource = planned.source;
+    let unsteady: ClosedFocus;
+    let source: SourceSnapshot;
+    if (planSource.kind === 'delta') {
+      unsteady = await closeFocus(seeds, deltaRelations(this.#mirror.with(trx), planSource.delta));
+      source = focusSources(unsteady, planSource.delta).next;
+    } else {
+      source =
+        planSource.kind === 'read'
           ? planSource.snapshot
           : await unpackJsonAsync<SourceSnapshot>(planSource.blob);
-    const unsteady = await closeFocus(
-      seeds,
-      whole
-        ? indexRelations(indexSources([whole]))
-        : deltaRelations(this.#mirror.with(trx), (planSource as { delta: SourceDelta }).delta),
-    );
-    const source = whole ?? focusSources(unsteady, (planSource as { delta: SourceDelta }).delta).next;
+      unsteady = await closeFocus(seeds, indexRelations(indexSources([source])));
+    }
     const rows = await directory.loadFocused(directoryKeys(unsteady, unsteady.records));
     const current = {
       orgId: this.org.id,

@@ -1,5 +1,11 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { claimKeys, type SourceGroup, type SourceSnapshot, type SourceUser } from '../sync/source.js';
+import {
+  byExternalId,
+  claimKeys,
+  type SourceGroup,
+  type SourceSnapshot,
+  type SourceUser,
+} from '../sync/source.js';
 import type { GroupRecord, SourceChanges, SourceMembership } from '../sync/source-changes.js';
 import type { DialectInfo } from './dialect.js';
 import { chunks } from './directory-repository.js';
@@ -45,71 +51,33 @@ export class SourceRepository {
         .where('org_id', '=', this.orgId)
         .execute(),
     ]);
-    const users: SourceUser[] = userRows.map((r) => ({ externalId: r.external_id, ...JSON.parse(r.record) }));
-    const members = new Map<string, { users: string[]; groups: string[] }>();
-    for (const m of memberRows) {
-      let lists = members.get(m.group_id);
-      if (!lists) {
-        lists = { users: [], groups: [] };
-        members.set(m.group_id, lists);
-      }
-      (m.member_type === 'user' ? lists.users : lists.groups).push(m.member_id);
-    }
-    const groups: SourceGroup[] = groupRows.map((r) => {
-      const lists = members.get(r.external_id);
-      return {
-        externalId: r.external_id,
-        ...(JSON.parse(r.record) as Omit<GroupRecord, 'externalId'>),
-        memberUserIds: lists ? lists.users.sort(byCodeUnit) : [],
-        memberGroupIds: lists ? lists.groups.sort(byCodeUnit) : [],
-      };
-    });
     // Sorted here, not by the database: PostgreSQL's collation may order ids unlike JavaScript.
-    users.sort(byExternalId);
-    groups.sort(byExternalId);
-    return { users, groups };
+    return { users: usersOf(userRows), groups: groupsOf(groupRows, memberRows) };
   }
 
   /** The mirror's records of these users (ids it does not hold are left out), in Entra id order. */
   async users(ids: readonly string[]): Promise<SourceUser[]> {
-    const rows = await this.byKeys('source_users', ids);
-    return rows.map((r) => ({ externalId: r.external_id, ...JSON.parse(r.record) })).sort(byExternalId);
+    return usersOf(await this.byKeys('source_users', ids));
   }
 
   /** The mirror's records of these groups with their member lists (sorted), in Entra id order. */
   async groups(ids: readonly string[]): Promise<SourceGroup[]> {
     const rows = await this.byKeys('source_groups', ids);
-    const members = new Map<string, { users: string[]; groups: string[] }>();
+    const memberRows: MemberRow[] = [];
     for (const part of chunks(
       rows.map((r) => r.external_id),
       KEYS_PER_STATEMENT,
     )) {
-      const memberRows = await this.db
-        .selectFrom('source_members')
-        .select(['group_id', 'member_type', 'member_id'])
-        .where('org_id', '=', this.orgId)
-        .where('group_id', 'in', part)
-        .execute();
-      for (const m of memberRows) {
-        let lists = members.get(m.group_id);
-        if (!lists) {
-          lists = { users: [], groups: [] };
-          members.set(m.group_id, lists);
-        }
-        (m.member_type === 'user' ? lists.users : lists.groups).push(m.member_id);
-      }
+      memberRows.push(
+        ...(await this.db
+          .selectFrom('source_members')
+          .select(['group_id', 'member_type', 'member_id'])
+          .where('org_id', '=', this.orgId)
+          .where('group_id', 'in', part)
+          .execute()),
+      );
     }
-    return rows
-      .map((r) => {
-        const lists = members.get(r.external_id);
-        return {
-          externalId: r.external_id,
-          ...(JSON.parse(r.record) as Omit<GroupRecord, 'externalId'>),
-          memberUserIds: lists ? lists.users.sort(byCodeUnit) : [],
-          memberGroupIds: lists ? lists.groups.sort(byCodeUnit) : [],
-        };
-      })
-      .sort(byExternalId);
+    return groupsOf(rows, memberRows);
   }
 
   /** Which objects claim these address keys (claimKeys): per key, the claimants' kind and Entra id. */
@@ -298,6 +266,38 @@ export class SourceRepository {
   }
 }
 
+type ObjectRow = { external_id: string; record: string };
+type MemberRow = { group_id: string; member_type: 'user' | 'group'; member_id: string };
+
+/** Users from their rows, in Entra id order. */
+function usersOf(rows: readonly ObjectRow[]): SourceUser[] {
+  return rows
+    .map((r) => ({ externalId: r.external_id, ...JSON.parse(r.record) }) as SourceUser)
+    .sort(byExternalId);
+}
+
+/** Groups from their rows and their membership rows, in Entra id order, member lists sorted (as the connector gives them). */
+function groupsOf(rows: readonly ObjectRow[], memberRows: readonly MemberRow[]): SourceGroup[] {
+  const members = new Map<string, { users: string[]; groups: string[] }>();
+  for (const m of memberRows) {
+    let lists = members.get(m.group_id);
+    if (!lists) {
+      lists = { users: [], groups: [] };
+      members.set(m.group_id, lists);
+    }
+    (m.member_type === 'user' ? lists.users : lists.groups).push(m.member_id);
+  }
+  return rows
+    .map((r) => {
+      const lists = members.get(r.external_id);
+      return {
+        externalId: r.external_id,
+        ...(JSON.parse(r.record) as Omit<GroupRecord, 'externalId'>),
+        memberUserIds: lists ? lists.users.sort(byCodeUnit) : [],
+        memberGroupIds: lists ? lists.groups.sort(byCodeUnit) : [],
+      };
+    })
+    .sort(byExternalId);
+}
+
 const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const byExternalId = (a: { externalId: string }, b: { externalId: string }) =>
-  byCodeUnit(a.externalId, b.externalId);
