@@ -392,6 +392,7 @@ async function benchDatabase(
       .join(', ');
     rows.push(row('change', opts, kind, change, mutation.deltaMinimum, applied));
     digests.change = await directoryDigest(main, orgId);
+    log(`${kind}: directory after the change sync: ${describe(digests.change)}`);
     return { rows, digests, failures, mutation };
   } finally {
     await emulator.stop();
