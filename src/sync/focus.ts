@@ -48,7 +48,8 @@ export { WholeGroupNeeded } from './plan/memberships.js';
 /**
  * Focused planning: after an apply, plan only the objects a delta changed and those they affect,
  * against only the directory rows those need, and get the very plan a full plan() would give.
- * Pure: no I/O.
+ * Pure: no I/O of its own — the source's relations are asked through SourceRelations, which the
+ * caller backs with the mirror's tables (deltaRelations) or with sources in memory.
  *
  * Why it holds. An object's verdict (its changes, skipped entries and its share of the counts)
  * reads only its own source record, its directory object, the directory's holders of the
@@ -217,23 +218,24 @@ export interface SourceRelations {
 
 /** The relations of sources indexed in memory (indexSources). */
 export function indexRelations(index: SourceIndex): SourceRelations {
-  const pick = <V>(map: ReadonlyMap<string, V>, keys: readonly string[], each: (v: V) => string[] | V) => {
-    const out = new Map<string, never>();
+  const pick = <V, W>(map: ReadonlyMap<string, V>, keys: readonly string[], each: (v: V) => W) => {
+    const out = new Map<string, W>();
     for (const k of keys) {
       const v = map.get(k);
-      if (v !== undefined) out.set(k, each(v) as never);
+      if (v !== undefined) out.set(k, each(v));
     }
     return out;
   };
+  const all = (v: string | string[]) => [...list(v)];
   return {
     records: async (ids) => ({
-      users: pick(index.users, ids.users, (v) => v),
-      groups: pick(index.groups, ids.groups, (v) => v),
+      users: pick(index.users, ids.users, (v) => [...v]),
+      groups: pick(index.groups, ids.groups, (v) => [...v]),
     }),
-    claimants: async (keys) => pick(index.claims, keys, (v) => [...list(v)]),
+    claimants: async (keys) => pick(index.claims, keys, all),
     listers: async (ids) => ({
-      users: pick(index.userListers, ids.users, (v) => [...list(v)]),
-      groups: pick(index.groupListers, ids.groups, (v) => [...list(v)]),
+      users: pick(index.userListers, ids.users, all),
+      groups: pick(index.groupListers, ids.groups, all),
     }),
   };
 }
