@@ -68,14 +68,14 @@ export class SourceRepository {
       rows.map((r) => r.external_id),
       KEYS_PER_STATEMENT,
     )) {
-      memberRows.push(
-        ...(await this.db
-          .selectFrom('source_members')
-          .select(['group_id', 'member_type', 'member_id'])
-          .where('org_id', '=', this.orgId)
-          .where('group_id', 'in', part)
-          .execute()),
-      );
+      // One by one: 5,000 groups may have hundreds of thousands of members, too many arguments for push(...rows).
+      for (const m of await this.db
+        .selectFrom('source_members')
+        .select(['group_id', 'member_type', 'member_id'])
+        .where('org_id', '=', this.orgId)
+        .where('group_id', 'in', part)
+        .execute())
+        memberRows.push(m);
     }
     return groupsOf(rows, memberRows);
   }
@@ -119,14 +119,13 @@ export class SourceRepository {
   private async byKeys(table: 'source_users' | 'source_groups', ids: readonly string[]) {
     const rows: { external_id: string; record: string }[] = [];
     for (const part of chunks([...ids], KEYS_PER_STATEMENT)) {
-      rows.push(
-        ...(await this.db
-          .selectFrom(table)
-          .select(['external_id', 'record'])
-          .where('org_id', '=', this.orgId)
-          .where('external_id', 'in', part)
-          .execute()),
-      );
+      for (const r of await this.db
+        .selectFrom(table)
+        .select(['external_id', 'record'])
+        .where('org_id', '=', this.orgId)
+        .where('external_id', 'in', part)
+        .execute())
+        rows.push(r);
     }
     return rows;
   }

@@ -209,6 +209,8 @@ describe.each(DATABASES)('the source mirror on %s', (kind) => {
     await t.store.db.transaction().execute((trx) => mirror.with(trx).write(sourceChanges(null, snapshot)));
     expect(await mirror.counts()).toEqual({ users: users.length, groups: 1 });
     expect(await mirror.load()).toEqual(snapshot);
+    // Asked by id, the group comes with all its members (more than one statement's rows).
+    expect(await mirror.groups(['big-g'])).toEqual([big]);
     const emptied = { users: [], groups: [] };
     await t.store.db.transaction().execute((trx) => mirror.with(trx).write(sourceChanges(snapshot, emptied)));
     expect(await mirror.load()).toEqual(emptied);
