@@ -8,16 +8,13 @@
  *   what the group already has. Member entries with `@removed` leave the group.
  * - Replays are harmless: every step sets state rather than toggling it.
  */
-import type { SourceGroup, SourceSnapshot, SourceUser } from '../sync/source.js';
+import { byExternalId, type SourceGroup, type SourceSnapshot, type SourceUser } from '../sync/source.js';
 import { GraphError } from './errors.js';
 import type { GroupItem, UserItem } from './schemas.js';
 
 /** Member types that are people or groups of the mail service; contacts, devices and apps are not. */
 const USER_TYPE = '#microsoft.graph.user';
 const GROUP_TYPE = '#microsoft.graph.group';
-
-const byId = (a: { externalId: string }, b: { externalId: string }) =>
-  a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0;
 
 /** Marks a property every new object must carry. */
 const REQUIRED = Symbol('required');
@@ -83,7 +80,7 @@ export class UserDelta {
 
   /** The users, ordered by id. */
   result(): SourceUser[] {
-    return [...this.users.values()].sort(byId);
+    return [...this.users.values()].sort(byExternalId);
   }
 }
 
@@ -155,7 +152,7 @@ export class GroupDelta {
         memberUserIds: [...users].sort(),
         memberGroupIds: [...groups].sort(),
       }))
-      .sort(byId);
+      .sort(byExternalId);
   }
 }
 
