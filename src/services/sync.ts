@@ -53,14 +53,16 @@ import {
   closeFocus,
   deltaRelations,
   directoryKeys,
+  emptyTally,
   type FocusBasis,
   focusBasis,
   focusedPlan,
   focusSources,
   indexRelations,
   indexSources,
+  type JudgedShares,
   judge,
-  nothingJudged,
+  sharedTally,
   unsteadyKeys,
   unsteadySeeds,
   WholeGroupNeeded,
@@ -118,6 +120,11 @@ interface PlanBody {
   fingerprint?: string;
   /** A plan made from the basis without planning: the focus basis its apply carries on. */
   focus?: FocusBasis;
+  /**
+   * A focused plan's objects, each with its share of the counts: its apply's focus basis sums
+   * those of the objects it leaves unsteady instead of judging them again.
+   */
+  shares?: JudgedShares;
 }
 
 /** Where the source of a plan is: read now, packed in a stored preview, or the mirror itself. */
@@ -771,6 +778,7 @@ export class SyncService {
     const settled = basis && (!unsteady || unsteady.users.size + unsteady.groups.size === 0);
     let result: Plan | null = null;
     let directory: Planned['directory'] = null;
+    let shares: JudgedShares | undefined;
     if (basis && sourceUnchanged && settled) {
       result = {
         ...emptyPlan(),
@@ -787,7 +795,7 @@ export class SyncService {
       // and what that affects is judged, against the rows it needs (src/sync/focus.ts). An
       // expired delta link (a full read), a first sync or any other change plans in full.
       const focused = await this.#planFocused(read.delta, policy, { ...basis, focus: basis.focus });
-      if (focused) ({ result, directory } = focused);
+      if (focused) ({ result, directory, shares } = focused);
     }
     if (!result) {
       directory = await this.#directory.loadAll();
@@ -829,6 +837,7 @@ export class SyncService {
       versions: directory ? versionsOf(result, directory.users, directory.groups) : {},
       fingerprint,
       ...(directory === null && basis?.focus ? { focus: basis.focus } : {}),
+      ...(shares ? { shares } : {}),
       source: sourceUnchanged
         ? { kind: 'unchanged' }
         : read.snapshot === null
@@ -860,7 +869,7 @@ export class SyncService {
     delta: SourceDelta,
     policy: SyncPolicy,
     basis: SyncBasis & { focus: FocusBasis },
-  ): Promise<{ result: Plan; directory: NonNullable<Planned['directory']> } | null> {
+  ): Promise<{ result: Plan; directory: NonNullable<Planned['directory']>; shares: JudgedShares } | null> {
     const changed = deltaIds(delta);
     const unsteady = unsteadyKeys(basis.focus);
     const focus = await closeFocus(
@@ -882,10 +891,11 @@ export class SyncService {
     };
     const { previous, next } = focusSources(focus, delta);
     let result: Plan;
+    const judged = judge(current, next, policy, focus);
     try {
       result = focusedPlan({
         focus,
-        next: judge(current, next, policy, focus),
+        next: judged,
         previousFocus: judge(current, previous, policy, focus),
         previousUnsteady: judge(current, previous, policy, unsteady),
         steady: basis.focus.steady,
@@ -898,7 +908,7 @@ export class SyncService {
       if (error instanceof WholeGroupNeeded) return null;
       throw error;
     }
-    return { result, directory: { ...rows, partial: true } };
+    return { result, directory: { ...rows, partial: true }, shares: judged.shares };
   }
 
   /**
@@ -931,22 +941,29 @@ export class SyncService {
     const seeds = unsteadySeeds(preview, unapplied, listing);
     // Nothing left unsteady (a first sync applied whole): no source to index, no rows to judge.
     if (seeds.users.size + seeds.groups.size === 0)
-      return focusBasis(preview, seeds, nothingJudged(), unapplied);
+      return focusBasis(preview, seeds, emptyTally(), unapplied);
     // Closed over the plan's source: the mirror (not written yet) with the delta on top, or the
     // whole source in memory.
     const planSource = planned.source;
     let unsteady: ClosedFocus;
-    let source: SourceSnapshot;
+    // What judging them reads of the source, when the plan's shares do not answer.
+    let judgedSource: () => SourceSnapshot;
     if (planSource.kind === 'delta') {
-      unsteady = await closeFocus(seeds, deltaRelations(this.#mirror.with(trx), planSource.delta));
-      source = focusSources(unsteady, planSource.delta).next;
+      const { delta } = planSource;
+      unsteady = await closeFocus(seeds, deltaRelations(this.#mirror.with(trx), delta));
+      judgedSource = () => focusSources(unsteady, delta).next;
     } else {
-      source =
+      const source =
         planSource.kind === 'read'
           ? planSource.snapshot
           : await unpackJsonAsync<SourceSnapshot>(planSource.blob);
       unsteady = await closeFocus(seeds, indexRelations(indexSources([source])));
+      judgedSource = () => source;
     }
+    // A focused plan judged them already (the unsteady objects are mostly its own changes and
+    // what they touch): their counts are the shares it recorded.
+    const shared = planned.shares ? sharedTally(unsteady, planned.shares) : null;
+    if (shared) return focusBasis(preview, unsteady, shared, unapplied);
     const rows = await directory.loadFocused(directoryKeys(unsteady, unsteady.records));
     const current = {
       orgId: this.org.id,
@@ -957,7 +974,7 @@ export class SyncService {
     return focusBasis(
       preview,
       unsteady,
-      judge(current, source, preview.policy, unsteady, { plan: preview }),
+      judge(current, judgedSource(), preview.policy, unsteady, { plan: preview }).tally,
       unapplied,
     );
   }
@@ -990,6 +1007,7 @@ export class SyncService {
           versions: planned.versions,
           ...(planned.fingerprint !== undefined ? { fingerprint: planned.fingerprint } : {}),
           ...(planned.focus ? { focus: planned.focus } : {}),
+          ...(planned.shares ? { shares: planned.shares } : {}),
         } satisfies PlanBody,
         snapshot: await packSource(planned.source, () => this.#mirror.load()),
         cursor: planned.cursor,

@@ -5,9 +5,7 @@ import {
   type AddGroupChange,
   type AddUserChange,
   CATEGORIES,
-  type Category,
   type Change,
-  emptyPlan,
   type Plan,
   type PlannedMember,
   type RemoveGroupChange,
@@ -20,6 +18,7 @@ import {
 } from './changes.js';
 import { readAddresses } from './classify.js';
 import { settleAddresses } from './plan/addresses.js';
+import { addTo, type Counter, emptyTally, type Shares, type Tally } from './plan/context.js';
 import { cmp } from './plan/fields.js';
 import { compareGroups, scopeGroups } from './plan/groups.js';
 import type { MemberDelta } from './plan/memberships.js';
@@ -42,6 +41,7 @@ import {
   type SourceUser,
 } from './source.js';
 
+export { emptyTally, type Tally } from './plan/context.js';
 // What a focus that read a group in part throws when the group needs its whole member list.
 export { WholeGroupNeeded } from './plan/memberships.js';
 
@@ -114,14 +114,6 @@ function symmetric(a: readonly string[], b: readonly string[]): Set<string> {
   for (const id of inA) if (!inB.has(id)) out.add(id);
   for (const id of inB) if (!inA.has(id)) out.add(id);
   return out;
-}
-
-/** The parts of a plan that are sums over objects. */
-export interface Tally {
-  unchanged: number;
-  switchedOff: Record<Category, number>;
-  blockedSignIn: Plan['blockedSignIn'];
-  initialDomainAliases: number;
 }
 
 /** What the basis keeps for focused planning (JSON). */
@@ -528,6 +520,14 @@ export interface Judged {
   groupsToRemove: RemoveGroupChange[];
   skipped: SkippedEntry[];
   tally: Tally;
+  /** Every object of the focus with its share of `tally`. */
+  shares: JudgedShares;
+}
+
+/** Each judged object's share of the counts (plan/context.ts Shares), as entries (JSON: a stored plan keeps them). */
+export interface JudgedShares {
+  users: [string, Counter[]][];
+  groups: [string, Counter[]][];
 }
 
 /*
@@ -569,6 +569,8 @@ export function judge(
     policy,
     keyedOnce(keyedDirectories, current, () => keyDirectory(current)),
   );
+  const shares: Shares = { users: new Map(), groups: new Map() };
+  ctx.report.shares = shares;
   const users = scopeUsers(ctx, sourceView, focus.users);
   const groups = scopeGroups(ctx, sourceView, focus.groups);
   settleAddresses(ctx, [...users.candidates.values(), ...groups.candidates.values()]);
@@ -603,6 +605,9 @@ export function judge(
   for (const [ext, ref] of userChanges.refs) refs.set(ext, ref);
   const groupChanges = compareGroups(ctx, groups, refs, focus.groups, focus);
   const { report } = ctx;
+  // An object counted nowhere has a share too: none.
+  for (const ext of focus.users) if (!shares.users.has(ext)) shares.users.set(ext, []);
+  for (const ext of focus.groups) if (!shares.groups.has(ext)) shares.groups.set(ext, []);
   return {
     usersToAdd: userChanges.toAdd,
     usersToUpdate: userChanges.toUpdate,
@@ -617,23 +622,7 @@ export function judge(
       blockedSignIn: report.blockedSignIn,
       initialDomainAliases: report.initialDomainAliases,
     },
-  };
-}
-
-/** The verdicts on an empty focus: no changes, no skipped entries, every count zero. */
-export function nothingJudged(): Judged {
-  const nothing = emptyPlan();
-  const { usersToAdd, usersToUpdate, usersToRemove, groupsToAdd, groupsToUpdate, groupsToRemove, skipped } =
-    nothing;
-  return {
-    usersToAdd,
-    usersToUpdate,
-    usersToRemove,
-    groupsToAdd,
-    groupsToUpdate,
-    groupsToRemove,
-    skipped,
-    tally: tallyOf(nothing),
+    shares: { users: [...shares.users], groups: [...shares.groups] },
   };
 }
 
@@ -647,6 +636,24 @@ export function tallyOf(plan: Plan): Tally {
     blockedSignIn: { ...plan.blockedSignIn },
     initialDomainAliases: plan.expectedLeftOut.initialDomainAliases,
   };
+}
+
+/**
+ * The sums of `objects` from their shares (judge), or null when one of them has none: it was
+ * not judged with them.
+ */
+export function sharedTally(objects: Keys, shares: JudgedShares): Tally | null {
+  const tally = emptyTally();
+  const sum = (ids: ReadonlySet<string>, entries: readonly [string, Counter[]][]) => {
+    const of = new Map(entries);
+    for (const ext of ids) {
+      const own = of.get(ext);
+      if (own === undefined) return false;
+      for (const counter of own) addTo(tally, counter);
+    }
+    return true;
+  };
+  return sum(objects.users, shares.users) && sum(objects.groups, shares.groups) ? tally : null;
 }
 
 /** a + sign × b, field by field. */
@@ -705,16 +712,17 @@ export function unsteadySeeds(
 }
 
 /**
- * The focus basis an apply of `plan` leaves: `unsteady` closed (closeFocus), `judgedUnsteady` its
- * objects judged against the directory the plan was made against, as plan() judged them.
+ * The focus basis an apply of `plan` leaves: `unsteady` closed (closeFocus), `unsteadyTally` the
+ * sums of its objects as plan() counted them (sharedTally, or judged against the directory the
+ * plan was made against).
  */
 export function focusBasis(
   plan: Plan,
   unsteady: Keys,
-  judgedUnsteady: Judged,
+  unsteadyTally: Tally,
   unapplied: ReadonlySet<string>,
 ): FocusBasis {
-  const steady = combine(tallyOf(plan), judgedUnsteady.tally, -1);
+  const steady = combine(tallyOf(plan), unsteadyTally, -1);
   // Applied adds and updates of steady objects leave them in step: unchanged from now on.
   for (const c of changesOf(plan)) {
     if (c.kind === 'remove_user' || c.kind === 'remove_group' || unapplied.has(c.id)) continue;

@@ -281,6 +281,32 @@ describe.each(DATABASES)('focused planning on %s', (kind) => {
     }
   });
 
+  it("an apply takes its objects' counts from the plan that judged them: the directory is read once", async () => {
+    const { emu, orgId } = await connected(51);
+    const how = parseHow('all');
+    const run = async () => (await app.sync(orgId)).execute({ trigger: 'manual', how }, 'test');
+    expect((await run()).status).toBe('succeeded');
+    const [gone, claimer, owner] = emu.tenant.listUsers().filter((x) => x.accountEnabled !== false && x.mail);
+    // A removal and a conflict: both leave objects unsteady, and the basis counts them.
+    emu.tenant.deleteUser(gone!.id);
+    emu.tenant.updateUser(claimer!.id, { proxyAddresses: [`SMTP:${claimer!.mail}`, `smtp:${owner!.mail}`] });
+    const loaded = vi.spyOn(DirectoryRepository.prototype, 'loadFocused');
+    try {
+      const changed = await run();
+      expect(changed.applied.usersToRemove).toBe(1);
+      expect(changed.skippedByReason.alias_conflict).toBeGreaterThan(0);
+      expect(loaded).toHaveBeenCalledTimes(1);
+    } finally {
+      loaded.mockRestore();
+    }
+    // The basis it left is right: the next plan, focused, is the full one.
+    emu.tenant.updateUser(owner!.id, { displayName: 'Owner Renamed' });
+    const full = await (await app.sync(orgId)).preview({ how, fullPlan: true }, 'test');
+    const focused = await (await app.sync(orgId)).preview({ how }, 'test');
+    expect(planOf(focused)).toEqual(planOf(full));
+    expect(focused.skippedByReason.alias_conflict).toBeGreaterThan(0);
+  });
+
   it.each(cases)('equals the full plan, round after round (seed %i, how %s)', async (seed, words) => {
     const r = rng(seed * 7919);
     const { emu, orgId, domains } = await connected(seed);

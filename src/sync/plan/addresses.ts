@@ -7,7 +7,7 @@ import {
 } from '../../directory/addresses.js';
 import type { Group, User } from '../../directory/model.js';
 import type { RawAddresses } from '../classify.js';
-import { type ObjectType, type PlanContext, type PlanReport, skippedEntry } from './context.js';
+import { count, type ObjectType, type PlanContext, type PlanReport, skippedEntry } from './context.js';
 import { type CurrentDirectory, describe, isDirectoryUser } from './view.js';
 
 /**
@@ -151,7 +151,7 @@ export function validAddresses(
       aliases.add(alias);
     }
   }
-  report.initialDomainAliases += expected.size;
+  count(report, type, externalId, 'initialDomainAliases', expected.size);
   return { email, aliases: [...aliases].sort(), blocked: false };
 }
 

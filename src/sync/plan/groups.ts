@@ -12,7 +12,7 @@ import {
 import { classifyGroup, readAddresses } from '../classify.js';
 import type { SourceGroup } from '../source.js';
 import { type Candidate, validAddresses } from './addresses.js';
-import { type OutOfScope, type PlanContext, skippedEntry } from './context.js';
+import { count, type OutOfScope, type PlanContext, skippedEntry } from './context.js';
 import { clean, diffAliases, diffFields } from './fields.js';
 import {
   type FocusedObjects,
@@ -172,7 +172,7 @@ export function settleGroups(
     const target = c.target as Group | undefined;
     if (!target) {
       if (!policy.how.addGroups) {
-        report.switchedOff.groupsToAdd++;
+        count(report, 'group', ext, 'switchedOff.groupsToAdd');
         continue;
       }
       settled.refs.set(ext, ref(ext, null, wanted));
@@ -201,7 +201,7 @@ function removeGroup(
   if (g.source !== 'entra' || !policy.what[g.kind]) return false;
   const message = out?.message ?? `${g.name} no longer exists in Entra.`;
   if (!policy.how.removeGroups) {
-    report.switchedOff.groupsToRemove++;
+    count(report, 'group', ext, 'switchedOff.groupsToRemove');
     return false;
   }
   if (g.exempt) {
@@ -298,11 +298,11 @@ function compareFields(
   }
   const fields = [...Object.keys(after), ...(membership ? ['members'] : [])];
   if (fields.length === 0) {
-    report.unchanged++;
+    count(report, 'group', c.externalId, 'unchanged');
     return;
   }
   if (!policy.how.updateGroups) {
-    report.switchedOff.groupsToUpdate++;
+    count(report, 'group', c.externalId, 'switchedOff.groupsToUpdate');
     return;
   }
   if (target.exempt) {

@@ -11,7 +11,7 @@ import {
 import { isGuest, readAddresses } from '../classify.js';
 import type { SourceUser } from '../source.js';
 import { type Candidate, validAddresses } from './addresses.js';
-import { type OutOfScope, type PlanContext, skippedEntry } from './context.js';
+import { count, type OutOfScope, type PlanContext, skippedEntry } from './context.js';
 import { clean, diffAliases, diffFields } from './fields.js';
 import { type SourceView, unionKeys } from './view.js';
 
@@ -163,7 +163,7 @@ function removeUser(
   if (!policy.what.users || u.source !== 'entra') return false;
   const message = out?.message ?? `${u.email} no longer exists in Entra.`;
   if (!policy.how.removeUsers) {
-    report.switchedOff.usersToRemove++;
+    count(report, 'user', ext, 'switchedOff.usersToRemove');
     return false;
   }
   if (u.exempt) {
@@ -201,7 +201,8 @@ function compareCandidate(ctx: PlanContext, c: UserCandidate, result: UserCompar
   // mailboxes with sign-in blocked, and not at all without MailboxSettings.Read).
   const mailbox = s.mailbox ?? target?.mailbox ?? null;
   const decided = entraStatus(s.accountEnabled, mailbox, policy.blockedMailboxes);
-  if (decided.decision !== 'enabled') report.blockedSignIn[decided.decision]++;
+  if (decided.decision !== 'enabled')
+    count(report, 'user', c.externalId, `blockedSignIn.${decided.decision}`);
   const wanted: UserFields = {
     email,
     aliases: c.aliases,
@@ -216,7 +217,7 @@ function compareCandidate(ctx: PlanContext, c: UserCandidate, result: UserCompar
   const name = wanted.displayName ?? email;
   if (!target) {
     if (!policy.how.addUsers) {
-      report.switchedOff.usersToAdd++;
+      count(report, 'user', c.externalId, 'switchedOff.usersToAdd');
       return;
     }
     const user = {
@@ -248,11 +249,11 @@ function compareCandidate(ctx: PlanContext, c: UserCandidate, result: UserCompar
   diffAliases(before, after, target.aliases, wanted.aliases);
   const fields = Object.keys(after);
   if (fields.length === 0) {
-    report.unchanged++;
+    count(report, 'user', c.externalId, 'unchanged');
     return;
   }
   if (!policy.how.updateUsers) {
-    report.switchedOff.usersToUpdate++;
+    count(report, 'user', c.externalId, 'switchedOff.usersToUpdate');
     return;
   }
   if (target.exempt) {
