@@ -62,7 +62,9 @@ import {
   indexSources,
   type JudgedShares,
   judge,
+  type SourceRelations,
   sharedTally,
+  unshared,
   unsteadyKeys,
   unsteadySeeds,
   WholeGroupNeeded,
@@ -945,38 +947,39 @@ export class SyncService {
     // Closed over the plan's source: the mirror (not written yet) with the delta on top, or the
     // whole source in memory.
     const planSource = planned.source;
-    let unsteady: ClosedFocus;
-    // What judging them reads of the source, when the plan's shares do not answer.
-    let judgedSource: () => SourceSnapshot;
+    let relations: SourceRelations;
+    // The records of a focus, as judging it reads the source.
+    let sourceOf: (focus: ClosedFocus) => SourceSnapshot;
     if (planSource.kind === 'delta') {
       const { delta } = planSource;
-      unsteady = await closeFocus(seeds, deltaRelations(this.#mirror.with(trx), delta));
-      judgedSource = () => focusSources(unsteady, delta).next;
+      relations = deltaRelations(this.#mirror.with(trx), delta);
+      sourceOf = (focus) => focusSources(focus, delta).next;
     } else {
       const source =
         planSource.kind === 'read'
           ? planSource.snapshot
           : await unpackJsonAsync<SourceSnapshot>(planSource.blob);
-      unsteady = await closeFocus(seeds, indexRelations(indexSources([source])));
-      judgedSource = () => source;
+      relations = indexRelations(indexSources([source]));
+      sourceOf = () => source;
     }
-    // A focused plan judged them already (the unsteady objects are mostly its own changes and
-    // what they touch): their counts are the shares it recorded.
-    const shared = planned.shares ? sharedTally(unsteady, planned.shares) : null;
-    if (shared) return focusBasis(preview, unsteady, shared, unapplied);
-    const rows = await directory.loadFocused(directoryKeys(unsteady, unsteady.records));
+    const unsteady = await closeFocus(seeds, relations);
+    // A focused plan judged most of them already (its own changes and what they touch): their
+    // counts are the shares it recorded. The others are judged here, as plan() judged them,
+    // with what their verdicts read.
+    const planShares = planned.shares ?? { users: [], groups: [] };
+    const unjudged = unshared(unsteady, planShares);
+    if (unjudged.users.size + unjudged.groups.size === 0)
+      return focusBasis(preview, unsteady, sharedTally(unsteady, planShares), unapplied);
+    const judged = await closeFocus(unjudged, relations, { spread: false });
+    const rows = await directory.loadFocused(directoryKeys(judged, judged.records));
     const current = {
       orgId: this.org.id,
       domains: this.org.domains,
       pendingDomains: this.org.pendingDomains,
       ...rows,
     };
-    return focusBasis(
-      preview,
-      unsteady,
-      judge(current, judgedSource(), preview.policy, unsteady, { plan: preview }).tally,
-      unapplied,
-    );
+    const { shares } = judge(current, sourceOf(judged), preview.policy, judged, { plan: preview });
+    return focusBasis(preview, unsteady, sharedTally(unsteady, shares, planShares), unapplied);
   }
 
   /** Brings the source mirror to the plan's source: the rows its read changed, in the apply's transaction. */

@@ -76,6 +76,9 @@ export { WholeGroupNeeded } from './plan/memberships.js';
  *   counts = steady + judged(previous source, unsteady) − judged(previous source, focus)
  *            + judged(next source, focus)
  * (the focus contains the unsteady objects), all judged against the directory as it is now.
+ * The apply finds its unsteady objects' counts in the plan's *shares* (judge records each
+ * object's part of the sums); only an unsteady object the plan did not judge — a group outside
+ * its focus that lists a removed member, say — makes it judge them all again.
  */
 
 /** Entra ids, per kind. */
@@ -316,11 +319,17 @@ function index<V>(map: ReadonlyMap<string, V[]>, key: string): V[] {
  * brings only those member groups, not all it lists. That holds when updates of groups are
  * switched on — a switched-off update leaves a group out of step — and against the directory the
  * basis was judged on, so not for the basis of an apply (judged before its writes).
+ *
+ * `spread: false`: the seeds are only to be judged, their verdicts unchanged — closed under what
+ * those read (claimants, listed groups), not the groups listing them.
  */
 export async function closeFocus(
   seed: Keys,
   relations: SourceRelations,
-  options: { readInPart?: { whole: ReadonlySet<string>; changed: ReadonlySet<string> } } = {},
+  options: {
+    readInPart?: { whole: ReadonlySet<string>; changed: ReadonlySet<string> };
+    spread?: boolean;
+  } = {},
 ): Promise<ClosedFocus> {
   const records = { users: new Map<string, SourceUser[]>(), groups: new Map<string, SourceGroup[]>() };
   const claimants = new Map<string, readonly NodeKey[]>();
@@ -343,8 +352,9 @@ export async function closeFocus(
     level.set(key, l);
     wave.push(key);
   };
-  for (const ext of seed.users) visit(userKey(ext), SPREADS);
-  for (const ext of seed.groups) visit(groupKey(ext), SPREADS);
+  const seedLevel = options.spread === false ? JUDGED : SPREADS;
+  for (const ext of seed.users) visit(userKey(ext), seedLevel);
+  for (const ext of seed.groups) visit(groupKey(ext), seedLevel);
   while (wave.length > 0) {
     const keys = wave;
     wave = [];
@@ -638,22 +648,29 @@ export function tallyOf(plan: Plan): Tally {
   };
 }
 
-/**
- * The sums of `objects` from their shares (judge), or null when one of them has none: it was
- * not judged with them.
- */
-export function sharedTally(objects: Keys, shares: JudgedShares): Tally | null {
+/** Those of `objects` that `shares` has no share for: judged elsewhere, or not at all. */
+export function unshared(objects: Keys, shares: JudgedShares): Keys {
+  const users = new Set(shares.users.map(([ext]) => ext));
+  const groups = new Set(shares.groups.map(([ext]) => ext));
+  return {
+    users: new Set([...objects.users].filter((ext) => !users.has(ext))),
+    groups: new Set([...objects.groups].filter((ext) => !groups.has(ext))),
+  };
+}
+
+/** The sums of `objects` from their shares, each found in one of `shares` (see unshared). */
+export function sharedTally(objects: Keys, ...shares: JudgedShares[]): Tally {
   const tally = emptyTally();
-  const sum = (ids: ReadonlySet<string>, entries: readonly [string, Counter[]][]) => {
-    const of = new Map(entries);
+  const sum = (ids: ReadonlySet<string>, of: ReadonlyMap<string, readonly Counter[]>) => {
     for (const ext of ids) {
       const own = of.get(ext);
-      if (own === undefined) return false;
+      if (own === undefined) throw new Error(`No share of the counts for ${ext}: it was not judged.`);
       for (const counter of own) addTo(tally, counter);
     }
-    return true;
   };
-  return sum(objects.users, shares.users) && sum(objects.groups, shares.groups) ? tally : null;
+  sum(objects.users, new Map(shares.flatMap((s) => s.users)));
+  sum(objects.groups, new Map(shares.flatMap((s) => s.groups)));
+  return tally;
 }
 
 /** a + sign × b, field by field. */
