@@ -13,6 +13,7 @@ import { includeGuestsMigration } from './0009_include_guests.js';
 import { sourceTablesMigration } from './0010_source_tables.js';
 import { fingerprintIndexMigration } from './0011_fingerprint_index.js';
 import { sourceClaimsMigration } from './0012_source_claims.js';
+import { coveringMemberIndexesMigration } from './0013_covering_member_indexes.js';
 
 /** Forward-only migrations, in order. Never edit one that has shipped: add the next. */
 function migrations(d: DialectInfo): Record<string, Migration> {
@@ -29,6 +30,7 @@ function migrations(d: DialectInfo): Record<string, Migration> {
     '0010_source_tables': sourceTablesMigration(),
     '0011_fingerprint_index': fingerprintIndexMigration(),
     '0012_source_claims': sourceClaimsMigration(),
+    '0013_covering_member_indexes': coveringMemberIndexesMigration(),
   };
 }
 
