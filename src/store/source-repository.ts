@@ -218,29 +218,22 @@ export class SourceRepository {
     }
   }
 
-  /** Removed memberships, one statement per group and member type (a group's removals are usually few). */
+  /**
+   * Removed memberships, a batch a statement (as the directory's writer removes members): a
+   * statement per group cost a round trip each, 2,400 of them at 1 % on PostgreSQL.
+   */
   private async deleteMemberships(removed: SourceMembership[]): Promise<void> {
-    const byGroup = new Map<string, SourceMembership[]>();
-    for (const m of removed) {
-      const key = `${m.type}\u0000${m.groupId}`;
-      const list = byGroup.get(key);
-      if (list) list.push(m);
-      else byGroup.set(key, [m]);
-    }
-    for (const list of byGroup.values()) {
-      const { groupId, type } = list[0]!;
-      for (const part of chunks(
-        list.map((m) => m.memberId),
-        KEYS_PER_STATEMENT,
-      )) {
-        await this.db
-          .deleteFrom('source_members')
-          .where('org_id', '=', this.orgId)
-          .where('group_id', '=', groupId)
-          .where('member_type', '=', type)
-          .where('member_id', 'in', part)
-          .execute();
-      }
+    const columns = ['group_id', 'member_type', 'member_id'] as const;
+    const names = sql.join(columns.map((c) => sql.ref(c)));
+    const rows = removed.map((m) => [m.groupId, m.type, m.memberId]);
+    for (const part of chunks(rows, this.dialect.bulk.maxRows(columns.length))) {
+      const values = this.dialect.bulk.rows(
+        columns.map(() => 'text' as const),
+        part,
+      );
+      await sql`with v(${names}) as (${values}) delete from source_members where org_id = ${this.orgId} and (group_id, member_type, member_id) in (select group_id, member_type, member_id from v)`.execute(
+        this.db,
+      );
     }
   }
 
