@@ -12,7 +12,8 @@
  *      identical to (1)'s — and, with faults on, a first sync with faults into a fourth (the peer
  *      does not retry dropped connections, so that run is expected to fail, and is reported so);
  *   5. a sync after 1 % of users, groups and memberships changed (delta).
- * Every sync runs in a fresh child process, so its peak RSS is its own.
+ * Every sync runs in a fresh child process, so its peak RSS is its own. Before (2) and (5) the
+ * database is settled (BenchDatabase.settle): an hourly sync meets it checkpointed and vacuumed.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -292,6 +293,7 @@ async function benchDatabase(
     digests.first = await directoryDigest(main, orgId);
     log(`${kind}: directory after the first sync: ${describe(digests.first)}`);
 
+    log(`${kind}: database settled in ${await main.settle()} ms`);
     rows.push(
       row('no-change', opts, kind, await measure(emulator, main, orgId, 'delta', opts), emu.noChangeMinimum),
     );
@@ -385,6 +387,7 @@ async function benchDatabase(
       `${kind}: changed users ${JSON.stringify(mutation.users)}, groups ${JSON.stringify(mutation.groups)}, ` +
         `memberships ${JSON.stringify(mutation.memberships)}`,
     );
+    log(`${kind}: database settled in ${await main.settle()} ms`);
     const change = await measure(emulator, main, orgId, 'delta', opts);
     const applied = Object.entries(change.m.run.applied)
       .filter(([, n]) => n > 0)
