@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { App } from '../../src/services/app.js';
 import type { Preview } from '../../src/services/sync.js';
-import { createTestApp } from '../support/app.js';
+import { connectToEmulator, createTestApp } from '../support/app.js';
 import { DATABASES } from '../support/databases.js';
 
 /**
@@ -56,19 +56,7 @@ describe.each(DATABASES)('sync engine on %s', (kind) => {
     [domain, other] = emu.info.tenantDomains as [string, string];
     // The organization owns the tenant's first two domains; the third (onmicrosoft) is foreign.
     orgId = (await app.orgs.create({ name: 'Emulated', domains: [domain, other] }, 'test')).id;
-    const syncApp = emu.info.apps.find((a) => a.displayName === 'entrasync-sync')!;
-    await app.entraSettings(orgId).set(
-      {
-        tenant: domain,
-        clientId: syncApp.clientId,
-        clientSecret: syncApp.clientSecret,
-        authorityHost: emu.info.authorityHost,
-        graphUrl: emu.info.graphBaseUrl,
-        caPem: emu.info.caPem,
-      },
-      { allowCustomEndpoints: true, byOperator: true },
-      'test',
-    );
+    await connectToEmulator(app, orgId, emu, domain);
     // Objects whose fate each test checks, beside the generated ones.
     emu.tenant.addUser({
       id: '00000000-0000-4000-8000-000000000001',

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { App } from '../../src/services/app.js';
 import { parseHow } from '../../src/sync/policy.js';
-import { createTestApp } from '../support/app.js';
+import { connectToEmulator, createTestApp } from '../support/app.js';
 
 /**
  * SQLite plans without statistics, and then prefers a primary key that covers a query, narrowed
@@ -30,19 +30,7 @@ describe('the store on sqlite', () => {
   it('looks up by key with an index on that key, never by scanning the organization', async () => {
     const domains = emu.info.tenantDomains.slice(0, 2);
     const orgId = (await app.orgs.create({ name: 'Plans', domains }, 'test')).id;
-    const syncApp = emu.info.apps.find((a) => a.displayName === 'entrasync-sync')!;
-    await app.entraSettings(orgId).set(
-      {
-        tenant: domains[0]!,
-        clientId: syncApp.clientId,
-        clientSecret: syncApp.clientSecret,
-        authorityHost: emu.info.authorityHost,
-        graphUrl: emu.info.graphBaseUrl,
-        caPem: emu.info.caPem,
-      },
-      { allowCustomEndpoints: true, byOperator: true },
-      'test',
-    );
+    await connectToEmulator(app, orgId, emu, domains[0]!);
     const how = parseHow('all');
     const run = async () => (await app.sync(orgId)).execute({ trigger: 'manual', how }, 'test');
     expect((await run()).status).toBe('succeeded');

@@ -9,7 +9,7 @@ import { SourceRepository } from '../../src/store/source-repository.js';
 import { parseHow } from '../../src/sync/policy.js';
 import { allChanges } from '../../src/sync/select.js';
 import type { SourceSnapshot, SourceUser } from '../../src/sync/source.js';
-import { createTestApp } from '../support/app.js';
+import { connectToEmulator, createTestApp } from '../support/app.js';
 import { DATABASES } from '../support/databases.js';
 
 /**
@@ -241,19 +241,7 @@ describe.each(DATABASES)('focused planning on %s', (kind) => {
     emulators.push(emu);
     const domains = emu.info.tenantDomains.slice(0, 2);
     const orgId = (await app.orgs.create({ name: `Focus ${seed}`, domains }, 'test')).id;
-    const syncApp = emu.info.apps.find((a) => a.displayName === 'entrasync-sync')!;
-    await app.entraSettings(orgId).set(
-      {
-        tenant: domains[0]!,
-        clientId: syncApp.clientId,
-        clientSecret: syncApp.clientSecret,
-        authorityHost: emu.info.authorityHost,
-        graphUrl: emu.info.graphBaseUrl,
-        caPem: emu.info.caPem,
-      },
-      { allowCustomEndpoints: true, byOperator: true },
-      'test',
-    );
+    await connectToEmulator(app, orgId, emu, domains[0]!);
     return { emu, orgId, domains };
   }
 
