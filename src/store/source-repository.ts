@@ -145,25 +145,10 @@ export class SourceRepository {
 
   /** Writes what an apply changed: records replaced, objects and memberships removed and added. */
   async write(changes: SourceChanges): Promise<void> {
-    const users = changes.users.map(({ externalId, ...record }) => ({
-      org_id: this.orgId,
-      external_id: externalId,
-      record: JSON.stringify(record),
-    }));
-    const groups = changes.groups.map(({ externalId, ...record }) => ({
-      org_id: this.orgId,
-      external_id: externalId,
-      record: JSON.stringify(record),
-    }));
-    // A changed record is replaced: deleted with the removed ones (and their claims), then inserted.
-    await this.deleteObjects('source_users', 'user', [
-      ...changes.removedUsers,
-      ...changes.users.map((u) => u.externalId),
-    ]);
-    await this.deleteObjects('source_groups', 'group', [
-      ...changes.removedGroups,
-      ...changes.groups.map((g) => g.externalId),
-    ]);
+    // A changed record is replaced: deleted with the removed ones (and their claims), then
+    // inserted. A new one has no row to delete (a first sync's 100,000 users: none).
+    await this.deleteObjects('source_users', 'user', [...changes.removedUsers, ...changes.replacedUsers]);
+    await this.deleteObjects('source_groups', 'group', [...changes.removedGroups, ...changes.replacedGroups]);
     for (const part of chunks(changes.removedGroups, KEYS_PER_STATEMENT)) {
       await this.db
         .deleteFrom('source_members')
@@ -172,30 +157,25 @@ export class SourceRepository {
         .execute();
     }
     await this.deleteMemberships(changes.removedMembers);
-    await this.insert('source_users', users);
-    await this.insert('source_groups', groups);
-    const claims = (type: 'user' | 'group', records: readonly (SourceUser | GroupRecord)[]) =>
-      records.flatMap((o) =>
-        claimKeys(o).map((key) => ({
-          org_id: this.orgId,
-          claim_key: key,
-          object_type: type,
-          external_id: o.externalId,
-        })),
-      );
-    await this.insert('source_claims', [
-      ...claims('user', changes.users),
-      ...claims('group', changes.groups),
-    ]);
-    await this.insert(
-      'source_members',
-      changes.addedMembers.map((m) => ({
-        org_id: this.orgId,
-        group_id: m.groupId,
-        member_type: m.type,
-        member_id: m.memberId,
-      })),
-    );
+    // The rows are made a statement's worth at a time: a first sync's would be the tenant again.
+    const org = this.orgId;
+    const recordRows = function* (objects: readonly (SourceUser | GroupRecord)[]) {
+      for (const { externalId, ...record } of objects) yield [org, externalId, JSON.stringify(record)];
+    };
+    await this.insert('source_users', ['org_id', 'external_id', 'record'], recordRows(changes.users));
+    await this.insert('source_groups', ['org_id', 'external_id', 'record'], recordRows(changes.groups));
+    const claimRows = function* () {
+      for (const [type, objects] of [
+        ['user', changes.users],
+        ['group', changes.groups],
+      ] as const)
+        for (const o of objects) for (const key of claimKeys(o)) yield [org, key, type, o.externalId];
+    };
+    await this.insert('source_claims', ['org_id', 'claim_key', 'object_type', 'external_id'], claimRows());
+    const memberRows = function* () {
+      for (const m of changes.addedMembers) yield [org, m.groupId, m.type, m.memberId];
+    };
+    await this.insert('source_members', ['org_id', 'group_id', 'member_type', 'member_id'], memberRows());
   }
 
   private async deleteObjects(
@@ -239,22 +219,29 @@ export class SourceRepository {
 
   /**
    * Rows in bulk, as the dialect carries them best (a first sync writes the whole tenant:
-   * `unnest` on PostgreSQL, multi-row values on SQLite). Every column of these tables is text.
+   * `unnest` on PostgreSQL, multi-row values on SQLite), taken from `rows` a statement at a
+   * time. Every column of these tables is text.
    */
   private async insert<T extends 'source_users' | 'source_groups' | 'source_members' | 'source_claims'>(
     table: T,
-    rows: Database[T][],
+    columns: readonly (keyof Database[T] & string)[],
+    rows: Iterable<readonly string[]>,
   ): Promise<void> {
-    if (rows.length === 0) return;
-    const columns = Object.keys(rows[0]!) as (keyof Database[T] & string)[];
     const kinds = columns.map(() => 'text' as const);
     const names = sql.join(columns.map((c) => sql.ref(c)));
-    for (const part of chunks(rows, this.dialect.bulk.maxRows(columns.length))) {
-      const values = part.map((row) => columns.map((c) => row[c]));
-      await sql`insert into ${sql.table(table)} (${names}) ${this.dialect.bulk.rows(kinds, values)}`.execute(
+    const max = this.dialect.bulk.maxRows(columns.length);
+    let batch: (readonly string[])[] = [];
+    const flush = async () => {
+      await sql`insert into ${sql.table(table)} (${names}) ${this.dialect.bulk.rows(kinds, batch)}`.execute(
         this.db,
       );
+      batch = [];
+    };
+    for (const row of rows) {
+      batch.push(row);
+      if (batch.length === max) await flush();
     }
+    if (batch.length > 0) await flush();
   }
 }
 

@@ -8,9 +8,13 @@ import { type SourceGroup, type SourceSnapshot, type SourceUser, sameRecord } fr
 export interface SourceChanges {
   /** Users new or changed: written whole. */
   users: SourceUser[];
+  /** Those of `users` the mirror holds already (changed, not new): their rows are replaced. */
+  replacedUsers: string[];
   removedUsers: string[];
   /** Groups whose own record is new or changed (the member lists apart). */
   groups: GroupRecord[];
+  /** Those of `groups` the mirror holds already. */
+  replacedGroups: string[];
   /** Removed groups: their memberships go with them (not listed in removedMembers). */
   removedGroups: string[];
   addedMembers: SourceMembership[];
@@ -31,8 +35,10 @@ export interface SourceMembership {
 export function sourceChanges(previous: SourceSnapshot | null, next: SourceSnapshot): SourceChanges {
   const changes: SourceChanges = {
     users: [],
+    replacedUsers: [],
     removedUsers: [],
     groups: [],
+    replacedGroups: [],
     removedGroups: [],
     addedMembers: [],
     removedMembers: [],
@@ -40,8 +46,10 @@ export function sourceChanges(previous: SourceSnapshot | null, next: SourceSnaps
   const oldUsers = new Map((previous?.users ?? []).map((u) => [u.externalId, u]));
   for (const u of next.users) {
     const was = oldUsers.get(u.externalId);
-    if (!was || !sameRecord(was, u)) changes.users.push(u);
     oldUsers.delete(u.externalId);
+    if (was && sameRecord(was, u)) continue;
+    changes.users.push(u);
+    if (was) changes.replacedUsers.push(u.externalId);
   }
   changes.removedUsers = [...oldUsers.keys()];
 
@@ -50,7 +58,10 @@ export function sourceChanges(previous: SourceSnapshot | null, next: SourceSnaps
     const was = oldGroups.get(g.externalId);
     oldGroups.delete(g.externalId);
     const { memberUserIds, memberGroupIds, ...record } = g;
-    if (!was || !sameRecord(recordOf(was), record)) changes.groups.push(record);
+    if (!was || !sameRecord(recordOf(was), record)) {
+      changes.groups.push(record);
+      if (was) changes.replacedGroups.push(g.externalId);
+    }
     if (was === g) continue;
     diffMembers(g.externalId, 'user', was?.memberUserIds ?? [], memberUserIds, changes);
     diffMembers(g.externalId, 'group', was?.memberGroupIds ?? [], memberGroupIds, changes);
