@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { compiled } from './compiled.js';
 
 interface Request {
   id: number;
@@ -17,7 +18,7 @@ interface Response {
   error?: string;
 }
 
-/** A child process running a bench/*.ts worker under tsx. */
+/** A child process running a bench/*.ts worker, compiled (bench/compiled.ts). */
 export class Worker {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -39,11 +40,10 @@ export class Worker {
     });
   }
 
-  /** Forks `script` (a path relative to this folder) with tsx; `execArgv` adds Node flags (e.g. --cpu-prof). */
+  /** Forks `script` (a path relative to this folder), compiled; `execArgv` adds Node flags (e.g. --cpu-prof). */
   static start(script: string, env: NodeJS.ProcessEnv = {}, execArgv: string[] = []): Worker {
-    const path = fileURLToPath(new URL(script, import.meta.url));
-    const child = fork(path, [], {
-      execArgv: ['--import', 'tsx', ...execArgv],
+    const child = fork(compiled(fileURLToPath(new URL(script, import.meta.url))), [], {
+      execArgv,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

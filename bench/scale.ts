@@ -28,6 +28,7 @@ import { type Emulator, startEmulator } from '../src/emulator/index.js';
 import { type JobsHandle, startJobs } from '../src/jobs/index.js';
 import { type App, openApp } from '../src/services/app.js';
 import { systemRuntime } from '../src/services/clock.js';
+import { compiled } from './compiled.js';
 import { createDatabase, type PostgresServer, postgresServer } from './databases.js';
 import { Worker } from './ipc.js';
 import type { CounterCounts, RoundTrips, StatementCounts } from './pg-counter.js';
@@ -92,15 +93,11 @@ interface WorkerProcess {
 /** Spawns one `entrasync worker` process; resolves once it says its jobs started. */
 function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
   return new Promise((resolvePromise, reject) => {
-    // node itself runs the worker (tsx is a loader in the same process), so the pid's CPU is the worker's.
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', MAIN, 'worker', '--concurrency', String(concurrency)],
-      {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    // node itself runs the worker, compiled as it ships, so the pid's CPU is the worker's.
+    const child = spawn(process.execPath, [compiled(MAIN), 'worker', '--concurrency', String(concurrency)], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     const onData = (d: Buffer) => {
       out += d;
