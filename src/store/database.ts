@@ -17,6 +17,7 @@ import {
 import pg from 'pg';
 import { AppError } from '../directory/errors.js';
 import { type DialectInfo, POSTGRES, SQLITE, SqliteBooleanPlugin } from './dialect.js';
+import { copyingClients } from './pg-copy.js';
 import type { Database } from './schema.js';
 
 /** An open database: the Kysely instance and what kind it is. */
@@ -57,6 +58,7 @@ export function openStore(location: StoreLocation, options: { poolSize?: number 
       max: options.poolSize ?? 10,
       types: pgTypes,
     });
+    copyingClients(pool);
     const db = new Kysely<Database>({ dialect: new DiskFullPostgresDialect({ pool }) });
     return { db, dialect: POSTGRES, close: () => db.destroy() };
   }

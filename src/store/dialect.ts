@@ -4,6 +4,7 @@
  */
 
 import {
+  type Kysely,
   type KyselyPlugin,
   OperationNodeTransformer,
   type PluginTransformQueryArgs,
@@ -17,6 +18,8 @@ import {
   type ValueNode,
   ValuesNode,
 } from 'kysely';
+import { CopyRows, copyStatement } from './pg-copy.js';
+import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -42,13 +45,21 @@ export type ColumnKind = 'text' | 'boolean' | 'timestamp';
  * Many rows in one statement. `rows()` is a row source that reads the same on both dialects in
  * the two places the writer puts it: after `insert into t (…)`, and as the body of
  * `with v(…) as (…)` that an `update … from v` or a `delete … where (…) in (select … from v)`
- * reads.
+ * reads. `insert()` writes new rows the fastest way the dialect has.
  */
 export interface BulkRows {
   /** Rows of `columns` values one statement carries at most. */
   maxRows(columns: number): number;
   /** The rows (each one value per kind, in order) as a row source. */
   rows(kinds: readonly ColumnKind[], rows: readonly (readonly unknown[])[]): RawBuilder<unknown>;
+  /** `insert into table (columns)` of the rows (at most `maxRows`), in one statement, on `db`'s connection. */
+  insert(
+    db: Kysely<Database>,
+    table: string,
+    columns: readonly string[],
+    kinds: readonly ColumnKind[],
+    rows: readonly (readonly unknown[])[],
+  ): Promise<void>;
 }
 
 /**
@@ -64,6 +75,10 @@ const SQLITE_BULK: BulkRows = {
     const values = ValuesNode.create(rows.map((row) => PrimitiveValueListNode.create(row)));
     return sql`${{ toOperationNode: () => values }}`;
   },
+  async insert(db, table, columns, kinds, rows) {
+    const names = sql.join(columns.map((c) => sql.ref(c)));
+    await sql`insert into ${sql.table(table)} (${names}) ${SQLITE_BULK.rows(kinds, rows)}`.execute(db);
+  },
 };
 
 const PG_ARRAY_TYPE: Record<ColumnKind, string> = {
@@ -75,7 +90,8 @@ const PG_ARRAY_TYPE: Record<ColumnKind, string> = {
 /**
  * PostgreSQL: `select * from unnest($1::text[], $2::boolean[]…)`, one array parameter per column
  * whatever the number of rows (a values list would stop at 65,535 parameters and cost a parse of
- * each); batches of 20,000 rows keep one statement's arrays to a few MiB.
+ * each); batches of 20,000 rows keep one statement's arrays to a few MiB. New rows go by COPY
+ * (src/store/pg-copy.ts), which the store's pool understands.
  */
 const POSTGRES_BULK: BulkRows = {
   maxRows: () => 20_000,
@@ -84,6 +100,9 @@ const POSTGRES_BULK: BulkRows = {
       (kind, i) => sql`${rows.map((row) => row[i])}::${sql.raw(PG_ARRAY_TYPE[kind])}`,
     );
     return sql`select * from unnest(${sql.join(columns)})`;
+  },
+  async insert(db, table, columns, kinds, rows) {
+    await db.executeQuery(copyStatement(table, columns, new CopyRows(kinds, rows)));
   },
 };
 

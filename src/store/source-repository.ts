@@ -228,13 +228,10 @@ export class SourceRepository {
     rows: Iterable<readonly string[]>,
   ): Promise<void> {
     const kinds = columns.map(() => 'text' as const);
-    const names = sql.join(columns.map((c) => sql.ref(c)));
     const max = this.dialect.bulk.maxRows(columns.length);
     let batch: (readonly string[])[] = [];
     const flush = async () => {
-      await sql`insert into ${sql.table(table)} (${names}) ${this.dialect.bulk.rows(kinds, batch)}`.execute(
-        this.db,
-      );
+      await this.dialect.bulk.insert(this.db, table, columns, kinds, batch);
       batch = [];
     };
     for (const row of rows) {

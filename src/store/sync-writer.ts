@@ -186,22 +186,20 @@ const MEMBER_KEY_COLUMNS = {
 
 /**
  * Rows gathered for one statement and written a batch at a time as they come: at most one
- * batch is held, whatever the number of rows. `write` gets the column list and the batch as the
- * dialect's row source (`DialectInfo.bulk.rows`).
+ * batch is held, whatever the number of rows. `write` gets a batch's values, a row each, in
+ * the columns' order.
  */
 class Batches<R extends object> {
   readonly #names: (keyof R & string)[];
-  readonly #kinds: ColumnKind[];
   readonly #max: number;
   #rows: R[] = [];
 
   constructor(
-    private readonly bulk: BulkRows,
+    bulk: BulkRows,
     columns: Columns<R>,
-    private readonly write: (columns: RawBuilder<unknown>, rows: RawBuilder<unknown>) => Promise<unknown>,
+    private readonly write: (values: unknown[][]) => Promise<unknown>,
   ) {
     this.#names = Object.keys(columns) as (keyof R & string)[];
-    this.#kinds = this.#names.map((name) => columns[name]);
     this.#max = bulk.maxRows(this.#names.length);
   }
 
@@ -214,9 +212,20 @@ class Batches<R extends object> {
     if (this.#rows.length === 0) return;
     const batch = this.#rows;
     this.#rows = [];
-    const values = batch.map((row) => this.#names.map((name) => row[name]));
-    await this.write(sql.join(this.#names.map((name) => sql.ref(name))), this.bulk.rows(this.#kinds, values));
+    await this.write(batch.map((row) => this.#names.map((name) => row[name])));
   }
+}
+
+/** Batches each written by the statement `build` makes of the column list and the batch as the dialect's row source. */
+function statements<R extends object>(
+  w: Writer,
+  columns: Columns<R>,
+  build: (names: RawBuilder<unknown>, rows: RawBuilder<unknown>) => Promise<unknown>,
+): Batches<R> {
+  const names = Object.keys(columns) as (keyof R & string)[];
+  const kinds = names.map((name) => columns[name]);
+  const list = sql.join(names.map((name) => sql.ref(name)));
+  return new Batches(w.bulk, columns, (values) => build(list, w.bulk.rows(kinds, values)));
 }
 
 /** `insert into <table>` in batches; `skipExisting`: a row whose key is there already is left as it is. */
@@ -226,10 +235,14 @@ function inserts<T extends 'users' | 'groups' | 'addresses' | 'group_members'>(
   columns: Columns<Database[T]>,
   options: { skipExisting?: boolean } = {},
 ): Batches<Database[T]> {
-  const conflict = options.skipExisting ? sql` on conflict do nothing` : sql``;
-  return new Batches(w.bulk, columns, (names, rows) =>
-    sql`insert into ${sql.table(table)} (${names}) ${rows}${conflict}`.execute(w.trx),
-  );
+  if (options.skipExisting) {
+    return statements(w, columns, (names, rows) =>
+      sql`insert into ${sql.table(table)} (${names}) ${rows} on conflict do nothing`.execute(w.trx),
+    );
+  }
+  const names = Object.keys(columns) as (keyof Database[T] & string)[];
+  const kinds = names.map((name) => columns[name]);
+  return new Batches(w.bulk, columns, (values) => w.bulk.insert(w.trx, table, names, kinds, values));
 }
 
 /** `update <table> … from v` in batches: each row's fields, the row picked by `id` in this organization. */
@@ -239,7 +252,7 @@ function updates<T extends 'users' | 'groups', R extends Key>(w: Writer, table: 
       .filter((name) => name !== 'id')
       .map((name) => sql`${sql.ref(name)} = ${sql.ref(`v.${name}`)}`),
   );
-  return new Batches<R>(w.bulk, columns, (names, rows) =>
+  return statements<R>(w, columns, (names, rows) =>
     sql`with v(${names}) as (${rows}) update ${sql.table(table)} set ${set} from v where ${sql.ref(`${table}.org_id`)} = ${w.ctx.orgId} and ${sql.ref(`${table}.id`)} = v.id`.execute(
       w.trx,
     ),
@@ -248,7 +261,7 @@ function updates<T extends 'users' | 'groups', R extends Key>(w: Writer, table: 
 
 /** Deletes the addresses of many owners, a batch a statement. */
 function addressDeletes(w: Writer): Batches<Key> {
-  return new Batches<Key>(w.bulk, KEY_COLUMNS, (names, rows) =>
+  return statements<Key>(w, KEY_COLUMNS, (names, rows) =>
     sql`with v(${names}) as (${rows}) delete from addresses where org_id = ${w.ctx.orgId} and owner_id in (select id from v)`.execute(
       w.trx,
     ),
@@ -418,7 +431,7 @@ async function setMemberships(
   const groupIdOf = (change: AddGroupChange | UpdateGroupChange) =>
     change.kind === 'add_group' ? groupIdByExt.get(change.externalId) : change.groupId;
 
-  const removals = new Batches<MemberKey>(w.bulk, MEMBER_KEY_COLUMNS, (names, rows) =>
+  const removals = statements<MemberKey>(w, MEMBER_KEY_COLUMNS, (names, rows) =>
     sql`with v(${names}) as (${rows}) delete from group_members where org_id = ${ctx.orgId} and (group_id, member_type, member_id) in (select group_id, member_type, member_id from v)`.execute(
       w.trx,
     ),
@@ -434,7 +447,7 @@ async function setMemberships(
 
   // A member already there (listed twice, or re-added) is no error: the row stays as it is.
   const added = inserts(w, 'group_members', MEMBER_COLUMNS, { skipExisting: true });
-  const touched = new Batches<Key>(w.bulk, KEY_COLUMNS, (names, rows) =>
+  const touched = statements<Key>(w, KEY_COLUMNS, (names, rows) =>
     sql`with v(${names}) as (${rows}) update groups set updated_at = ${ctx.now} where org_id = ${ctx.orgId} and id in (select id from v)`.execute(
       w.trx,
     ),

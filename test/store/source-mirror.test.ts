@@ -47,8 +47,9 @@ function user(r: Rng, id: string): SourceUser {
       ? [`SMTP:${mail}`, ...(r.chance(0.5) ? [`smtp:alias${r.int(1e6)}@contoso.com`] : [])]
       : [],
     givenName: r.chance(0.7) ? `Given ${r.int(100)}` : null,
-    // Text the database must keep exactly: quotes, backslashes, non-Latin letters.
-    surname: r.chance(0.7) ? `O'Brien \\ "Łukasz" ${r.int(100)} 名` : null,
+    // Text the database must keep exactly: quotes, backslashes, tabs and line breaks (which
+    // PostgreSQL's COPY text format gives a meaning), its null marker \N, non-Latin letters.
+    surname: r.chance(0.7) ? `O'Brien \\ "Łukasz"\t\r\n\\N ${r.int(100)} 名` : null,
     displayName: r.chance(0.9) ? `User ${r.int(1e4)}` : null,
     mailbox: r.chance(0.2) ? 'shared' : r.chance(0.2) ? 'user' : null,
   };
@@ -214,6 +215,28 @@ describe.each(DATABASES)('the source mirror on %s', (kind) => {
     const emptied = { users: [], groups: [] };
     await t.store.db.transaction().execute((trx) => mirror.with(trx).write(sourceChanges(snapshot, emptied)));
     expect(await mirror.load()).toEqual(emptied);
+  });
+
+  it('a bulk insert that fails writes nothing, and its connection serves the next one', async () => {
+    // One connection, so the write after the failure runs where the failed COPY (PostgreSQL) ran.
+    const db = await createTestDatabase(kind);
+    const store = openStore(db.location, { poolSize: 1 });
+    await migrateToLatest(store);
+    opened.push({ store, db });
+    await organization(store, 'org-fail');
+    const mirror = new SourceRepository(store.db, store.dialect, 'org-fail');
+    const r = rng(5);
+    const snapshot = tenant(r, 30, 4);
+    // Written as new twice in one transaction: the second insert of the same users breaks the key.
+    const twice = sourceChanges(null, snapshot);
+    const failed = store.db.transaction().execute(async (trx) => {
+      await mirror.with(trx).write(twice);
+      await mirror.with(trx).write(twice);
+    });
+    await expect(failed).rejects.toSatisfy((error: unknown) => store.dialect.isUniqueViolation(error));
+    expect(await mirror.counts()).toEqual({ users: 0, groups: 0 });
+    await store.db.transaction().execute((trx) => mirror.with(trx).write(twice));
+    expect(await mirror.load()).toEqual(snapshot);
   });
 
   it('unpacks a mirror stored as one blob into rows when migrating (0010), keeping cursor and basis, and indexes its addresses (0012)', async () => {

@@ -291,6 +291,67 @@ describe.each(DATABASES)('sync writer in bulk on %s', (kind) => {
     );
   }, 120_000);
 
+  it('keeps every character a name holds: tabs, line breaks, backslashes, quotes, \\N, non-ASCII', async () => {
+    // PostgreSQL's inserts go by COPY, whose text format gives tab, newline, return and backslash
+    // a meaning (and \N is its null): each must come back as it was written.
+    const hostile = [
+      'tab\there',
+      'two\nlines',
+      'cr\rlf\r\n',
+      'back\\slash\\',
+      '\\N',
+      'quote " \' {a,b}',
+      'Zoë 中文 😀',
+      '',
+    ];
+    const addUsers: AddUserChange[] = hostile.map((name, n) => ({
+      kind: 'add_user',
+      id: `add-h${n}`,
+      externalId: `hostile-u${n}`,
+      address: `h${n}@${domain}`,
+      name,
+      user: {
+        email: `h${n}@${domain}`,
+        aliases: [],
+        firstName: name,
+        lastName: n % 2 === 0 ? null : name,
+        displayName: name,
+        status: 'active',
+        mailbox: null,
+        role: 'end_user',
+        source: 'entra',
+        externalId: `hostile-u${n}`,
+      },
+    }));
+    const addGroups: AddGroupChange[] = hostile.map((name, n) => ({
+      kind: 'add_group',
+      id: `add-hg${n}`,
+      externalId: `hostile-g${n}`,
+      address: null,
+      name,
+      membersLeftOut: 0,
+      group: {
+        name,
+        kind: 'security',
+        email: null,
+        aliases: [],
+        members: [],
+        source: 'entra',
+        externalId: `hostile-g${n}`,
+      },
+    }));
+    await apply(steps({ create_groups: addGroups, add_users: addUsers }), '2026-12-07T10:00:00.000Z');
+    const byExt = await indexed();
+    for (const [n, name] of hostile.entries()) {
+      expect(byExt.users.get(`hostile-u${n}`)).toMatchObject({
+        firstName: name,
+        lastName: n % 2 === 0 ? null : name,
+        displayName: name,
+      });
+      expect(byExt.groups.get(`hostile-g${n}`)?.name).toBe(name);
+    }
+  });
+
   const refs = (g: Group) => g.members.map((m) => `${m.type}:${m.id}`).sort();
 
   async function indexed() {
