@@ -218,9 +218,9 @@ export class SourceRepository {
   }
 
   /**
-   * Rows in bulk, as the dialect carries them best (a first sync writes the whole tenant:
-   * `unnest` on PostgreSQL, multi-row values on SQLite), taken from `rows` a statement at a
-   * time. Every column of these tables is text.
+   * Rows in bulk, as the dialect carries them best (a first sync writes the whole tenant: COPY
+   * on PostgreSQL, multi-row values on SQLite), taken from `rows` a statement at a time. Every
+   * column of these tables is text.
    */
   private async insert<T extends 'source_users' | 'source_groups' | 'source_members' | 'source_claims'>(
     table: T,

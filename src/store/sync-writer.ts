@@ -222,10 +222,15 @@ function statements<R extends object>(
   columns: Columns<R>,
   build: (names: RawBuilder<unknown>, rows: RawBuilder<unknown>) => Promise<unknown>,
 ): Batches<R> {
-  const names = Object.keys(columns) as (keyof R & string)[];
-  const kinds = names.map((name) => columns[name]);
+  const { names, kinds } = namesAndKinds(columns);
   const list = sql.join(names.map((name) => sql.ref(name)));
   return new Batches(w.bulk, columns, (values) => build(list, w.bulk.rows(kinds, values)));
+}
+
+/** A statement's column names and what each holds, in the order its rows give them. */
+function namesAndKinds<R>(columns: Columns<R>) {
+  const names = Object.keys(columns) as (keyof R & string)[];
+  return { names, kinds: names.map((name) => columns[name]) };
 }
 
 /** `insert into <table>` in batches; `skipExisting`: a row whose key is there already is left as it is. */
@@ -240,8 +245,7 @@ function inserts<T extends 'users' | 'groups' | 'addresses' | 'group_members'>(
       sql`insert into ${sql.table(table)} (${names}) ${rows} on conflict do nothing`.execute(w.trx),
     );
   }
-  const names = Object.keys(columns) as (keyof Database[T] & string)[];
-  const kinds = names.map((name) => columns[name]);
+  const { names, kinds } = namesAndKinds(columns);
   return new Batches(w.bulk, columns, (values) => w.bulk.insert(w.trx, table, names, kinds, values));
 }
 
