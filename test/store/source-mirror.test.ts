@@ -189,7 +189,7 @@ describe.each(DATABASES)('the source mirror on %s', (kind) => {
     opened.push(t);
     await organization(t.store, 'org-big');
     const mirror = new SourceRepository(t.store.db, t.store.dialect, 'org-big');
-    // More rows of each table than one bulk statement holds on either database (SQLite: 30,000
+    // More rows of each table than one bulk statement holds on either database (SQLite: 1,500
     // parameters; PostgreSQL: 20,000 rows), with a tail batch.
     const columns = { users: 3, members: 4 };
     const perStatement = Math.max(
