@@ -668,9 +668,20 @@ const IN_CHUNK = 5000;
 
 /** Splits a list so `IN (…)` lists stay under SQLite's bound-parameter limit. */
 export function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+  return [...batchesOf(items, size)];
+}
+
+/** The items in arrays of `size` (the last one shorter), one held at a time: rows made as they are written. */
+export function* batchesOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = [];
+  for (const item of items) {
+    batch.push(item);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 /** Case-insensitive LIKE with backslash escapes, written the same on both dialects. */

@@ -8,7 +8,7 @@ import {
 } from '../sync/source.js';
 import type { GroupRecord, SourceChanges, SourceMembership } from '../sync/source-changes.js';
 import type { DialectInfo } from './dialect.js';
-import { chunks } from './directory-repository.js';
+import { batchesOf, chunks } from './directory-repository.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -228,17 +228,9 @@ export class SourceRepository {
     rows: Iterable<readonly string[]>,
   ): Promise<void> {
     const kinds = columns.map(() => 'text' as const);
-    const max = this.dialect.bulk.maxRows(columns.length);
-    let batch: (readonly string[])[] = [];
-    const flush = async () => {
+    for (const batch of batchesOf(rows, this.dialect.bulk.maxRows(columns.length))) {
       await this.dialect.bulk.insert(this.db, table, columns, kinds, batch);
-      batch = [];
-    };
-    for (const row of rows) {
-      batch.push(row);
-      if (batch.length === max) await flush();
     }
-    if (batch.length > 0) await flush();
   }
 }
 

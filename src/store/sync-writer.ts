@@ -199,7 +199,7 @@ class Batches<R extends object> {
     columns: Columns<R>,
     private readonly write: (values: unknown[][]) => Promise<unknown>,
   ) {
-    this.#names = Object.keys(columns) as (keyof R & string)[];
+    this.#names = namesAndKinds(columns).names;
     this.#max = bulk.maxRows(this.#names.length);
   }
 
